@@ -1,0 +1,21 @@
+package io.github.v2a4j.io;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * Where one tensor lives: its file, dtype (safetensors spelling: F32, BF16, F16, F64, I64, I32, I16, I8, U8, BOOL),
+ * shape and byte span relative to the start of the file's data area.
+ */
+public record TensorInfo(String name, Path file, String dtype, long[] shape, long begin, long end) {
+
+    public long elements() {
+        long n = 1;
+        for (long d : shape) n *= d;
+        return n;
+    }
+
+    public String shapeString() {
+        return Arrays.toString(shape);
+    }
+}

@@ -1,0 +1,79 @@
+package io.github.v2a4j.nn;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Where a model reports its intermediate tensors, under the upstream module path
+ * ({@code down_blocks.0.attentions.1.transformer_blocks.0.attn1.out}). Golden comparison, {@code --dump} and
+ * {@code inspect} are all lookups in a trace.
+ *
+ * <p>{@link #OFF} records nothing and costs one virtual call per tensor. A recording trace copies what it keeps
+ * (the models reuse buffers), in the order the model produced it.
+ */
+public class Trace {
+
+    /** Records nothing. */
+    public static final Trace OFF = new Trace(name -> false);
+
+    private final Predicate<String> filter;
+    private final Map<String, INDArray> recorded = new LinkedHashMap<>();
+
+    private Trace(Predicate<String> filter) {
+        this.filter = filter;
+    }
+
+    /** Records every tensor. */
+    public static Trace all() {
+        return new Trace(name -> true);
+    }
+
+    /** Records tensors whose name matches one of the glob patterns ({@code *} any run of characters, {@code ?} one). */
+    public static Trace matching(Iterable<String> globs) {
+        StringBuilder re = new StringBuilder();
+        for (String g : globs) {
+            if (re.length() > 0) re.append('|');
+            re.append(globToRegex(g));
+        }
+        Pattern p = Pattern.compile(re.toString());
+        return new Trace(name -> p.matcher(name).matches());
+    }
+
+    /** Whether {@code name} would be kept; lets callers skip building a tensor nobody wants. */
+    public boolean wants(String name) {
+        return filter.test(name);
+    }
+
+    /** Keeps a copy of {@code x} under {@code name} if wanted. A repeated name gets {@code @k} on its module path. */
+    public void record(String name, INDArray x) {
+        if (!filter.test(name)) return;
+        String key = name;
+        if (recorded.containsKey(key)) {
+            int dot = name.lastIndexOf('.');
+            String module = dot < 0 ? name : name.substring(0, dot);
+            String leaf = dot < 0 ? "" : name.substring(dot);
+            for (int k = 1; recorded.containsKey(key); k++) key = module + "@" + k + leaf;
+        }
+        recorded.put(key, x.dup());
+    }
+
+    /** Recorded tensors in the order they were produced. */
+    public Map<String, INDArray> recorded() {
+        return recorded;
+    }
+
+    static String globToRegex(String glob) {
+        StringBuilder sb = new StringBuilder();
+        for (char c : glob.toCharArray()) {
+            switch (c) {
+                case '*' -> sb.append(".*");
+                case '?' -> sb.append('.');
+                default -> sb.append(Pattern.quote(String.valueOf(c)));
+            }
+        }
+        return sb.toString();
+    }
+}
