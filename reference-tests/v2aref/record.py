@@ -33,6 +33,7 @@ class TensorStore:
         self.tensors = OrderedDict()  # canonical name -> tensor (stored)
         self.order = []  # every recorded name (canonical or alias), in recording order
         self.aliases = OrderedDict()  # alias name -> canonical name
+        self.complex_as_real = []  # names of complex tensors stored as view_as_real (trailing dim 2)
         self._by_digest = {}
         self._names = set()
 
@@ -53,6 +54,9 @@ class TensorStore:
         if not isinstance(tensor, torch.Tensor):
             tensor = torch.as_tensor(tensor)
         t = tensor.detach().cpu().clone().contiguous()
+        if t.is_complex():  # safetensors has no complex dtype: store [..., 2] = (real, imag)
+            t = torch.view_as_real(t).clone().contiguous()
+            self.complex_as_real.append(name)
         self._names.add(name)
         self.order.append(name)
         if dedupe:
@@ -173,16 +177,21 @@ class Recorder:
 
 
 class patch_function:
-    """Temporarily replace `owner.name` by a recording wrapper: each call's tensor result (or the elements of a
-    tuple result) is recorded as `<label>` / `<label>@k`. Used for torch functions called inside upstream code
-    (e.g. torch.rand for Griffin-Lim init phases, torch.istft for per-iteration waveforms)."""
+    """Temporarily replace `owner.name` (a function or method) by a recording wrapper. The k-th call (k >= 1) uses
+    the label `<label>@k`. Records `<label>.in.<suffix>` from record_args(args, kwargs) -> [(suffix, tensor)]
+    (called BEFORE the original, so in-place changes by the callee do not leak in) and the result as
+    `<label>.out` (tuple -> `.out.<i>`), or as `<label>.out.<suffix>` from record_out(result) -> [(suffix, tensor)]
+    when given. Used for torch functions called inside upstream code (torch.rand for Griffin-Lim init phases,
+    torch.istft for per-iteration waveforms) and for non-module upstream functions."""
 
-    def __init__(self, owner, name, store, label, record_args=None):
+    def __init__(self, owner, name, store, label, record_args=None, record_out=None):
         self.owner, self.name, self.store, self.label = owner, name, store, label
-        self.record_args = record_args  # optional callable(args, kwargs) -> list of (suffix, tensor)
+        self.record_args = record_args
+        self.record_out = record_out
         self.count = 0
 
     def __enter__(self):
+        self.had = self.name in getattr(self.owner, "__dict__", {})
         self.orig = getattr(self.owner, self.name)
         orig = self.orig
 
@@ -192,17 +201,24 @@ class patch_function:
             lbl = self.label if k == 0 else f"{self.label}@{k}"
             if self.record_args is not None:
                 for suffix, t in self.record_args(args, kwargs):
-                    self.store.add(f"{lbl}.{suffix}", t)
+                    self.store.add(f"{lbl}.in.{suffix}", t)
             out = orig(*args, **kwargs)
-            items = []
-            _flatten(out, lbl, items)
-            for n, t in items:
-                self.store.add(n, t)
+            if self.record_out is not None:
+                for suffix, t in self.record_out(out):
+                    self.store.add(f"{lbl}.out.{suffix}" if suffix else f"{lbl}.out", t)
+            else:
+                items = []
+                _flatten(out, f"{lbl}.out", items)
+                for n, t in items:
+                    self.store.add(n, t)
             return out
 
         setattr(self.owner, self.name, wrapper)
         return self
 
     def __exit__(self, *exc):
-        setattr(self.owner, self.name, self.orig)
+        if self.had:
+            setattr(self.owner, self.name, self.orig)
+        else:
+            delattr(self.owner, self.name)
         return False
