@@ -212,7 +212,7 @@ def case_video(out):
     video = _video((3, 3, 40, 64), 21)
     store = TensorStore()
     shapes = {}
-    keep = {"preprocess.center_crop_video"}  # (C,T,224,224); its transpose is what the vision tower gets
+    keep = set()  # the preprocessed frames are stored once, as the vision tower's input 'model.vision.in.0'
     with _with_preprocess_recording(ns, store, keep, shapes):
         emb = _run_and_record(model, pipe, lambda p: p.extract_video_embedding(video), store, ns)
     io = {"video": video, "video_embedding": emb}
@@ -228,8 +228,8 @@ def case_video(out):
         "'model.in.attention_mask'; position ids from build_position_ids: 'build_position_ids.out' (observed "
         "[0, 1, 2, 2, ..., 2, 3]: the whole 66*T block counts as ONE image, its first and last slots as boi/eoi); "
         "4-D additive causal mask: 'model._prepare_decoder_attention_mask.out' (1,1,L,L).",
-        "Vision: 'preprocess.center_crop_video.out' (C,T,224,224) (transposed -> 'model.vision.patch_embedding."
-        "proj.in.0' (T,3,224,224)); per frame 257 tokens (cls + 16x16), 2 post-norm layers, conv 2x2 -> 8x8, "
+        "Vision: preprocessed frames 'model.vision.in.0' (T,3,224,224) (same transform as bundle "
+        "cogvlm-tiny-preprocess); per frame 257 tokens (cls + 16x16), 2 post-norm layers, conv 2x2 -> 8x8, "
         "GLU linear_proj, boi/eoi concat -> 'model.vision.out' (T, 66, hidden); rows written in order into the "
         "type-1 slots of the embeddings ('model.embed_tokens.out' before, 'model.layers.0.in.0' after the "
         "overwrite = 'model.out.hidden_states.0').",

@@ -129,6 +129,33 @@ def setup(threads=1, quiet=True):
     _done = True
 
 
+def install_import_stubs(spec):
+    """Import-only stub modules, e.g. {"moviepy.editor": ["AudioFileClip"], "IPython.display": ["display"]}:
+    lets an upstream module that imports unavailable packages at top level (K4 utils.py: moviepy, IPython) be
+    imported so that its pure functions can be called. Calling a stubbed name raises."""
+    import types
+    for modname, names in spec.items():
+        parts = modname.split(".")
+        for i in range(1, len(parts) + 1):
+            sub = ".".join(parts[:i])
+            if sub not in sys.modules:
+                sys.modules[sub] = types.ModuleType(sub)
+                sys.modules[sub].__v2aref_stub__ = True
+                if i > 1:
+                    setattr(sys.modules[".".join(parts[:i - 1])], parts[i - 1], sys.modules[sub])
+        mod = sys.modules[modname]
+        if not getattr(mod, "__v2aref_stub__", False):
+            continue  # the real package is installed
+        for n in names:
+            def _fail(*a, _n=f"{modname}.{n}", **k):
+                raise RuntimeError(f"v2aref: {_n} is an import-only stub")
+            setattr(mod, n, _fail)
+
+
+K4_UTILS_STUBS = {"moviepy.editor": ["AudioFileClip", "ImageSequenceClip"],
+                  "IPython.display": ["Video", "clear_output", "display"]}
+
+
 def seed_all(seed):
     import random
     import numpy as np

@@ -184,8 +184,9 @@ class patch_function:
     when given. Used for torch functions called inside upstream code (torch.rand for Griffin-Lim init phases,
     torch.istft for per-iteration waveforms) and for non-module upstream functions."""
 
-    def __init__(self, owner, name, store, label, record_args=None, record_out=None):
+    def __init__(self, owner, name, store, label, record_args=None, record_out=None, select=None):
         self.owner, self.name, self.store, self.label = owner, name, store, label
+        self.select = select  # optional callable(k) -> bool: record only the selected calls (0-based)
         self.record_args = record_args
         self.record_out = record_out
         self.count = 0
@@ -199,6 +200,8 @@ class patch_function:
             k = self.count
             self.count += 1
             lbl = self.label if k == 0 else f"{self.label}@{k}"
+            if self.select is not None and not self.select(k):
+                return orig(*args, **kwargs)
             if self.record_args is not None:
                 for suffix, t in self.record_args(args, kwargs):
                     self.store.add(f"{lbl}.in.{suffix}", t)
