@@ -28,7 +28,7 @@ env.setup()
 import torch  # noqa: E402
 
 from v2aref import bundle, cogvlm  # noqa: E402
-from v2aref.record import Recorder, TensorStore, patch_function  # noqa: E402
+from v2aref.record import DEFAULT_SKIP_TYPES, Recorder, TensorStore, patch_function  # noqa: E402
 
 SEED = 1234
 SCRIPT = __file__
@@ -152,13 +152,14 @@ def case_preprocess(out):
     cfg = cogvlm.tiny_config_dict()
     fake_self = types.SimpleNamespace(config=types.SimpleNamespace(vision_config=cfg["vision_config"],
                                                                     template_version="base"))
-    videos = {"a": ((3, 3, 50, 70), 11), "b": ((3, 2, 260, 230), 12)}
+    videos = {"a": ((3, 2, 50, 70), 11), "b": ((3, 1, 260, 230), 12)}
     for key, (shape, seed) in videos.items():
         video = _video(shape, seed)
         tok = cogvlm.FakeTokenizer({"": []})
         shapes = {}
         sub = TensorStore()
-        with _with_preprocess_recording(ns, sub, {"preprocess.normalize_video"}, shapes):
+        keep = {"preprocess.normalize_video"} if key == "a" else set()
+        with _with_preprocess_recording(ns, sub, keep, shapes):
             # the ORIGINAL method, called with a stand-in `self` that only carries the config it reads
             inputs = ns.modeling.CogVLMVideoForCausalLM.build_conversation_input_ids(
                 fake_self, tok, query="", images=[video], history=[], template_version="base")
@@ -180,8 +181,8 @@ def case_preprocess(out):
         "even) -> transpose(0,1).",
         "case a: 50x70 (landscape, upscale) -> 224x313, crop left round(44.5) = 44; case b: 260x230 (portrait) -> "
         "253x224, crop top round(14.5) = 14. Stage shapes in manifest 'stage_shapes'.",
-        "activations: '<case>.preprocess.normalize_video.out' (C,T,H,W) after Lambda+NormalizeVideo (the resize "
-        "output itself is not stored: size; frames = crop of it).",
+        "activations: 'a.preprocess.normalize_video.out' (C,T,H,W) after Lambda+NormalizeVideo (case a only; the "
+        "resize output itself is not stored: size; frames = transpose of a crop of it).",
         "The method is called unbound with a stand-in self that only carries the config it reads "
         "(vision_config['image_size']=224, template_version); the tokenizer is the fake one (query '' -> no ids).",
     ]
@@ -196,10 +197,12 @@ def case_preprocess(out):
 
 def _run_and_record(model, pipe, fn, store, ns):
     """Run `fn(pipe)` under per-module recording of the whole CogVLMVideoForCausalLM."""
-    with Recorder(model, store=store), \
-            patch_function(ns.modeling, "build_position_ids", store, "build_position_ids.out"), \
+    # lm_head (logits) is not used by K4 and not recorded (size); its weight is in weights.safetensors
+    with Recorder(model, store=store, include=lambda path, m: not path.startswith("lm_head")
+                  and not isinstance(m, DEFAULT_SKIP_TYPES)), \
+            patch_function(ns.modeling, "build_position_ids", store, "build_position_ids"), \
             patch_function(model.model, "_prepare_decoder_attention_mask", store,
-                           "model._prepare_decoder_attention_mask.out"), \
+                           "model._prepare_decoder_attention_mask"), \
             torch.no_grad():
         return fn(pipe)
 
