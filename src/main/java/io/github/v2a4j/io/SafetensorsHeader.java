@@ -122,7 +122,7 @@ final class SafetensorsHeader {
                 }
             }
             r.endObject();
-            if (r.peek() != JsonToken.END_DOCUMENT) throw fail(file, "unexpected data after the header's JSON object");
+            if (!atEnd(r)) throw fail(file, "unexpected data after the header's JSON object");
         } catch (MalformedJsonException | EOFException | IllegalStateException | NumberFormatException e) {
             throw fail(file, "malformed JSON header: " + gsonMessage(e));
         } catch (IOException e) {
@@ -268,11 +268,24 @@ final class SafetensorsHeader {
         };
     }
 
-    /** Gson appends a troubleshooting URL to its messages; the position information before it is what helps. */
-    private static String gsonMessage(Exception e) {
+    /** Whether only whitespace follows; strict Gson throws (rather than answers) on a second top-level value. */
+    static boolean atEnd(JsonReader r) throws IOException {
+        try {
+            return r.peek() == JsonToken.END_DOCUMENT;
+        } catch (MalformedJsonException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Gson's messages carry advice for Gson users and a troubleshooting URL; keep what locates the problem
+     * ("Unterminated object at line 1 column 14 path $.a").
+     */
+    static String gsonMessage(Exception e) {
         String m = String.valueOf(e.getMessage());
         int see = m.indexOf("\nSee https://");
-        return see >= 0 ? m.substring(0, see) : m;
+        if (see >= 0) m = m.substring(0, see);
+        return m.replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON ", "syntax error ");
     }
 
     static SafetensorsException fail(Path file, String problem) {

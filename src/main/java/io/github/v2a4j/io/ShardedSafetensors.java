@@ -160,15 +160,13 @@ public final class ShardedSafetensors extends Safetensors {
                 r.endObject();
             }
             r.endObject();
-            if (r.peek() != JsonToken.END_DOCUMENT) {
+            if (!SafetensorsHeader.atEnd(r)) {
                 throw new SafetensorsException(index + ": unexpected data after the index's JSON object");
             }
         } catch (NoSuchFileException e) {
             throw new SafetensorsException(index + ": no such file");
         } catch (MalformedJsonException | EOFException | IllegalStateException | NumberFormatException e) {
-            String m = String.valueOf(e.getMessage());
-            int see = m.indexOf("\nSee https://");
-            throw new SafetensorsException(index + ": malformed JSON index: " + (see >= 0 ? m.substring(0, see) : m));
+            throw new SafetensorsException(index + ": malformed JSON index: " + SafetensorsHeader.gsonMessage(e));
         } catch (IOException e) {
             throw wrap(index, null, e);
         }
