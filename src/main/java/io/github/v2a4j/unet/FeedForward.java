@@ -1,0 +1,39 @@
+package io.github.v2a4j.unet;
+
+import io.github.v2a4j.nn.NN;
+import io.github.v2a4j.nn.Trace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * diffusers FeedForward with GEGLU: {@code net.0.proj} C → 8C, split the last dim into {@code [a | g]} (4C each),
+ * {@code a · GELU_exact(g)}, then {@code net.2} 4C → C. The GELU and the product are done in place in the
+ * projection's buffer (it is dead afterwards).
+ */
+final class FeedForward {
+    final String path;
+    private final int inner;
+    private final INDArray projW, projB, outW, outB;
+
+    FeedForward(Params p, String path, int channels) {
+        this.path = path;
+        this.inner = 4 * channels;
+        projW = p.get("net.0.proj.weight", 2L * inner, channels);
+        projB = p.get("net.0.proj.bias", 2L * inner);
+        outW = p.get("net.2.weight", channels, inner);
+        outB = p.get("net.2.bias", channels);
+    }
+
+    /** n = LN3(x) {@code [B,L,C]} (not modified) → {@code [B,L,C]}. */
+    INDArray forward(INDArray n, Trace trace) {
+        long b = n.size(0), l = n.size(1);
+        INDArray proj = NN.linear(n, projW, projB).reshape('c', b * l, 2L * inner);
+        INDArray a = proj.get(NDArrayIndex.all(), NDArrayIndex.interval(0, inner));
+        INDArray g = proj.get(NDArrayIndex.all(), NDArrayIndex.interval(inner, 2L * inner));
+        a.muli(NN.geluInPlace(g));
+        if (trace.wants(path + ".net.0.out")) trace.record(path + ".net.0.out", a.reshape(b, l, inner));
+        INDArray out = NN.linear(a, outW, outB).reshape('c', b, l, n.size(2));
+        trace.record(path + ".out", out);
+        return out;
+    }
+}
