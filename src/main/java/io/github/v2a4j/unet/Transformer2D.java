@@ -39,7 +39,8 @@ final class Transformer2D {
         INDArray out = Ops.tokensToConv1x1(tokens, projOutW, projOutB, h, w);
         // hidden_states + residual
         out.addi(x);
-        trace.record(path + ".out", out);
+        // Transformer2DModel returns a 1-tuple under return_dict=False: recorded as ".out.0"
+        trace.record(path + ".out.0", out);
         return out;
     }
 }

@@ -20,7 +20,9 @@ import java.util.Arrays;
  * <p>The K4 processors hard-code their input widths ({@code video_k/video_v} 4096 → C, {@code text_projection}
  * 4096 → 768); tiny golden bundles use other widths, given by the keys {@code video_embed_dim} and
  * {@code text_embed_dim} (absent in a real config → 4096). The text projection's output width is the
- * cross-attention width.
+ * cross-attention width. Golden bundles put these widths under {@code "v2a4j"} in the config
+ * ({@code video_embed_dim}, {@code text_embed_dim}, {@code text_projection_out}); top-level keys of the same names
+ * are accepted too.
  */
 public record UNetConfig(int inChannels, int outChannels, boolean centerInputSample, boolean flipSinToCos,
                          int freqShift, String[] downBlockTypes, String[] upBlockTypes, int[] blockOutChannels,
@@ -59,14 +61,20 @@ public record UNetConfig(int inChannels, int outChannels, boolean centerInputSam
         if (o.has("layers_per_block") && o.get("layers_per_block").isJsonArray()) {
             throw new IllegalArgumentException("per-block layers_per_block is not supported");
         }
+        JsonObject k4 = o.has("v2a4j") && o.get("v2a4j").isJsonObject() ? o.getAsJsonObject("v2a4j") : o;
+        int cross = intOr(o, "cross_attention_dim", 1280);
+        int textOut = intOr(k4, "text_projection_out", cross);
+        if (textOut != cross) {
+            throw new IllegalArgumentException("text_projection_out " + textOut + " must equal cross_attention_dim "
+                    + cross + " (the projected text feeds attn2.to_k/to_v)");
+        }
         UNetConfig c = new UNetConfig(
                 intOr(o, "in_channels", 4), intOr(o, "out_channels", 4),
                 boolOr(o, "center_input_sample", false), boolOr(o, "flip_sin_to_cos", true),
                 intOr(o, "freq_shift", 0), down, up, out, intOr(o, "layers_per_block", 2),
                 intOr(o, "downsample_padding", 1), doubleOr(o, "mid_block_scale_factor", 1.0),
                 stringOr(o, "act_fn", "silu"), intOr(o, "norm_num_groups", 32), doubleOr(o, "norm_eps", 1e-5),
-                intOr(o, "cross_attention_dim", 1280), heads,
-                intOr(o, "video_embed_dim", 4096), intOr(o, "text_embed_dim", 4096));
+                cross, heads, intOr(k4, "video_embed_dim", 4096), intOr(k4, "text_embed_dim", 4096));
         c.check();
         return c;
     }

@@ -112,7 +112,8 @@ class UNetWeightsTest {
         assertThat(eps.shape()).containsExactly(2, 4, 5, 7);
         assertThat(sample).isEqualTo(before);
         assertThat(trace.recorded()).containsKeys("down_blocks.0.resnets.0.out",
-                "down_blocks.0.attentions.0.transformer_blocks.0.attn1.out", "up_blocks.0.upsamplers.0.out",
+                "down_blocks.0.attentions.0.transformer_blocks.0.attn1.out", "down_blocks.0.attentions.0.out.0",
+                "up_blocks.0.upsamplers.0.out",
                 "conv_out.out");
         assertThat(trace.recorded().get("up_blocks.0.upsamplers.0.out").shape()).containsExactly(2, 32, 5, 7);
     }
