@@ -29,18 +29,25 @@ final class BasicTransformerBlock {
         ff = new FeedForward(p.at("ff"), path + ".ff", channels);
     }
 
-    /** tokens {@code [B,HW,C]}; consumed (the result may reuse its buffer). */
+    /** tokens {@code [B,HW,C]}; consumed (freed) — each residual sum lands in the branch output's buffer. */
     INDArray forward(INDArray x, Conditioning cond, Trace trace) {
         INDArray n = NN.layerNorm(x, norm1W, norm1B, 1e-5);
         trace.record(path + ".norm1.out", n);
-        x = attn1.forward(n, cond, trace).addi(x);
+        x = residual(attn1.forward(n, cond, trace), n, x);
         n = NN.layerNorm(x, norm2W, norm2B, 1e-5);
         trace.record(path + ".norm2.out", n);
-        x = attn2.forward(n, cond, trace).addi(x);
+        x = residual(attn2.forward(n, cond, trace), n, x);
         n = NN.layerNorm(x, norm3W, norm3B, 1e-5);
         trace.record(path + ".norm3.out", n);
-        x = ff.forward(n, trace).addi(x);
+        x = residual(ff.forward(n, trace), n, x);
         trace.record(path + ".out", x);
         return x;
+    }
+
+    /** {@code branch + x}, freeing the normed input and the old x. */
+    private static INDArray residual(INDArray branch, INDArray normed, INDArray x) {
+        branch.addi(x);
+        Ops.free(normed, x);
+        return branch;
     }
 }

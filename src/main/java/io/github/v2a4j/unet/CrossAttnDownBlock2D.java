@@ -27,8 +27,9 @@ final class CrossAttnDownBlock2D implements DownBlock {
     @Override
     public INDArray forward(INDArray x, INDArray tembSilu, Conditioning cond, List<INDArray> skips, Trace trace) {
         for (int j = 0; j < resnets.length; j++) {
-            x = resnets[j].forward(x, tembSilu, trace);
-            x = attentions[j].forward(x, cond, trace);
+            INDArray r = resnets[j].forward(x, tembSilu, trace);
+            x = attentions[j].forward(r, cond, trace);
+            Ops.free(r);   // the block's input is a skip and stays; the resnet output is dead
             skips.add(x);
         }
         if (downsampler != null) {

@@ -34,12 +34,19 @@ final class CrossAttnUpBlock2D implements UpBlock {
     public INDArray forward(INDArray x, INDArray tembSilu, Conditioning cond, List<INDArray> skips, Trace trace) {
         for (int j = 0; j < resnets.length; j++) {
             INDArray skip = skips.remove(skips.size() - 1);
-            x = resnets[j].forward(Nd4j.concat(1, x, skip), tembSilu, trace);
-            x = attentions[j].forward(x, cond, trace);
+            // each skip is used once; h, the skip and their concat are dead after the resnet
+            INDArray cat = Nd4j.concat(1, x, skip);
+            Ops.free(x, skip);
+            INDArray r = resnets[j].forward(cat, tembSilu, trace);
+            Ops.free(cat);
+            x = attentions[j].forward(r, cond, trace);
+            Ops.free(r);
         }
         if (upsampler != null) {
             INDArray next = skips.get(skips.size() - 1);
-            x = upsampler.forward(x, next.size(2), next.size(3), trace);
+            INDArray up = upsampler.forward(x, next.size(2), next.size(3), trace);
+            Ops.free(x);
+            x = up;
         }
         return x;
     }

@@ -36,7 +36,9 @@ final class PromptCrossAttention {
             return new INDArray[]{NN.linear(ctx, toK, null), NN.linear(ctx, toV, null)};
         });
         INDArray o = Attention.sdpa(q, kv[0], kv[1], heads, heads, false);
+        Ops.free(q);
         INDArray out = NN.linear(o, toOutW, toOutB);
+        Ops.free(o);
         trace.record(path + ".out", out);
         return out;
     }

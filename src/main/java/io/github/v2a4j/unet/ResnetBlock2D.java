@@ -44,14 +44,21 @@ final class ResnetBlock2D {
 
     /** x {@code [B,Cin,H,W]} (not modified), tembSilu = SiLU(temb) {@code [B,tembDim]} → {@code [B,Cout,H,W]}. */
     INDArray forward(INDArray x, INDArray tembSilu, Trace trace) {
-        INDArray h = NN.groupNormInPlace(x.dup('c'), groups, norm1W, norm1B, eps, true);
-        h = NN.conv2d(h, conv1W, conv1B, 1, 1);
+        INDArray n1 = NN.groupNormInPlace(x.dup('c'), groups, norm1W, norm1B, eps, true);
+        INDArray h = NN.conv2d(n1, conv1W, conv1B, 1, 1);
+        Ops.free(n1);
         Ops.addChannelBiasInPlace(h, NN.linear(tembSilu, tembW, tembB));
         NN.groupNormInPlace(h, groups, norm2W, norm2B, eps, true);
-        h = NN.conv2d(h, conv2W, conv2B, 1, 1);
-        INDArray shortcut = shortcutW == null ? x : Ops.conv1x1(x, shortcutW, shortcutB);
-        // (input + hidden) / output_scale_factor, in that order
-        INDArray out = h.addi(shortcut);
+        INDArray out = NN.conv2d(h, conv2W, conv2B, 1, 1);
+        Ops.free(h);
+        // (input + hidden) / output_scale_factor: the sum is the same either way round
+        if (shortcutW == null) {
+            out.addi(x);
+        } else {
+            INDArray shortcut = Ops.conv1x1(x, shortcutW, shortcutB);
+            out.addi(shortcut);
+            Ops.free(shortcut);
+        }
         if (outputScaleFactor != 1.0) out.divi(outputScaleFactor);
         trace.record(path + ".out", out);
         return out;

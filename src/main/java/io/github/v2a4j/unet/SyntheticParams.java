@@ -16,6 +16,8 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class SyntheticParams implements Params {
     private static final int CHUNK = 1 << 20;
+    /** One chunk buffer per thread: a fresh float[] per chunk would leave gigabytes of heap garbage behind. */
+    private static final ThreadLocal<float[]> BUF = ThreadLocal.withInitial(() -> new float[CHUNK]);
 
     private final long seed;
     private final String prefix;
@@ -65,7 +67,7 @@ public final class SyntheticParams implements Params {
         IntStream.range(0, chunks).parallel().forEach(c -> {
             int from = c * CHUNK;
             int len = (int) Math.min(CHUNK, n - from);
-            float[] v = new float[len];
+            float[] v = BUF.get();
             long s = mix(base + c);
             for (int i = 0; i < len; i++) {
                 s ^= s << 13;
@@ -74,7 +76,7 @@ public final class SyntheticParams implements Params {
                 // top 24 bits → [-1, 1)
                 v[i] = offset + scale * (((s >>> 40) * 0x1.0p-23f) - 1f);
             }
-            fb.duplicate().position(from).put(v);
+            fb.duplicate().position(from).put(v, 0, len);
         });
         made.put(name, a);
         return a;

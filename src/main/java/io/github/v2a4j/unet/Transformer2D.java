@@ -35,8 +35,10 @@ final class Transformer2D {
         INDArray n = NN.groupNorm(x, groups, normW, normB, 1e-6);
         trace.record(path + ".norm.out", n);
         INDArray tokens = Ops.conv1x1ToTokens(n, projInW, projInB);
+        Ops.free(n);
         tokens = block.forward(tokens, cond, trace);
         INDArray out = Ops.tokensToConv1x1(tokens, projOutW, projOutB, h, w);
+        Ops.free(tokens);
         // hidden_states + residual
         out.addi(x);
         // Transformer2DModel returns a 1-tuple under return_dict=False: recorded as ".out.0"

@@ -116,10 +116,12 @@ public final class UNet {
         h = midBlock.forward(h, tembSilu, cond, trace);
         for (UpBlock b : upBlocks) h = b.forward(h, tembSilu, cond, skips, trace);
 
-        h = NN.groupNorm(h, config.normNumGroups(), normOutW, normOutB, config.normEps());
-        trace.record("conv_norm_out.out", h);
-        NN.siluInPlace(h);
-        INDArray out = NN.conv2d(h, convOutW, convOutB, 1, 1);
+        INDArray n = NN.groupNorm(h, config.normNumGroups(), normOutW, normOutB, config.normEps());
+        Ops.free(h);
+        trace.record("conv_norm_out.out", n);
+        NN.siluInPlace(n);
+        INDArray out = NN.conv2d(n, convOutW, convOutB, 1, 1);
+        Ops.free(n);
         trace.record("conv_out.out", out);
         return out;
     }

@@ -21,9 +21,12 @@ final class UNetMidBlock2DCrossAttn {
     }
 
     INDArray forward(INDArray x, INDArray tembSilu, Conditioning cond, Trace trace) {
-        x = resnet0.forward(x, tembSilu, trace);
-        x = attention.forward(x, cond, trace);
-        x = resnet1.forward(x, tembSilu, trace);
+        // the input is the last skip (kept); the two intermediates are dead after use
+        INDArray r = resnet0.forward(x, tembSilu, trace);
+        INDArray a = attention.forward(r, cond, trace);
+        Ops.free(r);
+        x = resnet1.forward(a, tembSilu, trace);
+        Ops.free(a);
         trace.record(path + ".out", x);
         return x;
     }

@@ -26,11 +26,17 @@ final class UpBlock2D implements UpBlock {
     public INDArray forward(INDArray x, INDArray tembSilu, Conditioning cond, List<INDArray> skips, Trace trace) {
         for (ResnetBlock2D r : resnets) {
             INDArray skip = skips.remove(skips.size() - 1);
-            x = r.forward(Nd4j.concat(1, x, skip), tembSilu, trace);
+            // each skip is used once; h, the skip and their concat are dead after the resnet
+            INDArray cat = Nd4j.concat(1, x, skip);
+            Ops.free(x, skip);
+            x = r.forward(cat, tembSilu, trace);
+            Ops.free(cat);
         }
         if (upsampler != null) {
             INDArray next = skips.get(skips.size() - 1);
-            x = upsampler.forward(x, next.size(2), next.size(3), trace);
+            INDArray up = upsampler.forward(x, next.size(2), next.size(3), trace);
+            Ops.free(x);
+            x = up;
         }
         return x;
     }

@@ -21,6 +21,7 @@ final class Upsample2D {
     INDArray forward(INDArray x, long outH, long outW, Trace trace) {
         INDArray up = NN.upsampleNearest(x, (int) outH, (int) outW);
         INDArray out = NN.conv2d(up, convW, convB, 1, 1);
+        Ops.free(up);
         trace.record(path + ".out", out);
         return out;
     }

@@ -47,16 +47,21 @@ final class VideoSelfAttention {
         INDArray k = NN.linear(n, toK, null);
         INDArray v = NN.linear(n, toV, null);
         INDArray o = Attention.sdpa(q, k, v, heads, heads, false);
+        Ops.free(q, k, v);
         INDArray h1 = NN.linear(o, toOutW, toOutB);
+        Ops.free(o);
         trace.record(path + ".to_out.0.out", h1);
 
         INDArray vq = NN.linear(h1, videoQW, videoQB);
         INDArray[] kv = cond.keysValues(path, () -> videoKeysValues(cond.video));
         INDArray ov = Attention.sdpa(vq, kv[0], kv[1], heads, heads, false);
+        Ops.free(vq);
         INDArray out = NN.linear(ov, videoOutW, videoOutB);
+        Ops.free(ov);
         trace.record(path + ".processor.video_out.out", out);
         // hidden_states + video_out(...): same sum either way round
         out.addi(h1);
+        Ops.free(h1);
         trace.record(path + ".out", out);
         return out;
     }
