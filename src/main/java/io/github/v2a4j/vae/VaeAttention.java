@@ -36,8 +36,9 @@ final class VaeAttention {
     /** Consumes {@code x} (the residual is added into it). */
     INDArray forward(INDArray x, Trace trace) {
         long b = x.size(0), h = x.size(2), w = x.size(3);
-        INDArray normed = groupNorm.norm(x, trace);
-        INDArray tokens = normed.reshape('c', b, channels, h * w).permute(0, 2, 1).dup('c');
+        // upstream normalises (B, C, HW), the shape its group_norm output is recorded in
+        INDArray normed = groupNorm.norm(x.reshape('c', b, channels, h * w), trace);
+        INDArray tokens = normed.permute(0, 2, 1).dup('c');
         Buffers.release(normed);
 
         INDArray q = linear(tokens, wq, bq, "to_q", trace);
