@@ -10,7 +10,10 @@ import java.nio.file.Path;
 
 /**
  * The fields of CogVLM2-video's {@code config.json} (class {@code CogVLMConfig}) that the encoder uses.
- * Defaults are the real model's values (spec §1.1); a tiny golden config overrides them.
+ * Defaults are the real model's values (spec §1.1); a tiny golden config overrides them. {@code bos_token_id} and
+ * {@code pad_token_id} stand in for the tokenizer's BOS and the vision-slot id (upstream takes
+ * {@code tokenizer.bos_token_id} and hard-codes {@code pad_token_id = 128002}; the real config.json agrees, and
+ * the slot id changes no number because vision rows are overwritten before use).
  */
 public record CogVlmConfig(
         int hiddenSize,
@@ -20,6 +23,8 @@ public record CogVlmConfig(
         int numHiddenLayers,
         double rmsNormEps,
         int vocabSize,
+        int bosTokenId,
+        int padTokenId,
         Vision vision) {
 
     /** {@code vision_config}. */
@@ -47,9 +52,6 @@ public record CogVlmConfig(
     /** RoPE base: hard-coded in {@code VisionExpertAttention}, not part of the config. */
     public static final double ROPE_BASE = 500000.0;
 
-    /** Token id of every vision slot in the sequence ({@code tokenizer.pad_token_id = 128002} upstream). */
-    public static final int VISION_SLOT_TOKEN_ID = 128002;
-
     /** The GLU adapter's LayerNorm is {@code nn.LayerNorm(hidden)}: PyTorch's default eps, not the vision eps. */
     public static final double ADAPTER_LAYER_NORM_EPS = 1e-5;
 
@@ -64,7 +66,7 @@ public record CogVlmConfig(
     }
 
     public static CogVlmConfig real() {
-        return new CogVlmConfig(4096, 14336, 32, 8, 32, 1e-5, 128256,
+        return new CogVlmConfig(4096, 14336, 32, 8, 32, 1e-5, 128256, 128000, 128002,
                 new Vision(1792, 15360, 16, 63, 224, 14, 3, 1e-6, 257));
     }
 
@@ -101,6 +103,8 @@ public record CogVlmConfig(
                 i(o, "num_hidden_layers", d.numHiddenLayers()),
                 f(o, "rms_norm_eps", d.rmsNormEps()),
                 i(o, "vocab_size", d.vocabSize()),
+                i(o, "bos_token_id", d.bosTokenId()),
+                i(o, "pad_token_id", d.padTokenId()),
                 vision);
     }
 

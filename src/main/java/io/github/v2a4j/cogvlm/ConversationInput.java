@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * The token sequence of {@code build_conversation_input_ids} for {@code template_version="base"} (spec §1.5):
- * BOS (type 0), then {@code tokensPerFrame·T} vision slots (id 128002, type 1) when a video is given, then the
+ * BOS (type 0), then {@code tokensPerFrame·T} vision slots (type 1) when a video is given, then the
  * query's tokens (type 0). "base" adds no time-index tokens and no "Question:/Answer:" wrapper, so the text is the
  * query itself.
  */
@@ -13,14 +13,14 @@ public record ConversationInput(int[] inputIds, int[] tokenTypeIds) {
     public static final int LANGUAGE_TOKEN_TYPE = 0;
     public static final int VISION_TOKEN_TYPE = 1;
 
-    /** {@code bos} + {@code visionSlots} vision slots + {@code textIds}. */
-    public static ConversationInput base(int bos, int visionSlots, int[] textIds) {
+    /** {@code bos} + {@code visionSlots} slots of id {@code slotId} + {@code textIds}. */
+    public static ConversationInput base(int bos, int slotId, int visionSlots, int[] textIds) {
         int n = 1 + visionSlots + textIds.length;
         int[] ids = new int[n];
         int[] types = new int[n];
         ids[0] = bos;
         for (int i = 0; i < visionSlots; i++) {
-            ids[1 + i] = CogVlmConfig.VISION_SLOT_TOKEN_ID;
+            ids[1 + i] = slotId;
             types[1 + i] = VISION_TOKEN_TYPE;
         }
         System.arraycopy(textIds, 0, ids, 1 + visionSlots, textIds.length);

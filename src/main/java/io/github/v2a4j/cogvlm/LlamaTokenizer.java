@@ -17,6 +17,9 @@ public final class LlamaTokenizer implements AutoCloseable {
     /** {@code <|begin_of_text|>}. */
     public static final int BOS = 128000;
 
+    /** {@code <|reserved_special_token_0|>}: upstream sets {@code tokenizer.pad_token_id = 128002} for vision slots. */
+    public static final int VISION_SLOT = 128002;
+
     private final HuggingFaceTokenizer tokenizer;
     private final Path file;
 
@@ -55,12 +58,7 @@ public final class LlamaTokenizer implements AutoCloseable {
 
     /** The "base" template's sequence for a text-only pass: BOS followed by the query's tokens. */
     public ConversationInput textInput(String query) {
-        return ConversationInput.base(BOS, 0, encode(query));
-    }
-
-    /** The "base" template's sequence for a video pass with {@code visionSlots} slots and query {@code query}. */
-    public ConversationInput videoInput(int visionSlots, String query) {
-        return ConversationInput.base(BOS, visionSlots, encode(query));
+        return ConversationInput.base(BOS, VISION_SLOT, 0, encode(query));
     }
 
     public String decode(int[] ids) {

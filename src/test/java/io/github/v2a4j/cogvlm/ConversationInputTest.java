@@ -24,14 +24,14 @@ class ConversationInputTest {
     @Test
     void baseVideoPassIsOneImage() {
         // T=3 frames of 66 slots, empty query: [0, 1, 2, 2, ..., 2, 3] (spec §1.5)
-        ConversationInput in = ConversationInput.base(LlamaTokenizer.BOS, 3 * 66, new int[0]);
+        ConversationInput in = ConversationInput.base(LlamaTokenizer.BOS, LlamaTokenizer.VISION_SLOT, 3 * 66, new int[0]);
         long[] pos = in.positionIds();
         assertThat(pos).hasSize(1 + 198);
         assertThat(pos[0]).isZero();
         assertThat(pos[1]).isEqualTo(1);
         for (int i = 2; i < 198; i++) assertThat(pos[i]).isEqualTo(2);
         assertThat(pos[198]).isEqualTo(3);
-        assertThat(in.inputIds()[5]).isEqualTo(CogVlmConfig.VISION_SLOT_TOKEN_ID);
+        assertThat(in.inputIds()[5]).isEqualTo(LlamaTokenizer.VISION_SLOT);
         assertThat(in.rowsOfType(ConversationInput.VISION_TOKEN_TYPE)).hasSize(198).startsWith(1);
         assertThat(in.rowsOfType(ConversationInput.LANGUAGE_TOKEN_TYPE)).containsExactly(0);
     }
