@@ -3,6 +3,7 @@ package io.github.v2a4j.cogvlm;
 import io.github.v2a4j.io.TensorSource;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The language model part of {@code CogVLMVideoModel} ({@code model}) as K4 uses it: token embeddings, vision rows
@@ -68,7 +69,9 @@ public final class LlamaDecoder {
             for (int r = 0; r < visionRows.length; r++) x.getRow(visionRows[r]).assign(visionFeatures.getRow(r));
         }
         long[] positions = input.positionIds();
+        trace.record("build_position_ids.out", Nd4j.createFromArray(positions).reshape(1, length));
         x = x.reshape('c', 1, length, d);
+        trace.record(layerPath(0) + ".in.0", x);
         for (int i = 0; i < layersUsed(); i++) {
             try (Params p = Params.load(source, "")) {
                 INDArray next = new DecoderLayer(p, layerPath(i), cfg).forward(x, positions, trace);

@@ -52,6 +52,7 @@ public final class VisionTower {
     public INDArray forward(INDArray images, Trace trace) {
         CogVlmConfig.Vision v = cfg.vision();
         long frames = images.size(0);
+        trace.record(PATH + ".in.0", images);
         INDArray x;
         try (Params p = Params.load(source, "")) {
             x = new PatchEmbedding(p, PATH + ".patch_embedding", v).forward(images, trace);
