@@ -5,7 +5,9 @@ import io.github.v2a4j.io.TensorSource;
 import io.github.v2a4j.nn.Weights;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -65,6 +67,7 @@ final class Params implements AutoCloseable {
         String full = weights.name(local);
         if (check != null) {
             check.used.add(full);
+            check.requested.put(full, shape.clone());
             if (!source.contains(full)) {
                 check.problems.add("missing " + full + " " + Arrays.toString(shape));
             } else {
@@ -120,7 +123,13 @@ final class Params implements AutoCloseable {
         throw new IllegalArgumentException(sb.toString());
     }
 
+    /** After a dry run: every name the blocks asked for, with the shape they expect, in request order. */
+    Map<String, long[]> requested() {
+        return check.requested;
+    }
+
     private static final class Check {
+        final Map<String, long[]> requested = new LinkedHashMap<>();
         final Set<String> used = new TreeSet<>();
         final List<String> problems = new ArrayList<>();
     }

@@ -37,11 +37,32 @@ public final class VisionTower {
         CogVlmConfig.Vision v = cfg.vision();
         new PatchEmbedding(check, PATH + ".patch_embedding", v);
         for (int i = 0; i < v.numHiddenLayers(); i++) new VisionTransformerLayer(check, layerPath(i), v);
-        check.at(PATH).get("conv.weight", v.hiddenSize(), v.hiddenSize(), 2, 2);
-        check.at(PATH).get("conv.bias", v.hiddenSize());
+        Params at = check.at(PATH);
+        at.get("conv.weight", v.hiddenSize(), v.hiddenSize(), 2, 2);
+        at.get("conv.bias", v.hiddenSize());
         new VisionGlu(check, PATH + ".linear_proj", cfg);
         check.at(PATH).get("boi", 1, 1, cfg.hiddenSize());
         check.at(PATH).get("eoi", 1, 1, cfg.hiddenSize());
+    }
+
+    /**
+     * Drops cls, lays the patch tokens out as the {@code g×g} grid (channels first) and applies {@code conv}
+     * (2×2, stride 2): {@code [F, 1+g², C]} → {@code [F, (g/2)², C]}, rows in row-major grid order.
+     */
+    static INDArray mergePatches(INDArray x, Params p, CogVlmConfig.Vision v, Trace trace) {
+        long frames = x.size(0);
+        long tokens = x.size(1) - 1;
+        int g = (int) Math.round(Math.sqrt(tokens));
+        long c = v.hiddenSize();
+        INDArray grid = x.get(NDArrayIndex.all(), NDArrayIndex.interval(1, tokens + 1), NDArrayIndex.all())
+                .reshape('c', frames, g, g, c).permute(0, 3, 1, 2).dup('c');
+        INDArray merged = NN.conv2d(grid, p.get("conv.weight", c, c, 2, 2), p.get("conv.bias", c), 2, 0);
+        Release.free(grid);
+        trace.record(PATH + ".conv.out", merged);
+        long m = merged.size(2) * merged.size(3);
+        INDArray seq = merged.reshape('c', frames, c, m).permute(0, 2, 1).dup('c');
+        Release.free(merged);
+        return seq;
     }
 
     static String layerPath(int i) {
@@ -61,13 +82,17 @@ public final class VisionTower {
         for (int i = 0; i < v.numHiddenLayers(); i++) {
             try (Params p = Params.load(source, "")) {
                 VisionTransformerLayer layer = new VisionTransformerLayer(p, layerPath(i), v);
-                INDArray next = Nd4j.createUninitialized(x.dataType(), x.shape());
-                for (long f0 = 0; f0 < frames; f0 += chunk) {
-                    long f1 = Math.min(frames, f0 + chunk);
-                    INDArray in = chunk >= frames ? x : x.get(NDArrayIndex.interval(f0, f1), NDArrayIndex.all(), NDArrayIndex.all());
-                    INDArray out = layer.forward(in, trace);
-                    next.get(NDArrayIndex.interval(f0, f1), NDArrayIndex.all(), NDArrayIndex.all()).assign(out);
-                    Release.free(out);
+                INDArray next;
+                if (chunk >= frames) {
+                    next = layer.forward(x, trace);
+                } else {
+                    next = Nd4j.createUninitialized(x.dataType(), x.shape());
+                    for (long f0 = 0; f0 < frames; f0 += chunk) {
+                        long f1 = Math.min(frames, f0 + chunk);
+                        INDArray out = layer.forward(x.get(NDArrayIndex.interval(f0, f1), NDArrayIndex.all(), NDArrayIndex.all()), trace);
+                        next.get(NDArrayIndex.interval(f0, f1), NDArrayIndex.all(), NDArrayIndex.all()).assign(out);
+                        Release.free(out);
+                    }
                 }
                 Release.free(x);
                 x = next;
@@ -75,22 +100,12 @@ public final class VisionTower {
         }
         trace.record(PATH + ".transformer.out", x);
 
-        // x[:, 1:] → [F, g, g, C] → [F, C, g, g]
-        long tokens = x.size(1) - 1;
-        int g = (int) Math.round(Math.sqrt(tokens));
-        long c = v.hiddenSize();
-        INDArray grid = x.get(NDArrayIndex.all(), NDArrayIndex.interval(1, tokens + 1), NDArrayIndex.all())
-                .reshape('c', frames, g, g, c).permute(0, 3, 1, 2).dup('c');
-        Release.free(x);
-        INDArray merged;
+        INDArray seq;
         try (Params p = Params.load(source, PATH)) {
-            merged = NN.conv2d(grid, p.get("conv.weight", c, c, 2, 2), p.get("conv.bias", c), 2, 0);
+            seq = mergePatches(x, p, v, trace);
         }
-        Release.free(grid);
-        trace.record(PATH + ".conv.out", merged);
-        long m = merged.size(2) * merged.size(3);
-        INDArray seq = merged.reshape('c', frames, c, m).permute(0, 2, 1).dup('c');
-        Release.free(merged);
+        Release.free(x);
+        long m = seq.size(1);
 
         INDArray adapted;
         try (Params p = Params.load(source, "")) {
