@@ -46,6 +46,7 @@ final class TokenEmbedding {
                 float[] row = table.getRow(ids[r]).dup().data().asFloat();
                 System.arraycopy(row, 0, out, r * hidden, hidden);
             }
+            if (!info.dtype().equals("F32")) Release.free(table); // a conversion made for this call, not a mapping
         }
         return Nd4j.create(out, new long[] {ids.length, hidden}, 'c');
     }

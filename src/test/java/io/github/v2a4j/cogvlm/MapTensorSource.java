@@ -27,6 +27,9 @@ final class MapTensorSource implements TensorSource {
     private final Map<String, INDArray> arrays = new LinkedHashMap<>();
     private final Map<String, TensorInfo> infos = new LinkedHashMap<>();
 
+    /** Arrays handed out by {@link #mapped} for non-F32 entries (fresh conversions, as a real source makes them). */
+    final java.util.List<INDArray> converted = new java.util.ArrayList<>();
+
     void put(String name, INDArray a, String dtype) {
         arrays.put(name, a);
         infos.put(name, new TensorInfo(name, null, dtype, a.shape(), 0, 0));
@@ -102,7 +105,12 @@ final class MapTensorSource implements TensorSource {
     public INDArray mapped(String name) {
         INDArray a = arrays.get(name);
         if (a == null) throw new SafetensorsException("no tensor " + name);
-        return a.dataType() == DataType.FLOAT ? a : a.castTo(DataType.FLOAT);
+        if (!infos.get(name).dtype().equals("F32")) {
+            INDArray c = a.castTo(DataType.FLOAT).dup();
+            converted.add(c);
+            return c;
+        }
+        return a;
     }
 
     @Override
