@@ -7,9 +7,11 @@ import static org.bytedeco.ffmpeg.global.avcodec.avcodec_parameters_copy;
 import static org.bytedeco.ffmpeg.global.avformat.avformat_alloc_context;
 import static org.bytedeco.ffmpeg.global.avformat.avformat_free_context;
 import static org.bytedeco.ffmpeg.global.avformat.avformat_new_stream;
+import static org.bytedeco.ffmpeg.global.avutil.AV_LOG_ERROR;
 import static org.bytedeco.ffmpeg.global.avutil.AV_NOPTS_VALUE;
 import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
 import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUV420P;
+import static org.bytedeco.ffmpeg.global.avutil.av_log_set_level;
 
 import java.io.IOException;
 import java.nio.Buffer;
@@ -19,6 +21,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.function.IntFunction;
 import org.bytedeco.ffmpeg.avcodec.AVPacket;
 import org.bytedeco.ffmpeg.avformat.AVFormatContext;
@@ -37,9 +40,26 @@ public final class VideoWriter {
     public static final int SAMPLE_RATE = 44100;
 
     private static final int AUDIO_BITRATE = 128_000;
-    private static final int VIDEO_BITRATE = 2_000_000;
+    /** H.264 bits per pixel and frame (≈ what x264 at crf 23 spends on natural footage at these sizes). */
+    private static final double BITS_PER_PIXEL = 0.2;
+
+    /** AAC frame size in samples. */
+    private static final int AAC_FRAME = 1024;
+
+    static {
+        av_log_set_level(AV_LOG_ERROR);
+    }
 
     private VideoWriter() {}
+
+    /**
+     * Silence fed after the last sample: JavaCV 1.5.7 never drains the AAC encoder's last queued frame (FFmpeg warns
+     * "1 frames left in the queue on closing"), so the audio is completed to a whole AAC frame and one more frame of
+     * silence is added; that frame is the one lost, and every real sample is encoded (measured).
+     */
+    static short[] drainPadding(int samples) {
+        return new short[(AAC_FRAME - samples % AAC_FRAME) % AAC_FRAME + AAC_FRAME];
+    }
 
     /**
      * K4's muxing ({@code create_video}): the kept frames {@code [0, totalFrames)} of the source replayed at
@@ -110,6 +130,12 @@ public final class VideoWriter {
         Path tmp;
         try {
             tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".part");
+            try {
+                // createTempFile makes it owner-only; a finished video gets ordinary permissions
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+            } catch (UnsupportedOperationException ignored) {
+                // not a POSIX file system
+            }
         } catch (IOException e) {
             throw new VideoException(out, "cannot create a file in the output directory", e);
         }
@@ -199,6 +225,7 @@ public final class VideoWriter {
                 }
             }
             if (nSamples > written) rec.recordSamples(sampleRate, 1, ShortBuffer.wrap(fitted, written, nSamples - written));
+            rec.recordSamples(sampleRate, 1, ShortBuffer.wrap(drainPadding(nSamples)));
             // with an input context JavaCV's stop() does not drain the audio encoder: do it here
             while (rec.recordSamples(0, 0, (Buffer[]) null)) {
                 // drain
@@ -252,7 +279,7 @@ public final class VideoWriter {
                 rec.setVideoCodec(AV_CODEC_ID_H264);
                 rec.setPixelFormat(AV_PIX_FMT_YUV420P);
                 rec.setFrameRate(fps);
-                rec.setVideoBitrate(VIDEO_BITRATE);
+                rec.setVideoBitrate((int) Math.max(100_000, Math.min(20_000_000, width * (double) height * fps * BITS_PER_PIXEL)));
                 rec.setGopSize((int) Math.max(1, Math.round(fps * 2)));
             }
             if (pcm != null) {
@@ -286,7 +313,10 @@ public final class VideoWriter {
         }
 
         void finish() throws Exception {
-            if (pcm != null) audioUpTo(pcm.length);
+            if (pcm != null) {
+                audioUpTo(pcm.length);
+                rec.recordSamples(sampleRate, 1, ShortBuffer.wrap(drainPadding(pcm.length)));
+            }
             rec.stop();
             stopped = true;
         }
