@@ -15,7 +15,7 @@ import picocli.CommandLine.ScopeType;
             "Kandinsky-4 Video-to-Audio on the JVM: writes a video back with a generated sound track.",
             "Every layer is checked against tensors from the original PyTorch code (see 'v2a validate')."
         },
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, ConvertCommand.class})
 public final class Main {
 
     @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Print stack traces of errors.")
