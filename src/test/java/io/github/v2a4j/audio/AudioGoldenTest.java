@@ -54,9 +54,8 @@ class AudioGoldenTest {
         Bundle b = open(name);
         SpectrogramParams p = b.params();
         float[] fb = MelFilterbank.of(p);
-        // torch's AVX2 10**x is Sleef powf (≤1 ulp off the rounded exact pow we use): where a filter edge f_pts[n]
-        // differs by one float ulp (≤ 4.9e-4 Hz near 10 kHz), a triangle value moves by ulp/band width ≤ 3e-5.
-        double tol = 5e-5;
+        // linspace and SLEEF powf reproduced bit for bit (HTK scale): exact
+        double tol = 0;
         if (b.has("inverse_mel_scaler.fb")) {
             double e = Bundle.maxAbs(fb, b.f32("inverse_mel_scaler.fb"));
             log(name, "inverse_mel_scaler.fb", e, tol, "abs");
@@ -71,11 +70,12 @@ class AudioGoldenTest {
                 }
             double er = Bundle.maxAbs(row, b.f32("inverse_mel_scaler.fb_rowsum"));
             double ec = Bundle.maxAbs(col, b.f32("inverse_mel_scaler.fb_colsum"));
-            log(name, "inverse_mel_scaler.fb_rowsum", er, tol, "abs");
-            // a column sums ~2.5 Hz-spaced samples of one triangle: up to ~16 values near 10 kHz each ≤3e-5 off
-            log(name, "inverse_mel_scaler.fb_colsum", ec, 20 * tol, "abs");
+            double ecRel = Bundle.relErr(col, b.f32("inverse_mel_scaler.fb_colsum"));
+            log(name, "inverse_mel_scaler.fb_rowsum", er, 0, "abs");
+            log(name, "inverse_mel_scaler.fb_colsum", ecRel, 1e-6, "rel");
             assertThat(er).isLessThanOrEqualTo(tol);
-            assertThat(ec).isLessThanOrEqualTo(20 * tol);
+            // column sums of up to ~35 identical values, added in another order than torch's reduction: a few ulps
+            assertThat(ecRel).isLessThanOrEqualTo(1e-6);
         }
         float[] w = Stft.hannWindow(p.winLength());
         double ew = Bundle.maxAbs(w, b.f32("inverse_spectrogram_func.window"));
@@ -92,10 +92,10 @@ class AudioGoldenTest {
         int frames = (int) b.shape("mel")[2];
         float[] s = InverseMelScale.of(p).apply(b.f32("mel"), frames);
         double e = Bundle.relErr(s, b.f32("spectrogram"));
-        log(name, "spectrogram (inverse_mel_scaler.out)", e, 1e-4, "rel");
-        // torch solves in fp32 (gels, cond(fbᵀ)≈6.6 → ~5e-7 measured vs fp64), we in fp64; plus our filterbank's
-        // ≤3e-5 edge differences (see filterbank) that move the solution: 1e-4 of max|ref| (the bundle's hint)
-        assertThat(e).isLessThanOrEqualTo(1e-4);
+        log(name, "spectrogram (inverse_mel_scaler.out)", e, 2e-6, "rel");
+        // torch solves in fp32 (gels; cond(fbᵀ)≈6.6 — measured 5e-7 from its fp64 solve at W=100), we in fp64
+        // with the bit-identical filterbank: 2e-6 (4× the measured fp32 error)
+        assertThat(e).isLessThanOrEqualTo(2e-6);
     }
 
     @ParameterizedTest
@@ -133,10 +133,11 @@ class AudioGoldenTest {
         GriffinLim gl = new GriffinLim(p);
         float[] y = gl.run(s, frames, gl.packPhases(b.f32("griffinlim.init_phase"), frames), null);
         double e = Bundle.relErr(y, b.f32("waveform"));
-        log(name, "waveform (end to end)", e, 1e-3, "rel");
-        // the filterbank's 1-ulp edges change the spectrogram by ~1e-5 and Griffin-Lim's phase normalisation
-        // amplifies that in near-zero bins (bundle hint: final waveform ~1e-3)
-        assertThat(e).isLessThanOrEqualTo(1e-3);
+        log(name, "waveform (end to end)", e, 3e-4, "rel");
+        // measured: torch's own fp64 pipeline (lstsq + Griffin-Lim from the same mel) ends 1.54e-4 (audio-riffusion)
+        // and 9.3e-6 (audio-tiny) from its fp32 result — Griffin-Lim amplifies the ~5e-7 lstsq rounding. Our mel is
+        // ≤1 ulp off (numpy SVML powf) and we solve in fp64: another path as far from torch fp32, so 2× that: 3e-4
+        assertThat(e).isLessThanOrEqualTo(3e-4);
     }
 
     @ParameterizedTest
