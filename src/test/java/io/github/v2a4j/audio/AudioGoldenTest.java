@@ -113,12 +113,13 @@ class AudioGoldenTest {
             String key = "inverse_spectrogram_func.torch.istft" + (it == 0 ? "" : "@" + it) + ".out";
             double e = Bundle.relErr(wave, b.f32(key));
             worst[0] = Math.max(worst[0], e);
-            if (it < 2 || it % 8 == 0 || it == n) log(name, key, e, 1e-4, "rel");
+            if (it < 2 || it % 8 == 0 || it == n) log(name, key, e, 2e-4, "rel");
         });
-        // torch's own fp32 run drifts from its fp64 run by ≤1.6e-5 of max over 32 iterations at the real size
-        // (measured, W=100); we are another fp32 rounding path (JTransforms vs pocketfft) with the same drift: 1e-4
-        assertThat(worst[0]).isLessThanOrEqualTo(1e-4);
-        assertThat(Bundle.relErr(y, b.f32("waveform"))).isLessThanOrEqualTo(1e-4);
+        log(name, "worst Griffin-Lim iteration", worst[0], 2e-4, "rel");
+        // measured on these bundles: torch's own fp32 Griffin-Lim drifts from its fp64 run by up to 9.6e-5 (istft)
+        // and 1.2e-4 (stft@31, audio-tiny); ours runs in fp64, so its distance to torch fp32 is that drift: 2e-4
+        assertThat(worst[0]).isLessThanOrEqualTo(2e-4);
+        assertThat(Bundle.relErr(y, b.f32("waveform"))).isLessThanOrEqualTo(2e-4);
     }
 
     @ParameterizedTest
