@@ -12,7 +12,7 @@ CP="$(mktemp)"; JOUT="$(mktemp)"; POUT="$(mktemp)"
 trap 'rm -f "$CP" "$JOUT" "$POUT"' EXIT
 mvn -o -q dependency:build-classpath -Dmdep.outputFile="$CP" >/dev/null
 echo "== Java, $(nproc) cores; load: $(cat /proc/loadavg)"
-/usr/bin/time -v java -Xmx3g -cp "target/classes:$(cat "$CP")" io.github.v2a4j.cli.BenchAudioCommand \
+/usr/bin/time -v java -Xmx1g -cp "target/classes:$(cat "$CP")" io.github.v2a4j.cli.BenchAudioCommand \
     --repeats "$REPEATS" --frames "$FRAMES" >"$JOUT" 2>&1
 grep -v "^$TAB" "$JOUT"
 echo "== PyTorch, load: $(cat /proc/loadavg)"
