@@ -190,9 +190,11 @@ public final class VideoReader {
     private static byte[] toRgb(Frame f, Path file) {
         int w = f.imageWidth;
         int h = f.imageHeight;
-        if (f.imageChannels != 3 || f.imageDepth != Frame.DEPTH_UBYTE) {
-            throw new VideoException(file, "decoder returned " + f.imageChannels + " channels of depth " + f.imageDepth
-                    + " instead of RGB24");
+        // the pixel format is RGB24 (set on the grabber); JavaCV derives imageChannels from the padded line size,
+        // which says 4 for some widths (e.g. 66), so it is not checked
+        if (f.imageDepth != Frame.DEPTH_UBYTE || f.imageStride < w * 3) {
+            throw new VideoException(file, "decoder returned depth " + f.imageDepth + ", line size " + f.imageStride
+                    + " for width " + w + " instead of RGB24");
         }
         ByteBuffer src = ((ByteBuffer) f.image[0]).duplicate();
         int stride = f.imageStride;

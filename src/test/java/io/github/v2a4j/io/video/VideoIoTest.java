@@ -249,6 +249,21 @@ class VideoIoTest {
     }
 
     @Test
+    void oddFrameSizeIsReadExactlyAndMuxedAtTheNextEvenWidth() throws Exception {
+        // H.264 4:2:0 needs even sizes: JavaCV rounds the width up and scales the height to keep the aspect ratio
+        Path v = dir.resolve("odd.mp4");
+        VideoWriter.write(v, 65, 49, 10, 12, i -> new byte[65 * 49 * 3], null, 44100);
+        LoadedVideo lv = VideoReader.load(v, 4, 12);
+        assertThat(lv.clipFrames().get(0)).hasSize(lv.width() * lv.height() * 3);
+        Path out = dir.resolve("odd-out.mp4");
+        VideoWriter.muxRetimed(lv, sine(1.0, 220), 44100, out);
+        Probe p = probe(out);
+        assertThat(p.frames()).isEqualTo(10);
+        assertThat(p.width() % 2).isZero();
+        assertThat(p.height() % 2).isZero();
+    }
+
+    @Test
     void keepVideoCopiesPacketsAndFitsAudio() throws Exception {
         Path v = video("src.mp4", 10, 25, sine(2.5, 440)); // 2.5 s, own AAC audio (dropped)
         String before = sha256(v);
