@@ -121,6 +121,12 @@ public final class VideoReader {
                 Frame f = g.grabFrame(false, true, want, false, false);
                 if (f == null) break;
                 if (f.image == null) continue;
+                if (want && (f.imageWidth != g.getImageWidth() || f.imageHeight != g.getImageHeight())) {
+                    // torchvision cannot stack such frames either (unconverted frames carry no size: checked if wanted)
+                    throw new VideoException(file, "frame " + i + " is " + f.imageWidth + "x" + f.imageHeight
+                            + ", the stream is " + g.getImageWidth() + "x" + g.getImageHeight()
+                            + " (resolution changes are not supported)");
+                }
                 if (want) consumer.accept(i, toRgb(f, file));
                 i++;
             }
