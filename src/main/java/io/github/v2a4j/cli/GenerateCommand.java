@@ -131,7 +131,7 @@ public final class GenerateCommand implements Callable<Integer> {
         Trace trace = dump == null ? Trace.OFF : Trace.matching(dump);
         GenerationResult result;
         try (Video2AudioPipeline pipeline = Video2AudioPipeline.open(modelDir)) {
-            result = pipeline.generate(loaded.clipTensor(), loaded.durationSec(), options, progress, trace);
+            result = pipeline.generate(loaded.clip(), loaded.durationSec(), options, progress, trace);
         }
 
         long m0 = System.nanoTime();
