@@ -153,9 +153,17 @@ public final class GoldenBundle implements AutoCloseable {
         return activations.contains(canonical(name));
     }
 
-    /** A reference activation as F32, following aliases; read-only (mapped where possible). */
+    /**
+     * A reference activation as a new, writable F32 array, following aliases. A copy because validators also feed
+     * recorded activations into submodules, and a model writing into a read-only mapping would kill the JVM.
+     */
     public INDArray activation(String name) {
-        return activations.mapped(canonical(name));
+        return activations.loadFloat(canonical(name));
+    }
+
+    /** A tensor of io.safetensors (a call input or output) as a new, writable F32 array. */
+    public INDArray input(String name) {
+        return io.loadFloat(name);
     }
 
     @Override

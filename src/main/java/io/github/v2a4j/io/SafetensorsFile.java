@@ -159,7 +159,8 @@ public final class SafetensorsFile extends Safetensors {
             raw.capacity(4 * n);
             for (long off = 0; off < 4 * n; off += WINDOW) {
                 long len = Math.min(WINDOW, 4 * n - off);
-                ByteBuffer win = raw.position(off).limit(off + len).asBuffer();
+                // getPointer, not position(): JavaCPP 1.5.7 builds a wrong buffer once position exceeds 2^31 bytes.
+                ByteBuffer win = raw.<BytePointer>getPointer(off).limit(len).asBuffer();
                 readAt(name, win, header.dataStart + t.begin() + off);
             }
             return out;
@@ -167,7 +168,7 @@ public final class SafetensorsFile extends Safetensors {
         float[] chunk = new float[(int) Math.min(n, WINDOW / d.size())];
         forEachWindow(t, d, (b, first, count) -> {
             d.toFloat(b, chunk, 0, count);
-            dst.position(first).put(chunk, 0, count);
+            dst.<FloatPointer>getPointer(first).put(chunk, 0, count);
         });
         return out;
     }

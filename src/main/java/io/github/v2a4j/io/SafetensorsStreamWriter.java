@@ -144,7 +144,8 @@ public final class SafetensorsStreamWriter implements AutoCloseable {
         raw.capacity(total);
         for (long off = 0; off < total; off += 1 << 24) {
             long len = Math.min(1 << 24, total - off);
-            append(name, raw.position(off).limit(off + len).asBuffer());
+            // getPointer, not position(): JavaCPP 1.5.7 builds a wrong buffer once position exceeds 2^31 bytes.
+            append(name, raw.<BytePointer>getPointer(off).limit(len).asBuffer());
         }
     }
 
