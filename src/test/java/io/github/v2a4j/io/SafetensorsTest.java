@@ -274,6 +274,8 @@ class SafetensorsTest {
         assertThat(header).contains("\"data_offsets\":[8,16]");
         assertThat(header).contains("\"data_offsets\":[16,19]");
         assertThat(listDir()).containsExactlyInAnyOrder("a.safetensors", "b.safetensors");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(a)))
+                .isEqualTo("rw-r--r--");
     }
 
     @Test
