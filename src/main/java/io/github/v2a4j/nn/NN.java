@@ -251,8 +251,6 @@ public final class NN {
         return x.dup('c');
     }
 
-    }
-
     static boolean isDense(INDArray x) {
         return x.ordering() == 'c' && Shape.hasDefaultStridesForShape(x);
     }
