@@ -253,14 +253,7 @@ public final class NN {
     }
 
     static boolean isDense(INDArray x) {
-        // Strides of size-1 dims are irrelevant (ND4J's dup can leave non-default ones there, which
-        // Shape.hasDefaultStridesForShape rejects, e.g. a [2,16,1,2] UNet bottleneck activation).
-        long expect = 1;
-        for (int i = x.rank() - 1; i >= 0; i--) {
-            if (x.size(i) != 1 && x.stride(i) != expect) return false;
-            expect *= x.size(i);
-        }
-        return true;
+        return x.ordering() == 'c' && Shape.hasDefaultStridesForShape(x);
     }
 
     /** The float buffer of a dense c-order array, positioned at its first element. */
