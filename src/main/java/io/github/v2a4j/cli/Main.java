@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
             "Every layer is checked against tensors from the original PyTorch code (see 'v2a validate')."
         },
         subcommands = {
+            GenerateCommand.class,
             ValidateCommand.class,
             ConvertCommand.class,
             BenchCommand.class,

@@ -1,5 +1,7 @@
 package io.github.v2a4j.cogvlm;
 
+import java.util.Map;
+
 import io.github.v2a4j.io.TensorSource;
 import io.github.v2a4j.nn.Trace;
 import java.io.DataInputStream;
@@ -227,5 +229,13 @@ public final class CogVlmEncoder {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write unconditional-embedding cache " + file, e);
         }
+    }
+
+    /** Every tensor the encoder reads (layers 0..n−2, no final norm or lm_head), with its shape. */
+    public static Map<String, long[]> parameterShapes(CogVlmConfig cfg) {
+        Params check = Params.check(io.github.v2a4j.io.MapSource.empty());
+        VisionTower.declare(check, cfg);
+        LlamaDecoder.declare(check, cfg);
+        return check.requested();
     }
 }

@@ -142,4 +142,14 @@ public final class UNet {
         trace.record("conv_out.out", out);
         return out;
     }
+
+    /**
+     * Every tensor this UNet reads, with its shape, in the order it asks for them: the checkpoint layout for
+     * {@code config} (used to make random-weight models).
+     */
+    public static java.util.Map<String, long[]> parameterShapes(UNetConfig config) {
+        Weights w = Weights.of(io.github.v2a4j.io.MapSource.empty(), "");
+        new UNet(config, Params.of(w));
+        return w.requested();
+    }
 }
