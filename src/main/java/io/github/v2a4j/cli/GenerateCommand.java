@@ -108,6 +108,8 @@ public final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream err = System.err;
+        // FFmpeg logs its own view of a bad file on stderr; our error line names the file and the problem.
+        if (!verbose) org.bytedeco.ffmpeg.global.avutil.av_log_set_level(org.bytedeco.ffmpeg.global.avutil.AV_LOG_FATAL);
         checkText("prompt", prompt);
         checkText("negative prompt", negativePrompt);
         if (!Files.isRegularFile(video)) throw new IllegalArgumentException(video + ": no such video file");
