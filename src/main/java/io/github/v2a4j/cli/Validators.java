@@ -1,6 +1,8 @@
 package io.github.v2a4j.cli;
 
+import io.github.v2a4j.diffusion.PndmValidator;
 import io.github.v2a4j.golden.Validator;
+import io.github.v2a4j.unet.UNetValidator;
 import java.util.List;
 
 /** Every validator {@code v2a validate} knows, one per upstream component. */
@@ -11,6 +13,8 @@ final class Validators {
     /** Add a component's validator here, one line each (e.g. {@code new UnetValidator(),}). */
     static List<Validator> all() {
         return List.of(
+                new UNetValidator(),
+                new PndmValidator()
         );
     }
 }
