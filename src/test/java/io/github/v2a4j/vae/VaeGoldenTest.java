@@ -104,6 +104,22 @@ class VaeGoldenTest {
         assertThat(relErr(sample, io.get("sample"))).isLessThan(CHAIN_TOL);
     }
 
+    /** The banded convolutions the real size uses, forced onto the tiny case (bands of a few rows). */
+    @Test
+    void wholeDecoderInBandsOfFewRows() {
+        BandedConv.bandBytes = 2048;
+        try {
+            Trace trace = Trace.all();
+            INDArray sample = new VaeDecoder(config, new InMemoryTensorSource(weights)).decode(io.get("latents"), trace);
+            Map<String, Double> errs = compare(trace);
+            System.out.println("vae-tiny chain in 2 KB bands: worst " + worst(errs));
+            assertThat(errs).allSatisfy((name, err) -> assertThat(err).as(name).isLessThan(CHAIN_TOL));
+            assertThat(relErr(sample, io.get("sample"))).isLessThan(CHAIN_TOL);
+        } finally {
+            BandedConv.bandBytes = BandedConv.DEFAULT_BAND_BYTES;
+        }
+    }
+
     /** Each module on its golden input, so an error cannot hide behind (or be blamed on) an earlier one. */
     @Test
     void everyModuleGivenItsGoldenInput() {
