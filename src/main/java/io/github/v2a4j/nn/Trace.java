@@ -51,18 +51,38 @@ public class Trace {
     public void record(String name, INDArray x) {
         if (!filter.test(name)) return;
         String key = name;
-        if (recorded.containsKey(key)) {
-            int dot = name.lastIndexOf('.');
-            String module = dot < 0 ? name : name.substring(0, dot);
-            String leaf = dot < 0 ? "" : name.substring(dot);
-            for (int k = 1; recorded.containsKey(key); k++) key = module + "@" + k + leaf;
-        }
+        for (int k = 1; recorded.containsKey(key); k++) key = repeated(name, k);
         recorded.put(key, x.dup());
     }
 
     /** Recorded tensors in the order they were produced. */
     public Map<String, INDArray> recorded() {
         return recorded;
+    }
+
+    /**
+     * The name of the k-th repeated call: {@code @k} goes on the module path, before the leaf ({@code .out},
+     * {@code .out.<i>}, {@code .in.<x>}), as the Python dump tool writes it: {@code P.out.0} → {@code P@1.out.0}.
+     */
+    static String repeated(String name, int k) {
+        int leaf = leafStart(name);
+        return name.substring(0, leaf) + "@" + k + name.substring(leaf);
+    }
+
+    private static int leafStart(String name) {
+        int best = -1;
+        int i = name.lastIndexOf(".out");
+        while (i >= 0) {
+            int end = i + 4;
+            if (end == name.length() || name.charAt(end) == '.') {
+                best = i;
+                break;
+            }
+            i = name.lastIndexOf(".out", i - 1);
+        }
+        int in = name.lastIndexOf(".in.");
+        best = Math.max(best, in);
+        return best >= 0 ? best : Math.max(0, name.lastIndexOf('.'));
     }
 
     static String globToRegex(String glob) {

@@ -26,6 +26,7 @@ public final class Weights {
 
     private static final class Shared {
         final Set<String> used = new TreeSet<>();
+        final java.util.Map<String, long[]> requested = new java.util.LinkedHashMap<>();
         final List<String> missing = new ArrayList<>();
         final List<String> misShaped = new ArrayList<>();
         final String root;
@@ -68,6 +69,7 @@ public final class Weights {
     public INDArray get(String local, long... shape) {
         String full = prefix + local;
         shared.used.add(full);
+        shared.requested.put(full, shape.clone());
         if (!source.contains(full)) {
             shared.missing.add(full + " " + Arrays.toString(shape));
             return Nd4j.zeros(DataType.FLOAT, shape);
@@ -84,6 +86,15 @@ public final class Weights {
     public INDArray copy(String local, long... shape) {
         INDArray w = get(local, shape);
         return w.dup();
+    }
+
+    /**
+     * Every parameter a model asked for, with the shape it expected, in the order asked. Building a model over an
+     * empty source and reading this gives the checkpoint layout the model needs (the demo model and random-weight
+     * benchmarks are made this way).
+     */
+    public java.util.Map<String, long[]> requested() {
+        return java.util.Collections.unmodifiableMap(shared.requested);
     }
 
     /** Marks names as deliberately unused (buffers the maths does not need), so verify does not call them unexpected. */

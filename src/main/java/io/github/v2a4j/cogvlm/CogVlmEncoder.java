@@ -1,0 +1,231 @@
+package io.github.v2a4j.cogvlm;
+
+import io.github.v2a4j.io.TensorSource;
+import io.github.v2a4j.nn.Trace;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * What K4 takes from CogVLM2-video (spec §1.7): {@code extract_video_embedding} and {@code extract_text_embedding}.
+ *
+ * <ul>
+ *   <li>{@link #videoEmbedding}: uint8 clip {@code (3,T,H,W)} → preprocess → vision tower → sequence BOS + 66·T
+ *       vision rows → decoder layers 0..n−2 → the 66·T vision rows → mean over each frame's 66 rows → {@code (T, hidden)}.
+ *   <li>{@link #textEmbedding}: BOS + text ids → decoder layers 0..n−2 → all rows (all are type 0) → zero-padded or
+ *       truncated to 100 rows → {@code (100, hidden)}.
+ *   <li>{@link #unconditionalVideoEmbedding}: K4's {@code extract_video_embedding(images*0)}, i.e. the same pass on an
+ *       all-black clip. It depends only on the weights and the preprocessed black clip, so it is cached on disk
+ *       (see {@link #cacheKey}) and a normal run needs one video pass instead of two.
+ * </ul>
+ */
+public final class CogVlmEncoder {
+
+    /** K4's {@code extract_text_embedding(max_len=100)}. */
+    public static final int TEXT_ROWS = 100;
+
+    private final CogVlmConfig cfg;
+    private final TensorSource source;
+    private final VideoPreprocessor preprocessor;
+    private final VisionTower vision;
+    private final LlamaDecoder decoder;
+    private final Path cacheDir;
+    private final String weightsFingerprint;
+
+    /**
+     * @param cacheDir where unconditional embeddings are kept (null: no cache)
+     * @param weightsFingerprint identifies the checkpoint in cache keys (see {@link #fingerprint})
+     * @param frameChunk frames per vision-layer call (bounds the MLP intermediate; 8 keeps it near 126 MB at real size)
+     */
+    public CogVlmEncoder(CogVlmConfig cfg, TensorSource source, Path cacheDir, String weightsFingerprint, int frameChunk) {
+        this.cfg = cfg;
+        this.source = source;
+        this.preprocessor = new VideoPreprocessor(cfg.vision().imageSize());
+        this.vision = new VisionTower(cfg, source, frameChunk);
+        this.decoder = new LlamaDecoder(cfg, source);
+        this.cacheDir = cacheDir;
+        this.weightsFingerprint = weightsFingerprint;
+    }
+
+    /**
+     * Checks every tensor name and shape the encoder will read against the checkpoint headers (no data is read), and
+     * that nothing under {@code model.} / {@code lm_head} is left over. Throws one error listing every problem.
+     */
+    public void verifyCheckpoint(String what) {
+        Params check = Params.check(source);
+        VisionTower.declare(check, cfg);
+        LlamaDecoder.declare(check, cfg);
+        check.verify(what, "model.", "lm_head.");
+    }
+
+    public CogVlmConfig config() {
+        return cfg;
+    }
+
+    /** {@code extract_video_embedding(video)}: uint8 {@code (3, T, H, W)} → {@code (T, hidden)}. */
+    public INDArray videoEmbedding(byte[] video, int frames, int height, int width, Trace trace) {
+        INDArray images = preprocessor.preprocess(video, frames, height, width);
+        return embedPreprocessed(images, trace);
+    }
+
+    /** As {@link #videoEmbedding(byte[], int, int, int, Trace)} for a clip held as an array {@code (3, T, H, W)}. */
+    public INDArray videoEmbedding(INDArray video, Trace trace) {
+        return embedPreprocessed(preprocessor.preprocess(video), trace);
+    }
+
+    /** The video pass from preprocessed frames {@code (T, 3, 224, 224)}. */
+    public INDArray embedPreprocessed(INDArray images, Trace trace) {
+        int frames = (int) images.size(0);
+        int perFrame = cfg.tokensPerFrame();
+        INDArray features = vision.forward(images, trace); // (T, 66, hidden)
+        long d = cfg.hiddenSize();
+        ConversationInput input = ConversationInput.base(cfg.bosTokenId(), cfg.padTokenId(), perFrame * frames, new int[0]);
+        INDArray hidden = decoder.hiddenStates(input, features.reshape('c', (long) perFrame * frames, d), trace);
+        Release.free(features);
+        int[] rows = input.rowsOfType(ConversationInput.VISION_TOKEN_TYPE);
+        INDArray visionRows = hidden.get(NDArrayIndex.interval(rows[0], rows[rows.length - 1] + 1), NDArrayIndex.all());
+        // rows are contiguous (BOS, then every slot): reshape (T, 66, hidden) and average each frame's 66 rows
+        INDArray out = visionRows.dup('c').reshape('c', frames, perFrame, d).mean(1);
+        Release.free(hidden);
+        return out;
+    }
+
+    /**
+     * {@code extract_text_embedding(text)} from the text's token ids (without BOS; {@link LlamaTokenizer#encode}):
+     * {@code (100, hidden)}.
+     */
+    public INDArray textEmbedding(int[] textIds, Trace trace) {
+        ConversationInput input = ConversationInput.base(cfg.bosTokenId(), cfg.padTokenId(), 0, textIds);
+        INDArray hidden = decoder.hiddenStates(input, null, trace);
+        long d = cfg.hiddenSize();
+        INDArray out = Nd4j.zeros(hidden.dataType(), TEXT_ROWS, d);
+        int n = Math.min(TEXT_ROWS, input.length());
+        out.get(NDArrayIndex.interval(0, n), NDArrayIndex.all()).assign(hidden.get(NDArrayIndex.interval(0, n), NDArrayIndex.all()));
+        Release.free(hidden);
+        return out;
+    }
+
+    /**
+     * {@code extract_video_embedding(images*0)} for a clip of {@code frames} black frames of {@code height×width},
+     * read from the cache when present, else computed and stored.
+     */
+    public INDArray unconditionalVideoEmbedding(int frames, int height, int width) {
+        // Preprocessing is per frame: one black frame, repeated, equals the preprocessed black clip bit for bit.
+        INDArray one = preprocessor.preprocess(new byte[3 * height * width], 1, height, width);
+        INDArray images = one.repeat(0, frames);
+        Path file = cacheDir == null ? null : cacheDir.resolve("uncond-video-T" + frames + "-" + cacheKey(images) + ".f32");
+        if (file != null && Files.isRegularFile(file)) {
+            INDArray cached = readCache(file, frames, cfg.hiddenSize());
+            if (cached != null) return cached;
+        }
+        INDArray out = embedPreprocessed(images, Trace.OFF);
+        if (file != null) writeCache(file, out);
+        return out;
+    }
+
+    /** The cache folder next to a model folder: {@code <model dir>.v2a4j-cache}. */
+    public static Path defaultCacheDir(Path modelDir) {
+        Path abs = modelDir.toAbsolutePath().normalize();
+        return abs.resolveSibling(abs.getFileName() + ".v2a4j-cache");
+    }
+
+    /**
+     * sha256 over the weights fingerprint and the preprocessed black clip (its exact float bits: bilinear scaling of
+     * a constant can differ in the last bit with the input size, so H and W alone would not be an exact key).
+     */
+    String cacheKey(INDArray images) {
+        MessageDigest md = sha256();
+        md.update(weightsFingerprint.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        md.update(cfg.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        float[] f = images.dup('c').data().asFloat();
+        ByteBuffer b = ByteBuffer.allocate(f.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(f);
+        md.update(b.array());
+        return HexFormat.of().formatHex(md.digest()).substring(0, 24);
+    }
+
+    /**
+     * A cheap identity of a checkpoint: sha256 over every {@code *.safetensors} / {@code *.json} file's name, size and,
+     * for safetensors, its header (tensor names, dtypes, shapes, offsets). Reading headers takes milliseconds where a
+     * full hash of 25 GB would take minutes; a re-exported or re-quantised checkpoint changes the headers or sizes.
+     */
+    public static String fingerprint(Path modelDir) {
+        MessageDigest md = sha256();
+        try (var files = Files.list(modelDir)) {
+            for (Path p : files.sorted().toList()) {
+                String name = p.getFileName().toString();
+                if (!Files.isRegularFile(p) || !(name.endsWith(".safetensors") || name.endsWith(".json"))) continue;
+                md.update(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                md.update(Long.toString(Files.size(p)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                if (name.endsWith(".safetensors")) {
+                    try (var ch = java.nio.channels.FileChannel.open(p)) {
+                        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+                        ch.read(len, 0);
+                        long n = len.flip().getLong();
+                        if (n < 0 || n > 100_000_000) throw new IOException("bad safetensors header length " + n + " in " + p);
+                        ByteBuffer header = ByteBuffer.allocate((int) n);
+                        ch.read(header, 8);
+                        md.update(header.flip());
+                    }
+                } else {
+                    md.update(Files.readAllBytes(p));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot fingerprint " + modelDir, e);
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static final int CACHE_MAGIC = 0x56324155; // "V2AU"
+
+    /** Null when the file is unreadable or has another shape (then the pass is recomputed and the file replaced). */
+    private static INDArray readCache(Path file, int frames, long hidden) {
+        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
+            if (in.readInt() != CACHE_MAGIC || in.readInt() != frames || in.readInt() != hidden) return null;
+            float[] f = new float[(int) (frames * hidden)];
+            for (int i = 0; i < f.length; i++) f[i] = in.readFloat();
+            return Nd4j.create(f, new long[] {frames, hidden}, 'c');
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Written to a temporary file and renamed, so a crash never leaves a half-written cache entry. */
+    private static void writeCache(Path file, INDArray emb) {
+        try {
+            Files.createDirectories(file.getParent());
+            Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
+            float[] f = emb.dup('c').data().asFloat();
+            try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp)))) {
+                out.writeInt(CACHE_MAGIC);
+                out.writeInt((int) emb.size(0));
+                out.writeInt((int) emb.size(1));
+                for (float v : f) out.writeFloat(v);
+            }
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write unconditional-embedding cache " + file, e);
+        }
+    }
+}

@@ -1,0 +1,18 @@
+package io.github.v2a4j.golden;
+
+/**
+ * Runs the Java implementation of one upstream component on a golden bundle's inputs and weights and compares what
+ * it produced with the bundle. Registered in the cli's validator list, found by {@link #component()}.
+ */
+public interface Validator {
+
+    /** The manifest's {@code component} this validator handles ({@code unet}, {@code vae}, ...). */
+    String component();
+
+    /**
+     * Builds the component from {@code bundle.weights()} and {@code bundle.config()}, runs it on
+     * {@code bundle.io()} with a recording trace, and compares (see {@link Comparison}). Throws with a one-line
+     * message if the bundle does not fit the component (missing input, wrong weights).
+     */
+    ComparisonReport validate(GoldenBundle bundle);
+}

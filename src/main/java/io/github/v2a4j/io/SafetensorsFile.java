@@ -1,0 +1,316 @@
+package io.github.v2a4j.io;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.indexer.FloatIndexer;
+import org.nd4j.linalg.api.buffer.DataBuffer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One safetensors file. The header is validated completely at open; tensors are then read on demand.
+ *
+ * <p>{@link #mapped} maps each F32 tensor on its own (a Java mapping is limited to 2 GB, and per-tensor mappings let
+ * the OS drop pages of tensors nobody uses) and wraps the mapping zero-copy in an INDArray. The array keeps the
+ * mapping alive (INDArray → DataBuffer → FloatPointer → its deallocator → the mapped buffer), so arrays stay valid
+ * after {@link #close}. The mapping is READ-ONLY: writing into such an array kills the JVM with SIGSEGV. Truncating
+ * the file while arrays are mapped does the same (SIGBUS); the other accessors read with positional I/O and fail
+ * with an exception instead.
+ */
+public final class SafetensorsFile extends Safetensors {
+
+    /** Bytes per read window of the copying accessors; bounds their temporary memory. */
+    private static final int WINDOW = 8 << 20;
+    private static final int MAX_RANK = 32;
+
+    private final Path file;
+    private final FileChannel ch;
+    private final SafetensorsHeader header;
+
+    private SafetensorsFile(Path file, FileChannel ch, SafetensorsHeader header) {
+        this.file = file;
+        this.ch = ch;
+        this.header = header;
+    }
+
+    /** Opens and validates {@code file}; every problem is a {@link SafetensorsException} naming the file. */
+    public static SafetensorsFile open(Path file) {
+        if (Files.isDirectory(file)) throw new SafetensorsException(file + ": is a directory, not a safetensors file");
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw new SafetensorsException(file + ": no such file");
+        } catch (IOException e) {
+            throw wrap(file, null, e);
+        }
+        try {
+            SafetensorsHeader h = SafetensorsHeader.read(file, ch);
+            for (String w : h.warnings) LoggerFactory.getLogger(SafetensorsFile.class).warn(w);
+            return new SafetensorsFile(file, ch, h);
+        } catch (IOException e) {
+            closeQuietly(ch);
+            throw wrap(file, null, e);
+        } catch (RuntimeException e) {
+            closeQuietly(ch);
+            throw e;
+        }
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** Absolute offset of the data area; {@link TensorInfo#begin()} is relative to it. */
+    public long dataStart() {
+        return header.dataStart;
+    }
+
+    /** Non-fatal findings of the validation (unused bytes between or after tensors). */
+    public List<String> warnings() {
+        return header.warnings;
+    }
+
+    @Override
+    public Map<String, String> metadata() {
+        return header.metadata;
+    }
+
+    @Override
+    public SortedSet<String> names() {
+        return new TreeSet<>(header.tensors.keySet());
+    }
+
+    @Override
+    public boolean contains(String name) {
+        return header.tensors.containsKey(name);
+    }
+
+    @Override
+    public TensorInfo info(String name) {
+        TensorInfo t = header.tensors.get(name);
+        if (t == null) throw new SafetensorsException(file + ": no tensor '" + name + "'");
+        return t;
+    }
+
+    public Dtype dtype(String name) {
+        info(name);
+        return header.dtypes.get(name);
+    }
+
+    /**
+     * F32: a zero-copy READ-ONLY view of the file. Other dtypes, and F32 data not 4-byte aligned in the file (a
+     * foreign writer may place it so; native kernels expect aligned floats), are converted into a new array.
+     */
+    @Override
+    public INDArray mapped(String name) {
+        TensorInfo t = info(name);
+        Dtype d = header.dtypes.get(name);
+        long bytes = t.end() - t.begin();
+        long abs = header.dataStart + t.begin();
+        if (d != Dtype.F32) return loadFloat(name);
+        if (bytes > Integer.MAX_VALUE) {
+            throw SafetensorsHeader.failTensor(file, name, "is " + bytes + " bytes; one mapping is limited to 2 GB: "
+                    + "use loadFloat or getFloat, which read it in windows");
+        }
+        if (abs % 4 != 0) return loadFloat(name);
+        checkRank(t);
+        if (bytes == 0) return Nd4j.create(DataType.FLOAT, t.shape());
+        MappedByteBuffer mb;
+        try {
+            mb = ch.map(FileChannel.MapMode.READ_ONLY, abs, bytes);
+        } catch (IOException e) {
+            throw wrap(file, name, e);
+        }
+        FloatPointer fp = new FloatPointer(mb.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer());
+        DataBuffer db = Nd4j.createBuffer(fp, DataType.FLOAT, t.elements(), FloatIndexer.create(fp));
+        return Nd4j.create(db, t.shape(), cStrides(t.shape()), 0, 'c', DataType.FLOAT);
+    }
+
+    /** A new writable F32 array; read in windows, so tensors above 2 GB work too. */
+    @Override
+    public INDArray loadFloat(String name) {
+        TensorInfo t = info(name);
+        Dtype d = header.dtypes.get(name);
+        checkRank(t);
+        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, t.shape());
+        long n = t.elements();
+        if (n == 0) return out;
+        FloatPointer dst = new FloatPointer(out.data().addressPointer());
+        dst.capacity(n);
+        if (d == Dtype.F32 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
+            // Same bytes in memory as on disk: read straight into the array, no intermediate copy.
+            BytePointer raw = new BytePointer(dst);
+            raw.capacity(4 * n);
+            for (long off = 0; off < 4 * n; off += WINDOW) {
+                long len = Math.min(WINDOW, 4 * n - off);
+                ByteBuffer win = raw.position(off).limit(off + len).asBuffer();
+                readAt(name, win, header.dataStart + t.begin() + off);
+            }
+            return out;
+        }
+        float[] chunk = new float[(int) Math.min(n, WINDOW / d.size())];
+        forEachWindow(t, d, (b, first, count) -> {
+            d.toFloat(b, chunk, 0, count);
+            dst.position(first).put(chunk, 0, count);
+        });
+        return out;
+    }
+
+    @Override
+    public float[] getFloat(String name) {
+        TensorInfo t = info(name);
+        Dtype d = header.dtypes.get(name);
+        float[] out = new float[javaArrayLength(t, "getFloat")];
+        forEachWindow(t, d, (b, first, count) -> d.toFloat(b, out, (int) first, count));
+        return out;
+    }
+
+    @Override
+    public long[] loadLong(String name) {
+        TensorInfo t = info(name);
+        Dtype d = requireInteger(t);
+        long[] out = new long[javaArrayLength(t, "loadLong")];
+        forEachWindow(t, d, (b, first, count) -> d.toLong(b, out, (int) first, count));
+        return out;
+    }
+
+    @Override
+    public int[] loadInt(String name) {
+        TensorInfo t = info(name);
+        requireInteger(t);
+        long[] wide = loadLong(name);
+        int[] out = new int[wide.length];
+        for (int i = 0; i < wide.length; i++) {
+            if (wide[i] != (int) wide[i]) {
+                throw SafetensorsHeader.failTensor(file, name, "element " + i + " = " + wide[i]
+                        + " does not fit in an int; use loadLong");
+            }
+            out[i] = (int) wide[i];
+        }
+        return out;
+    }
+
+    @Override
+    public byte[] loadBytes(String name) {
+        TensorInfo t = info(name);
+        long bytes = t.end() - t.begin();
+        if (bytes > Integer.MAX_VALUE - 8) {
+            throw SafetensorsHeader.failTensor(file, name, "is " + bytes + " bytes, too large for a Java byte array");
+        }
+        byte[] out = new byte[(int) bytes];
+        readAt(name, ByteBuffer.wrap(out), header.dataStart + t.begin());
+        return out;
+    }
+
+    @Override
+    public ByteBuffer mappedBytes(String name) {
+        TensorInfo t = info(name);
+        long bytes = t.end() - t.begin();
+        if (bytes > Integer.MAX_VALUE) {
+            throw SafetensorsHeader.failTensor(file, name, "is " + bytes + " bytes; one mapping is limited to 2 GB");
+        }
+        try {
+            return ch.map(FileChannel.MapMode.READ_ONLY, header.dataStart + t.begin(), bytes)
+                    .order(ByteOrder.LITTLE_ENDIAN);
+        } catch (IOException e) {
+            throw wrap(file, name, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(ch);
+    }
+
+    @Override
+    public String toString() {
+        return file.toString();
+    }
+
+    private interface WindowConsumer {
+        /** {@code b} holds {@code count} elements starting at element {@code first}, little-endian. */
+        void accept(ByteBuffer b, long first, int count);
+    }
+
+    /** Positional reads in bounded windows: memory stays small and a truncated file is an exception, not a SIGBUS. */
+    private void forEachWindow(TensorInfo t, Dtype d, WindowConsumer c) {
+        long n = t.elements();
+        if (n == 0) return;
+        int perWindow = WINDOW / d.size();
+        ByteBuffer buf = ByteBuffer.allocateDirect((int) Math.min((long) perWindow * d.size(), n * d.size()))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        for (long first = 0; first < n; first += perWindow) {
+            int count = (int) Math.min(perWindow, n - first);
+            buf.clear().limit(count * d.size());
+            readAt(t.name(), buf, header.dataStart + t.begin() + first * d.size());
+            buf.flip();
+            c.accept(buf, first, count);
+        }
+    }
+
+    private void readAt(String name, ByteBuffer dst, long pos) {
+        try {
+            SafetensorsHeader.readFully(file, ch, dst, pos);
+        } catch (IOException e) {
+            throw wrap(file, name, e);
+        }
+    }
+
+    private Dtype requireInteger(TensorInfo t) {
+        Dtype d = header.dtypes.get(t.name());
+        if (!d.isInteger()) {
+            throw SafetensorsHeader.failTensor(file, t.name(), "is " + d + ", not an integer tensor; use loadFloat");
+        }
+        return d;
+    }
+
+    private int javaArrayLength(TensorInfo t, String what) {
+        long n = t.elements();
+        if (n > Integer.MAX_VALUE - 8) {
+            throw SafetensorsHeader.failTensor(file, t.name(), "has " + n + " elements, too many for " + what
+                    + " (a Java array); use loadFloat");
+        }
+        return (int) n;
+    }
+
+    private void checkRank(TensorInfo t) {
+        if (t.shape().length > MAX_RANK) {
+            throw SafetensorsHeader.failTensor(file, t.name(), "has rank " + t.shape().length
+                    + "; ND4J supports at most " + MAX_RANK);
+        }
+    }
+
+    static long[] cStrides(long[] shape) {
+        long[] s = new long[shape.length];
+        long acc = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            s[i] = acc;
+            acc *= shape[i];
+        }
+        return s;
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // Nothing to recover: the channel was only read.
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package io.github.v2a4j.cogvlm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.v2a4j.nn.Trace;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The encoder's memory and caching machinery on the tiny golden model: frame chunking, the BF16 (converted, then
+ * released) weight path that the real checkpoint takes, the unconditional-embedding cache, checkpoint verification,
+ * and the two ways of reading token-embedding rows.
+ */
+class CogVlmEncoderTest {
+
+    static final double TOL = CogVlmGoldenTest.TOL;
+
+    @TempDir
+    Path tmp;
+
+    static final class Tiny {
+        final CogVlmConfig cfg;
+        final MapTensorSource weights;
+        final MapTensorSource io;
+
+        Tiny() {
+            Path b = Golden.bundle("cogvlm-tiny");
+            cfg = CogVlmConfig.read(b.resolve("config.json"));
+            weights = MapTensorSource.read(b.resolve("weights.safetensors"));
+            io = MapTensorSource.read(b.resolve("io.safetensors"));
+        }
+    }
+
+    @Test
+    void oneFrameChunksGiveTheGoldenEmbedding() {
+        Tiny t = new Tiny();
+        // chunk 1 with a recording-free trace: every vision layer runs frame by frame (the streaming layout)
+        INDArray got = new CogVlmEncoder(t.cfg, t.weights, null, "x", 1).videoEmbedding(t.io.raw("video"), Trace.OFF);
+        Golden.Error e = Golden.compare("video_embedding", got, t.io.raw("video_embedding"));
+        assertThat(e.rel()).as(e.toString()).isLessThanOrEqualTo(TOL);
+    }
+
+    @Test
+    void bf16CheckpointRunsThroughTheSamePathAndReleasesConvertedWeights() {
+        Tiny t = new Tiny();
+        MapTensorSource f32 = new MapTensorSource();
+        MapTensorSource bf16 = new MapTensorSource();
+        for (String n : t.weights.names()) {
+            INDArray rounded = t.weights.raw(n).castTo(DataType.BFLOAT16).castTo(DataType.FLOAT);
+            f32.put(n, rounded, "F32");
+            bf16.put(n, rounded.dup(), "BF16");
+        }
+        INDArray a = new CogVlmEncoder(t.cfg, f32, null, "x", 1).videoEmbedding(t.io.raw("video"), Trace.OFF);
+        INDArray b = new CogVlmEncoder(t.cfg, bf16, null, "x", 1).videoEmbedding(t.io.raw("video"), Trace.OFF);
+        assertThat(b.data().asFloat()).containsExactly(a.data().asFloat());
+        assertThat(bf16.converted).isNotEmpty();
+        assertThat(bf16.converted).allSatisfy(w -> assertThat(w.wasClosed()).as("converted weight released").isTrue());
+        // bf16 weights move the result, but not grossly (sanity that the comparison above is not vacuous)
+        Golden.Error e = Golden.compare("bf16 vs fp32 weights", b, t.io.raw("video_embedding"));
+        assertThat(e.rel()).isGreaterThan(0).isLessThan(0.1);
+    }
+
+    @Test
+    void unconditionalEmbeddingIsCachedOnDiskAndEqualsABlackVideoPass() throws Exception {
+        Tiny t = new Tiny();
+        CogVlmEncoder enc = new CogVlmEncoder(t.cfg, t.weights, tmp, "fingerprint-1", 8);
+        INDArray first = enc.unconditionalVideoEmbedding(2, 40, 64);
+        try (var files = Files.list(tmp)) {
+            assertThat(files.map(p -> p.getFileName().toString()).toList())
+                    .singleElement().asString().startsWith("uncond-video-T2-").endsWith(".f32");
+        }
+        INDArray black = enc.videoEmbedding(Nd4j.zeros(DataType.INT, 3, 2, 40, 64), Trace.OFF);
+        assertThat(first.data().asFloat()).containsExactly(black.data().asFloat());
+
+        // a second encoder with the same fingerprint but NO weights can only answer from the cache
+        CogVlmEncoder cacheOnly = new CogVlmEncoder(t.cfg, new MapTensorSource(), tmp, "fingerprint-1", 8);
+        assertThat(cacheOnly.unconditionalVideoEmbedding(2, 40, 64).data().asFloat()).containsExactly(first.data().asFloat());
+        // other weights, other key
+        CogVlmEncoder other = new CogVlmEncoder(t.cfg, new MapTensorSource(), tmp, "fingerprint-2", 8);
+        assertThatThrownBy(() -> other.unconditionalVideoEmbedding(2, 40, 64)).hasMessageContaining("no tensor");
+    }
+
+    @Test
+    void fingerprintDependsOnHeadersAndSizesOnly() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("model"));
+        Files.copy(Golden.bundle("cogvlm-tiny").resolve("weights.safetensors"), dir.resolve("model.safetensors"));
+        Files.writeString(dir.resolve("config.json"), "{}");
+        String a = CogVlmEncoder.fingerprint(dir);
+        assertThat(CogVlmEncoder.fingerprint(dir)).isEqualTo(a);
+        Files.writeString(dir.resolve("config.json"), "{\"x\":1}");
+        assertThat(CogVlmEncoder.fingerprint(dir)).isNotEqualTo(a);
+        assertThat(CogVlmEncoder.defaultCacheDir(dir).getFileName().toString()).isEqualTo("model.v2a4j-cache");
+    }
+
+    @Test
+    void verifyCheckpointListsEveryProblemAtOnce() {
+        Tiny t = new Tiny();
+        new CogVlmEncoder(t.cfg, t.weights, null, "x", 1).verifyCheckpoint("tiny"); // complete: no error
+        MapTensorSource broken = new MapTensorSource();
+        for (String n : t.weights.names()) {
+            if (n.equals("model.vision.boi")) continue;
+            INDArray w = t.weights.raw(n);
+            if (n.equals("model.layers.0.input_layernorm.weight")) w = Nd4j.zeros(DataType.FLOAT, 63);
+            broken.put(n, w, "F32");
+        }
+        broken.put("model.extra.weight", Nd4j.zeros(DataType.FLOAT, 1), "F32");
+        assertThatThrownBy(() -> new CogVlmEncoder(t.cfg, broken, null, "x", 1).verifyCheckpoint("broken"))
+                .hasMessageContaining("missing model.vision.boi")
+                .hasMessageContaining("wrong shape model.layers.0.input_layernorm.weight is [63], expected [64]")
+                .hasMessageContaining("unexpected model.extra.weight")
+                .hasMessageStartingWith("broken does not match");
+    }
+
+    @Test
+    void embeddingRowsFromFileEqualRowsFromMemory() {
+        Tiny t = new Tiny(); // file-backed infos: rows are read from the safetensors file
+        MapTensorSource mem = new MapTensorSource();
+        mem.put(TokenEmbedding.NAME, t.weights.raw(TokenEmbedding.NAME), "F32");
+        int[] ids = {256, 0, 511, 17, 17};
+        INDArray fromFile = TokenEmbedding.rows(t.weights, ids, t.cfg.vocabSize(), t.cfg.hiddenSize());
+        INDArray fromMem = TokenEmbedding.rows(mem, ids, t.cfg.vocabSize(), t.cfg.hiddenSize());
+        assertThat(fromFile.data().asFloat()).containsExactly(fromMem.data().asFloat());
+        assertThat(fromFile.getRow(2).data().asFloat()).containsExactly(t.weights.raw(TokenEmbedding.NAME).getRow(511).dup().data().asFloat());
+        assertThatThrownBy(() -> TokenEmbedding.rows(mem, new int[] {512}, 512, t.cfg.hiddenSize()))
+                .hasMessageContaining("token id 512 outside model.embed_tokens.weight");
+    }
+}
