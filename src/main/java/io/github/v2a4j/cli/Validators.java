@@ -1,6 +1,7 @@
 package io.github.v2a4j.cli;
 
 import io.github.v2a4j.golden.Validator;
+import io.github.v2a4j.vae.VaeValidator;
 import java.util.List;
 
 /** Every validator {@code v2a validate} knows, one per upstream component. */
@@ -11,6 +12,7 @@ final class Validators {
     /** Add a component's validator here, one line each (e.g. {@code new UnetValidator(),}). */
     static List<Validator> all() {
         return List.of(
+                new VaeValidator()
         );
     }
 }

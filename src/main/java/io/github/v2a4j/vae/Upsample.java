@@ -19,6 +19,7 @@ final class Upsample {
 
     /** Consumes {@code x}. */
     INDArray forward(INDArray x, Trace trace) {
+        trace.record(path + ".in.0", x);
         INDArray out = conv.forwardUpsampled2x(x, trace);
         Buffers.release(x);
         trace.record(path + ".out", out);
