@@ -3,6 +3,7 @@ package io.github.v2a4j.cli;
 import io.github.v2a4j.diffusion.PndmValidator;
 import io.github.v2a4j.golden.Validator;
 import io.github.v2a4j.unet.UNetValidator;
+import io.github.v2a4j.vae.VaeValidator;
 import java.util.List;
 
 /** Every validator {@code v2a validate} knows, one per upstream component. */
@@ -14,7 +15,8 @@ final class Validators {
     static List<Validator> all() {
         return List.of(
                 new UNetValidator(),
-                new PndmValidator()
+                new PndmValidator(),
+                new VaeValidator()
         );
     }
 }
