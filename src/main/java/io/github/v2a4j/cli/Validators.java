@@ -11,6 +11,8 @@ final class Validators {
     /** Add a component's validator here, one line each (e.g. {@code new UnetValidator(),}). */
     static List<Validator> all() {
         return List.of(
+                new io.github.v2a4j.cogvlm.CogVlmValidator(),
+                new io.github.v2a4j.cogvlm.CogVlmValidator.Preprocess()
         );
     }
 }

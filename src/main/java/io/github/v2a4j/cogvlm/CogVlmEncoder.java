@@ -1,5 +1,6 @@
 package io.github.v2a4j.cogvlm;
 
+import io.github.v2a4j.io.Safetensors;
 import io.github.v2a4j.io.TensorSource;
 import io.github.v2a4j.nn.Trace;
 import java.io.DataInputStream;
@@ -57,6 +58,29 @@ public final class CogVlmEncoder {
         this.decoder = new LlamaDecoder(cfg, source);
         this.cacheDir = cacheDir;
         this.weightsFingerprint = weightsFingerprint;
+    }
+
+    /**
+     * Opens a model folder as published (config.json, model.safetensors.index.json + shards, or single files; bf16 or
+     * converted F32), with the unconditional-embedding cache in {@link #defaultCacheDir}. Checks the checkpoint
+     * against the config before anything runs.
+     */
+    public static CogVlmEncoder open(Path modelDir, int frameChunk) {
+        CogVlmConfig cfg = CogVlmConfig.read(modelDir.resolve("config.json"));
+        Safetensors weights = Safetensors.open(modelDir);
+        CogVlmEncoder enc = new CogVlmEncoder(cfg, weights, defaultCacheDir(modelDir), fingerprint(modelDir), frameChunk);
+        try {
+            enc.verifyCheckpoint(modelDir.toString());
+        } catch (RuntimeException e) {
+            weights.close();
+            throw e;
+        }
+        return enc;
+    }
+
+    /** The weights this encoder reads (closing it unmaps the checkpoint). */
+    public TensorSource weights() {
+        return source;
     }
 
     /**
