@@ -44,6 +44,7 @@ public final class CogVlmEncoder {
     private final LlamaDecoder decoder;
     private final Path cacheDir;
     private final String weightsFingerprint;
+    private Progress progress = Progress.NONE;
 
     /**
      * @param cacheDir where unconditional embeddings are kept (null: no cache)
@@ -94,6 +95,12 @@ public final class CogVlmEncoder {
         check.verify(what, "model.", "lm_head.");
     }
 
+    /** Where per-layer progress of the following passes goes (the pipeline maps it onto its stage display). */
+    public CogVlmEncoder progress(Progress progress) {
+        this.progress = progress == null ? Progress.NONE : progress;
+        return this;
+    }
+
     public CogVlmConfig config() {
         return cfg;
     }
@@ -113,10 +120,11 @@ public final class CogVlmEncoder {
     public INDArray embedPreprocessed(INDArray images, Trace trace) {
         int frames = (int) images.size(0);
         int perFrame = cfg.tokensPerFrame();
-        INDArray features = vision.forward(images, trace); // (T, 66, hidden)
+        Progress.Counter steps = Progress.counter(progress, vision.steps() + decoder.layersUsed());
+        INDArray features = vision.forward(images, trace, steps); // (T, 66, hidden)
         long d = cfg.hiddenSize();
         ConversationInput input = ConversationInput.base(cfg.bosTokenId(), cfg.padTokenId(), perFrame * frames, new int[0]);
-        INDArray hidden = decoder.hiddenStates(input, features.reshape('c', (long) perFrame * frames, d), trace);
+        INDArray hidden = decoder.hiddenStates(input, features.reshape('c', (long) perFrame * frames, d), trace, steps);
         Release.free(features);
         int[] rows = input.rowsOfType(ConversationInput.VISION_TOKEN_TYPE);
         INDArray visionRows = hidden.get(NDArrayIndex.interval(rows[0], rows[rows.length - 1] + 1), NDArrayIndex.all());
@@ -132,7 +140,7 @@ public final class CogVlmEncoder {
      */
     public INDArray textEmbedding(int[] textIds, Trace trace) {
         ConversationInput input = ConversationInput.base(cfg.bosTokenId(), cfg.padTokenId(), 0, textIds);
-        INDArray hidden = decoder.hiddenStates(input, null, trace);
+        INDArray hidden = decoder.hiddenStates(input, null, trace, Progress.counter(progress, decoder.layersUsed()));
         long d = cfg.hiddenSize();
         INDArray out = Nd4j.zeros(hidden.dataType(), TEXT_ROWS, d);
         int n = Math.min(TEXT_ROWS, input.length());
