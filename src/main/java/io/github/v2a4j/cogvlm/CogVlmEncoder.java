@@ -1,5 +1,6 @@
 package io.github.v2a4j.cogvlm;
 
+import io.github.v2a4j.io.MapSource;
 import io.github.v2a4j.io.Safetensors;
 import io.github.v2a4j.io.TensorSource;
 import io.github.v2a4j.nn.Trace;
@@ -15,6 +16,7 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -264,5 +266,13 @@ public final class CogVlmEncoder {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write unconditional-embedding cache " + file, e);
         }
+    }
+
+    /** Every tensor the encoder reads (layers 0..n−2, no final norm or lm_head), with its shape. */
+    public static Map<String, long[]> parameterShapes(CogVlmConfig cfg) {
+        Params check = Params.check(MapSource.empty());
+        VisionTower.declare(check, cfg);
+        LlamaDecoder.declare(check, cfg);
+        return check.requested();
     }
 }

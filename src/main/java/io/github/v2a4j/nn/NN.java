@@ -69,7 +69,12 @@ public final class NN {
      */
     public static INDArray groupNormInPlace(INDArray x, int groups, INDArray gamma, INDArray beta, double eps,
                                             boolean thenSilu) {
-        requireContiguous(x);
+        if (!isDense(x)) {
+            // a strided view: normalise a dense copy, then write it back into the view
+            INDArray d = x.dup('c');
+            groupNormInto(d, d, groups, gamma, beta, eps, thenSilu);
+            return x.assign(d);
+        }
         groupNormInto(x, x, groups, gamma, beta, eps, thenSilu);
         return x;
     }
@@ -244,12 +249,6 @@ public final class NN {
     public static INDArray contiguous(INDArray x) {
         if (isDense(x)) return x;
         return x.dup('c');
-    }
-
-    static void requireContiguous(INDArray x) {
-        if (!isDense(x)) {
-            throw new IllegalArgumentException("in-place op needs a dense c-order array");
-        }
     }
 
     static boolean isDense(INDArray x) {

@@ -1,0 +1,16 @@
+#!/bin/sh
+# VAE decoder benchmark, Java (v2a bench vae) then PyTorch (bench_vae.py), back to back, never at the same time.
+# The machine may be shared: the load average is printed before each run; quote it with the numbers.
+# Usage (repository root, after `mvn -o -q compile`): reference-tests/bench/run_vae_bench.sh [repeats]
+set -eu
+cd "$(dirname "$0")/../.."
+REPEATS="${1:-3}"
+CP="$(mktemp)"
+mvn -o -q dependency:build-classpath -Dmdep.outputFile="$CP" >/dev/null
+echo "== Java (ND4J), $(nproc) cores; load: $(uptime)"
+java -Xmx2g -Dorg.bytedeco.javacpp.maxphysicalbytes=0 -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+    -cp "target/classes:$(cat "$CP")" io.github.v2a4j.cli.BenchVaeCommand --repeats "$REPEATS"
+rm -f "$CP"
+echo "== PyTorch, load: $(uptime)"
+/usr/bin/python3 reference-tests/bench/bench_vae.py --repeats "$REPEATS"
+echo "== done, load: $(uptime)"

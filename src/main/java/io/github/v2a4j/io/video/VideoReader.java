@@ -1,0 +1,227 @@
+package io.github.v2a4j.io.video;
+
+import static org.bytedeco.ffmpeg.global.avutil.AV_LOG_ERROR;
+import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
+import static org.bytedeco.ffmpeg.global.avutil.av_log_set_level;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.bytedeco.ffmpeg.avutil.AVRational;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacv.FFmpegFrameGrabber;
+import org.bytedeco.javacv.Frame;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Decodes videos with FFmpeg (JavaCV) the way K4 reads them with {@code torchvision.io.read_video} + {@code load_video}.
+ *
+ * <p>torchvision decodes every frame of the first video stream (PyAV) and reports {@code video_fps} as the stream's
+ * average frame rate; {@code load_video} then keeps {@code int(min(int(N/fps), 12)·fps)} frames and samples 96 of
+ * them with {@code np.linspace(..., dtype=int)}. Here the frames are counted in a first pass (without colour
+ * conversion, stopping once 12 s are reached) and only the sampled frames are converted, straight into the clip
+ * tensor, in a second pass, so a long video never sits in memory; the kept frames are streamed again when muxing.
+ */
+public final class VideoReader {
+
+    /** K4 README settings of {@code load_video}. */
+    public static final int K4_NUM_FRAMES = 96;
+    public static final int K4_MAX_DURATION_SEC = 12;
+
+    static {
+        av_log_set_level(AV_LOG_ERROR);
+    }
+
+    /** Receives decoded RGB frames in order. */
+    @FunctionalInterface
+    public interface FrameConsumer {
+        /**
+         * @param index frame number from 0
+         * @param rgb   {@code H*W*3} bytes, RGB interleaved; a fresh array the consumer may keep
+         */
+        void accept(int index, byte[] rgb);
+    }
+
+    private VideoReader() {}
+
+    /** {@code load_video(video, fps, num_frames=96, max_duration_sec=12)} as in the K4 README. */
+    public static LoadedVideo load(Path file) {
+        return load(file, K4_NUM_FRAMES, K4_MAX_DURATION_SEC);
+    }
+
+    public static LoadedVideo load(Path file, int numFrames, int maxDurationSec) {
+        if (numFrames < 1) throw new IllegalArgumentException("numFrames must be >= 1, got " + numFrames);
+        if (maxDurationSec < 1) throw new IllegalArgumentException("maxDurationSec must be >= 1, got " + maxDurationSec);
+        checkFile(file);
+        double fps;
+        int counted = 0;
+        int width;
+        int height;
+        FFmpegFrameGrabber g = open(file);
+        try {
+            fps = averageFps(g, file);
+            width = g.getImageWidth();
+            height = g.getImageHeight();
+            while (true) {
+                Frame f = g.grabFrame(false, true, false, false, false);
+                if (f == null) break;
+                if (f.image == null) continue;
+                counted++;
+                if ((int) (counted / fps) >= maxDurationSec) break; // more frames cannot change the result
+            }
+        } catch (Exception e) {
+            throw new VideoException(file, "cannot decode the video stream", e);
+        } finally {
+            close(g);
+        }
+        if (counted == 0) throw new VideoException(file, "the video stream has no decodable frames");
+        int durationSec = Math.min((int) (counted / fps), maxDurationSec);
+        if (durationSec < 1) {
+            throw new VideoException(file, String.format(
+                    "video too short: %d frames at %s fps is less than 1 s (K4 needs at least 1 whole second)",
+                    counted, fmt(fps)));
+        }
+        int total = (int) (durationSec * fps);
+        int[] idx = linspaceIndices(total, numFrames);
+        // the sampled frames go straight into the (3,T,H,W) tensor: one copy, off the Java heap
+        long plane = (long) width * height;
+        INDArray clip = Nd4j.create(DataType.UINT8, new long[] {3, numFrames, height, width}, 'c');
+        BytePointer dst = new BytePointer(clip.data().addressPointer());
+        byte[] channel = new byte[(int) plane];
+        int[] next = {0};
+        int decoded = forEachFrame(file, total, (i, rgb) -> {
+            for (int c = 0; c < 3; c++) {
+                for (int p = 0, q = c; p < plane; p++, q += 3) channel[p] = rgb[q];
+                for (int k = next[0]; k < idx.length && idx[k] == i; k++) {
+                    dst.position((c * (long) numFrames + k) * plane).put(channel, 0, channel.length);
+                }
+            }
+            while (next[0] < idx.length && idx[next[0]] == i) next[0]++;
+        }, idx);
+        if (next[0] != numFrames) {
+            throw new VideoException(file, "second decoding pass gave " + decoded + " frames, fewer than the "
+                    + total + " counted in the first");
+        }
+        return new LoadedVideo(file, width, height, fps, durationSec, total, idx, clip);
+    }
+
+    /**
+     * Streams the first {@code limit} decoded frames as RGB to {@code consumer}.
+     *
+     * @return the number of frames delivered (less than {@code limit} if the video is shorter)
+     */
+    public static int forEachFrame(Path file, int limit, FrameConsumer consumer) {
+        return forEachFrame(file, limit, consumer, null);
+    }
+
+    /** As above; when {@code wanted} (sorted) is given, only those frames are colour-converted and delivered. */
+    private static int forEachFrame(Path file, int limit, FrameConsumer consumer, int[] wanted) {
+        checkFile(file);
+        FFmpegFrameGrabber g = open(file);
+        int i = 0;
+        int w = 0;
+        try {
+            g.setPixelFormat(AV_PIX_FMT_RGB24);
+            while (i < limit) {
+                while (wanted != null && w < wanted.length && wanted[w] < i) w++;
+                boolean want = wanted == null || (w < wanted.length && wanted[w] == i);
+                Frame f = g.grabFrame(false, true, want, false, false);
+                if (f == null) break;
+                if (f.image == null) continue;
+                if (want && (f.imageWidth != g.getImageWidth() || f.imageHeight != g.getImageHeight())) {
+                    // torchvision cannot stack such frames either (unconverted frames carry no size: checked if wanted)
+                    throw new VideoException(file, "frame " + i + " is " + f.imageWidth + "x" + f.imageHeight
+                            + ", the stream is " + g.getImageWidth() + "x" + g.getImageHeight()
+                            + " (resolution changes are not supported)");
+                }
+                if (want) consumer.accept(i, toRgb(f, file));
+                i++;
+            }
+        } catch (VideoException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new VideoException(file, "cannot decode frame " + i, e);
+        } finally {
+            close(g);
+        }
+        return i;
+    }
+
+    /** {@code np.linspace(0, total-1, n, dtype=int)}: {@code i*step} truncated, last element exactly total-1. */
+    public static int[] linspaceIndices(int total, int n) {
+        int[] idx = new int[n];
+        if (n == 1) return idx;
+        double step = (double) (total - 1) / (n - 1);
+        for (int i = 0; i < n; i++) idx[i] = (int) (i * step);
+        idx[n - 1] = total - 1;
+        return idx;
+    }
+
+    /** Opens the file's first video stream; the caller closes the grabber. Package-private for the muxer. */
+    static FFmpegFrameGrabber open(Path file) {
+        FFmpegFrameGrabber g = new FFmpegFrameGrabber(file.toFile());
+        try {
+            g.start();
+        } catch (Exception e) {
+            close(g);
+            throw new VideoException(file, "not a readable video file", e);
+        }
+        if (g.getVideoStream() < 0 || g.getImageWidth() <= 0 || g.getImageHeight() <= 0) {
+            close(g);
+            throw new VideoException(file, "no video stream");
+        }
+        return g;
+    }
+
+    /**
+     * The video stream's average frame rate, as torchvision's {@code info["video_fps"]}
+     * ({@code float(stream.average_rate)}); an unknown or zero rate is an error, as it is for K4.
+     */
+    static double averageFps(FFmpegFrameGrabber g, Path file) {
+        AVRational r = g.getFormatContext().streams(g.getVideoStream()).avg_frame_rate();
+        if (r.num() <= 0 || r.den() <= 0) {
+            throw new VideoException(file, "unknown or zero frame rate (average frame rate " + r.num() + "/" + r.den()
+                    + " in the container)");
+        }
+        return (double) r.num() / r.den();
+    }
+
+    static void checkFile(Path file) {
+        if (!Files.exists(file)) throw new VideoException(file, "no such file");
+        if (!Files.isRegularFile(file)) throw new VideoException(file, "not a regular file");
+        if (!Files.isReadable(file)) throw new VideoException(file, "file is not readable");
+    }
+
+    static void close(FFmpegFrameGrabber g) {
+        try {
+            g.close();
+        } catch (Exception ignored) {
+            // closing a grabber that failed to start can throw; nothing to release then
+        }
+    }
+
+    private static byte[] toRgb(Frame f, Path file) {
+        int w = f.imageWidth;
+        int h = f.imageHeight;
+        // the pixel format is RGB24 (set on the grabber); JavaCV derives imageChannels from the padded line size,
+        // which says 4 for some widths (e.g. 66), so it is not checked
+        if (f.imageDepth != Frame.DEPTH_UBYTE || f.imageStride < w * 3) {
+            throw new VideoException(file, "decoder returned depth " + f.imageDepth + ", line size " + f.imageStride
+                    + " for width " + w + " instead of RGB24");
+        }
+        ByteBuffer src = ((ByteBuffer) f.image[0]).duplicate();
+        int stride = f.imageStride;
+        byte[] rgb = new byte[w * h * 3];
+        for (int y = 0; y < h; y++) {
+            src.position(y * stride);
+            src.get(rgb, y * w * 3, w * 3);
+        }
+        return rgb;
+    }
+
+    private static String fmt(double fps) {
+        return String.format("%.3f", fps).replaceAll("0+$", "").replaceAll("\\.$", "");
+    }
+}

@@ -1,0 +1,41 @@
+package io.github.v2a4j.unet;
+
+import io.github.v2a4j.nn.Trace;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** diffusers CrossAttnDownBlock2D: (resnet → transformer) × layers, each output a skip, then an optional downsample. */
+final class CrossAttnDownBlock2D implements DownBlock {
+    final String path;
+    private final ResnetBlock2D[] resnets;
+    private final Transformer2D[] attentions;
+    private final Downsample2D downsampler;
+
+    CrossAttnDownBlock2D(Params p, String path, UNetConfig c, int cin, int cout, int heads, boolean addDownsample) {
+        this.path = path;
+        resnets = new ResnetBlock2D[c.layersPerBlock()];
+        attentions = new Transformer2D[c.layersPerBlock()];
+        for (int j = 0; j < resnets.length; j++) {
+            resnets[j] = new ResnetBlock2D(p.at("resnets." + j), path + ".resnets." + j, j == 0 ? cin : cout, cout,
+                    c.timeEmbedDim(), c.normNumGroups(), c.normEps(), 1.0);
+            attentions[j] = new Transformer2D(p.at("attentions." + j), path + ".attentions." + j, cout, heads,
+                    c.normNumGroups(), c.crossAttentionDim(), c.videoEmbedDim(), c.textEmbedDim());
+        }
+        downsampler = addDownsample ? new Downsample2D(p.at("downsamplers.0"), path + ".downsamplers.0", cout) : null;
+    }
+
+    @Override
+    public INDArray forward(INDArray x, INDArray tembSilu, Conditioning cond, List<INDArray> skips, Trace trace) {
+        for (int j = 0; j < resnets.length; j++) {
+            INDArray r = resnets[j].forward(x, tembSilu, trace);
+            x = attentions[j].forward(r, cond, trace);
+            Ops.free(r);   // the block's input is a skip and stays; the resnet output is dead
+            skips.add(x);
+        }
+        if (downsampler != null) {
+            x = downsampler.forward(x, trace);
+            skips.add(x);
+        }
+        return x;
+    }
+}

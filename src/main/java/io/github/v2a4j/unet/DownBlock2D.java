@@ -1,0 +1,35 @@
+package io.github.v2a4j.unet;
+
+import io.github.v2a4j.nn.Trace;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** diffusers DownBlock2D: resnets only (each output a skip), then an optional downsample. */
+final class DownBlock2D implements DownBlock {
+    final String path;
+    private final ResnetBlock2D[] resnets;
+    private final Downsample2D downsampler;
+
+    DownBlock2D(Params p, String path, UNetConfig c, int cin, int cout, boolean addDownsample) {
+        this.path = path;
+        resnets = new ResnetBlock2D[c.layersPerBlock()];
+        for (int j = 0; j < resnets.length; j++) {
+            resnets[j] = new ResnetBlock2D(p.at("resnets." + j), path + ".resnets." + j, j == 0 ? cin : cout, cout,
+                    c.timeEmbedDim(), c.normNumGroups(), c.normEps(), 1.0);
+        }
+        downsampler = addDownsample ? new Downsample2D(p.at("downsamplers.0"), path + ".downsamplers.0", cout) : null;
+    }
+
+    @Override
+    public INDArray forward(INDArray x, INDArray tembSilu, Conditioning cond, List<INDArray> skips, Trace trace) {
+        for (ResnetBlock2D r : resnets) {
+            x = r.forward(x, tembSilu, trace);
+            skips.add(x);
+        }
+        if (downsampler != null) {
+            x = downsampler.forward(x, trace);
+            skips.add(x);
+        }
+        return x;
+    }
+}

@@ -1,0 +1,43 @@
+package io.github.v2a4j.unet;
+
+import io.github.v2a4j.nn.Trace;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** diffusers UpBlock2D: (concat skip → resnet) × (layers+1), then an optional upsample. */
+final class UpBlock2D implements UpBlock {
+    final String path;
+    private final ResnetBlock2D[] resnets;
+    private final Upsample2D upsampler;
+
+    UpBlock2D(Params p, String path, UNetConfig c, int prevOut, int cout, int[] skipChannels, boolean addUpsample) {
+        this.path = path;
+        resnets = new ResnetBlock2D[skipChannels.length];
+        for (int j = 0; j < resnets.length; j++) {
+            int hin = j == 0 ? prevOut : cout;
+            resnets[j] = new ResnetBlock2D(p.at("resnets." + j), path + ".resnets." + j, hin + skipChannels[j], cout,
+                    c.timeEmbedDim(), c.normNumGroups(), c.normEps(), 1.0);
+        }
+        upsampler = addUpsample ? new Upsample2D(p.at("upsamplers.0"), path + ".upsamplers.0", cout) : null;
+    }
+
+    @Override
+    public INDArray forward(INDArray x, INDArray tembSilu, Conditioning cond, List<INDArray> skips, Trace trace) {
+        for (ResnetBlock2D r : resnets) {
+            INDArray skip = skips.remove(skips.size() - 1);
+            // each skip is used once; h, the skip and their concat are dead after the resnet
+            INDArray cat = Nd4j.concat(1, x, skip);
+            Ops.free(x, skip);
+            x = r.forward(cat, tembSilu, trace);
+            Ops.free(cat);
+        }
+        if (upsampler != null) {
+            INDArray next = skips.get(skips.size() - 1);
+            INDArray up = upsampler.forward(x, next.size(2), next.size(3), trace);
+            Ops.free(x);
+            x = up;
+        }
+        return x;
+    }
+}

@@ -1,0 +1,31 @@
+package io.github.v2a4j.vae;
+
+import io.github.v2a4j.nn.Trace;
+import io.github.v2a4j.nn.Weights;
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** diffusers {@code UpDecoderBlock2D}: {@code layers_per_block + 1} resnets, then (all but the last block) an upsampler. */
+final class UpDecoderBlock {
+    private final String path;
+    private final List<VaeResnetBlock> resnets = new ArrayList<>();
+    private final Upsample upsampler;
+
+    UpDecoderBlock(Weights w, String path, int cin, int cout, int layers, int groups, boolean addUpsample) {
+        this.path = path;
+        for (int i = 0; i < layers; i++) {
+            resnets.add(new VaeResnetBlock(w, path + ".resnets." + i, i == 0 ? cin : cout, cout, groups));
+        }
+        this.upsampler = addUpsample ? new Upsample(w, path + ".upsamplers.0", cout) : null;
+    }
+
+    /** Consumes {@code x}. */
+    INDArray forward(INDArray x, Trace trace) {
+        INDArray h = x;
+        for (VaeResnetBlock resnet : resnets) h = resnet.forward(h, trace);
+        if (upsampler != null) h = upsampler.forward(h, trace);
+        trace.record(path + ".out", h);
+        return h;
+    }
+}

@@ -1,0 +1,68 @@
+package io.github.v2a4j.vae;
+
+import io.github.v2a4j.nn.Attention;
+import io.github.v2a4j.nn.NN;
+import io.github.v2a4j.nn.Trace;
+import io.github.v2a4j.nn.Weights;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The mid-block self-attention of the VAE (diffusers {@code Attention} with {@code _from_deprecated_attn_block},
+ * {@code residual_connection=True}, one head of {@code C} channels): GroupNorm(eps 1e-6) over {@code (B, C, HW)} →
+ * tokens {@code (B, HW, C)} → {@code to_q/to_k/to_v} (with bias) → softmax(qkᵀ/√C)·v → {@code to_out.0} → back to
+ * {@code (B, C, H, W)} → {@code + x}. At 512×1184 there are 9472 tokens: the chunked {@link Attention#sdpa} never
+ * materialises the 359 MB score matrix.
+ */
+final class VaeAttention {
+    private final String path;
+    private final int channels;
+    private final GroupNorm groupNorm;
+    private final INDArray wq, bq, wk, bk, wv, bv, wo, bo;
+
+    VaeAttention(Weights w, String path, int channels, int groups) {
+        this.path = path;
+        this.channels = channels;
+        this.groupNorm = new GroupNorm(w, path + ".group_norm", channels, groups, VaeResnetBlock.EPS);
+        wq = w.get(path + ".to_q.weight", channels, channels);
+        bq = w.get(path + ".to_q.bias", channels);
+        wk = w.get(path + ".to_k.weight", channels, channels);
+        bk = w.get(path + ".to_k.bias", channels);
+        wv = w.get(path + ".to_v.weight", channels, channels);
+        bv = w.get(path + ".to_v.bias", channels);
+        wo = w.get(path + ".to_out.0.weight", channels, channels);
+        bo = w.get(path + ".to_out.0.bias", channels);
+    }
+
+    /** Consumes {@code x} (the residual is added into it). */
+    INDArray forward(INDArray x, Trace trace) {
+        long b = x.size(0), h = x.size(2), w = x.size(3);
+        // upstream normalises (B, C, HW), the shape its group_norm output is recorded in
+        INDArray normed = groupNorm.norm(x.reshape('c', b, channels, h * w), trace);
+        INDArray tokens = normed.permute(0, 2, 1).dup('c');
+        Buffers.release(normed);
+
+        INDArray q = linear(tokens, wq, bq, "to_q", trace);
+        INDArray k = linear(tokens, wk, bk, "to_k", trace);
+        INDArray v = linear(tokens, wv, bv, "to_v", trace);
+        Buffers.release(tokens);
+        INDArray attended = Attention.sdpa(q, k, v, 1, 1, false);
+        Buffers.release(q);
+        Buffers.release(k);
+        Buffers.release(v);
+        INDArray projected = linear(attended, wo, bo, "to_out.0", trace);
+        Buffers.release(attended);
+
+        INDArray out = x.dup('c');
+        Buffers.release(x);
+        out.reshape('c', b, channels, h * w).addi(projected.permute(0, 2, 1));
+        Buffers.release(projected);
+        trace.record(path + ".out", out);
+        return out;
+    }
+
+    private INDArray linear(INDArray tokens, INDArray weight, INDArray bias, String name, Trace trace) {
+        INDArray y = NN.linear(tokens, weight, bias);
+        trace.record(path + "." + name + ".out", y);
+        return y;
+    }
+}

@@ -1,0 +1,186 @@
+package io.github.v2a4j.vae;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import io.github.v2a4j.nn.Trace;
+import io.github.v2a4j.nn.Weights;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiFunction;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The decoder and postprocess against the golden bundle {@code vae-tiny} made by the upstream diffusers 0.31 code
+ * (reference-tests/dump_vae.py; block_out (8, 16, 16, 16), 4 groups, latent 4×4×6 → 32×48).
+ *
+ * <p>Tolerances (fp32 CPU, stated in the bundle's tolerance_hints): each module given its GOLDEN input within
+ * 1e-5 of max|ref| (different summation orders in conv/GEMM/GroupNorm only); the whole chain from the latents within
+ * 1e-4 of max|ref| per tensor (30 layers of such differences); {@code image_np} 1e-6 absolute and the uint8 image
+ * exact given the golden sample.
+ */
+class VaeGoldenTest {
+    static final Path BUNDLE = Path.of("reference-tests/bundles/vae-tiny");
+    static final double MODULE_TOL = 1e-5;
+    static final double CHAIN_TOL = 1e-4;
+
+    static VaeConfig config;
+    static Map<String, INDArray> weights;
+    static Map<String, INDArray> io;
+    static Map<String, INDArray> activations;
+    static Map<String, String> aliases = new HashMap<>();
+    static List<String> order = new ArrayList<>();
+
+    @BeforeAll
+    static void load() throws IOException {
+        assumeTrue(Files.isDirectory(BUNDLE), "golden bundle " + BUNDLE + " not present");
+        config = VaeConfig.read(BUNDLE.resolve("config.json"));
+        weights = GoldenBundleFiles.read(BUNDLE.resolve("weights.safetensors"));
+        io = GoldenBundleFiles.read(BUNDLE.resolve("io.safetensors"));
+        activations = GoldenBundleFiles.read(BUNDLE.resolve("activations.safetensors"));
+        JsonObject manifest = GoldenBundleFiles.json(BUNDLE.resolve("manifest.json"));
+        for (Map.Entry<String, JsonElement> e : manifest.getAsJsonObject("aliases").entrySet()) {
+            aliases.put(e.getKey(), e.getValue().getAsString());
+        }
+        for (JsonElement e : manifest.getAsJsonArray("order")) order.add(e.getAsString());
+    }
+
+    static INDArray golden(String name) {
+        INDArray t = activations.get(aliases.getOrDefault(name, name));
+        if (t == null) throw new AssertionError("bundle has no tensor " + name);
+        return t;
+    }
+
+    /** max|got − ref| / max|ref|. */
+    static double relErr(INDArray got, INDArray ref) {
+        assertThat(got.shape()).as("shape").containsExactly(ref.shape());
+        double maxRef = ref.castTo(DataType.DOUBLE).amaxNumber().doubleValue();
+        double maxDiff = got.castTo(DataType.DOUBLE).sub(ref.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
+        return maxDiff / Math.max(maxRef, 1e-30);
+    }
+
+    /** Compares every recorded tensor that the bundle has; returns name → relative error. */
+    static Map<String, Double> compare(Trace trace) {
+        Map<String, Double> errs = new LinkedHashMap<>();
+        trace.recorded().forEach((name, t) -> {
+            String canonical = aliases.getOrDefault(name, name);
+            if (activations.containsKey(canonical)) errs.put(name, relErr(t, activations.get(canonical)));
+        });
+        return errs;
+    }
+
+    static String worst(Map<String, Double> errs) {
+        return errs.entrySet().stream().max(Map.Entry.comparingByValue())
+                .map(e -> e.getKey() + " " + String.format("%.2e", e.getValue())).orElse("none");
+    }
+
+    @Test
+    void wholeDecoderFromTheLatentsMatchesEveryRecordedModule() {
+        VaeDecoder vae = new VaeDecoder(config, new InMemoryTensorSource(weights));
+        Trace trace = Trace.all();
+        INDArray sample = vae.decode(io.get("latents"), trace);
+        Map<String, Double> errs = compare(trace);
+        System.out.println("vae-tiny chain: " + errs.size() + " tensors compared, worst " + worst(errs)
+                + ", sample " + String.format("%.2e", relErr(sample, io.get("sample"))));
+
+        // every module output of the bundle (inputs are aliases of earlier outputs) was produced by the Java side
+        List<String> notProduced = new ArrayList<>();
+        for (String name : order) {
+            if (!name.contains(".in.") && !trace.recorded().containsKey(name)) notProduced.add(name);
+        }
+        assertThat(notProduced).isEmpty();
+        assertThat(errs).allSatisfy((name, err) -> assertThat(err).as(name).isLessThan(CHAIN_TOL));
+        assertThat(relErr(sample, io.get("sample"))).isLessThan(CHAIN_TOL);
+    }
+
+    /** Each module on its golden input, so an error cannot hide behind (or be blamed on) an earlier one. */
+    @Test
+    void everyModuleGivenItsGoldenInput() {
+        Weights w = Weights.of(new DecoderCheckpoint(new InMemoryTensorSource(weights)), "");
+        int groups = config.normNumGroups();
+        int[] ch = config.blockOutChannels();
+        int top = ch[ch.length - 1];
+        Map<String, BiFunction<INDArray, Trace, INDArray>> modules = new LinkedHashMap<>();
+        modules.put("decoder.mid_block", new VaeMidBlock(w, "decoder.mid_block", top, groups, true)::forward);
+        for (int r = 0; r < 2; r++) {
+            String p = "decoder.mid_block.resnets." + r;
+            modules.put(p, new VaeResnetBlock(w, p, top, top, groups)::forward);
+        }
+        modules.put("decoder.mid_block.attentions.0",
+                new VaeAttention(w, "decoder.mid_block.attentions.0", top, groups)::forward);
+        int prev = top;
+        for (int i = 0; i < ch.length; i++) {
+            int out = ch[ch.length - 1 - i];
+            String b = "decoder.up_blocks." + i;
+            modules.put(b, new UpDecoderBlock(w, b, prev, out, config.layersPerBlock() + 1, groups,
+                    i < ch.length - 1)::forward);
+            for (int r = 0; r <= config.layersPerBlock(); r++) {
+                modules.put(b + ".resnets." + r, new VaeResnetBlock(w, b + ".resnets." + r, r == 0 ? prev : out,
+                        out, groups)::forward);
+            }
+            if (i < ch.length - 1) modules.put(b + ".upsamplers.0", new Upsample(w, b + ".upsamplers.0", out)::forward);
+            prev = out;
+        }
+        w.verify(false);
+
+        Map<String, Double> all = new LinkedHashMap<>();
+        modules.forEach((path, forward) -> {
+            Trace trace = Trace.all();
+            INDArray out = forward.apply(golden(path + ".in.0").dup(), trace);
+            Map<String, Double> errs = compare(trace);
+            // a module's own output and the leaves (conv, norm, linear) it computed from the golden input
+            assertThat(errs).containsKey(path + ".out");
+            assertThat(relErr(out, golden(path + ".out"))).isLessThan(MODULE_TOL);
+            errs.forEach((name, err) -> all.merge(path + " | " + name, err, Math::max));
+        });
+        System.out.println("vae-tiny per module (golden inputs): " + modules.size() + " modules, " + all.size()
+                + " tensors, worst " + worst(all));
+        assertThat(all).allSatisfy((name, err) -> assertThat(err).as(name).isLessThan(MODULE_TOL));
+    }
+
+    @Test
+    void postprocessGivenTheGoldenSampleIsExact() {
+        INDArray sample = io.get("sample");
+        float[] hwc = VaeImageProcessor.denormalizeToHwc(sample);
+        float[] wantNp = io.get("image_np").castTo(DataType.FLOAT).dup('c').data().asFloat();
+        assertThat(hwc).hasSize(wantNp.length);
+        double maxAbs = 0;
+        for (int i = 0; i < hwc.length; i++) maxAbs = Math.max(maxAbs, Math.abs(hwc[i] - wantNp[i]));
+        assertThat(maxAbs).as("image_np max abs").isLessThanOrEqualTo(1e-6);
+
+        VaeImageProcessor.Rgb rgb = VaeImageProcessor.postprocess(sample);
+        INDArray want = io.get("image");
+        assertThat(want.shape()).containsExactly(1, rgb.height(), rgb.width(), 3);
+        int[] wantU8 = want.castTo(DataType.INT).dup('c').data().asInt();
+        int differing = 0;
+        for (int i = 0; i < wantU8.length; i++) if ((rgb.hwc()[i] & 0xff) != wantU8[i]) differing++;
+        assertThat(differing).as("uint8 values differing from the golden image").isZero();
+    }
+
+    @Test
+    void imageFromOwnDecodeIsWithinOneLevel() {
+        INDArray sample = new VaeDecoder(config, new InMemoryTensorSource(weights)).decode(io.get("latents"), Trace.OFF);
+        VaeImageProcessor.Rgb rgb = VaeImageProcessor.postprocess(sample);
+        int[] wantU8 = io.get("image").castTo(DataType.INT).dup('c').data().asInt();
+        int off = 0, maxDiff = 0;
+        for (int i = 0; i < wantU8.length; i++) {
+            int d = Math.abs((rgb.hwc()[i] & 0xff) - wantU8[i]);
+            if (d != 0) off++;
+            maxDiff = Math.max(maxDiff, d);
+        }
+        System.out.println("vae-tiny uint8 image from own decode: " + off + " of " + wantU8.length
+                + " values differ (max " + maxDiff + ")");
+        assertThat(maxDiff).isLessThanOrEqualTo(1);
+    }
+}
