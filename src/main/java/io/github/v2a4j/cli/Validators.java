@@ -1,5 +1,6 @@
 package io.github.v2a4j.cli;
 
+import io.github.v2a4j.cogvlm.CogVlmValidator;
 import io.github.v2a4j.diffusion.PndmValidator;
 import io.github.v2a4j.golden.Validator;
 import io.github.v2a4j.unet.UNetValidator;
@@ -11,12 +12,14 @@ final class Validators {
 
     private Validators() {}
 
-    /** Add a component's validator here, one line each (e.g. {@code new UnetValidator(),}). */
+    /** Add a component's validator here, one line each. */
     static List<Validator> all() {
         return List.of(
                 new UNetValidator(),
                 new PndmValidator(),
-                new VaeValidator()
+                new VaeValidator(),
+                new CogVlmValidator(),
+                new CogVlmValidator.Preprocess()
         );
     }
 }
