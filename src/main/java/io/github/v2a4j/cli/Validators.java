@@ -1,8 +1,10 @@
 package io.github.v2a4j.cli;
 
+import io.github.v2a4j.audio.GoldenAudioValidator;
 import io.github.v2a4j.cogvlm.CogVlmValidator;
 import io.github.v2a4j.diffusion.PndmValidator;
 import io.github.v2a4j.golden.Validator;
+import io.github.v2a4j.pipeline.EndToEndValidator;
 import io.github.v2a4j.unet.UNetValidator;
 import io.github.v2a4j.vae.VaeValidator;
 import java.util.List;
@@ -19,7 +21,9 @@ final class Validators {
                 new PndmValidator(),
                 new VaeValidator(),
                 new CogVlmValidator(),
-                new CogVlmValidator.Preprocess()
+                new CogVlmValidator.Preprocess(),
+                new GoldenAudioValidator(),
+                new EndToEndValidator()
         );
     }
 }
