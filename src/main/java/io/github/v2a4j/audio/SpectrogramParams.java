@@ -18,7 +18,7 @@ package io.github.v2a4j.audio;
  * @param melScaleType {@code "htk"} or {@code "slaney"}
  * @param numGriffinLimIters Griffin-Lim iterations
  * @param powerForImage power curve between amplitudes and pixel values
- * @param maxValue amplitude that a white-most pixel (value 0 after inversion) decodes to
+ * @param maxValue amplitude a pixel value of 0 (black: the loudest) decodes to
  * @param momentum fast Griffin-Lim momentum as given to torchaudio's transform (rescaled to m/(1+m) inside)
  */
 public record SpectrogramParams(
