@@ -44,6 +44,9 @@ class VideoPreprocessorGoldenTest {
                 frames.add(hwc);
             }
             assertThat(pre.preprocessFrames(frames, h, w).data().asFloat()).containsExactly(got.data().asFloat());
+            // and as an off-heap UINT8 array (the pipeline's clip), read in place
+            INDArray u8 = video.castTo(org.nd4j.linalg.api.buffer.DataType.UINT8);
+            assertThat(pre.preprocess(u8).data().asFloat()).containsExactly(got.data().asFloat());
         }
     }
 }
