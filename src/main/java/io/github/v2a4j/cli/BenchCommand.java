@@ -6,5 +6,5 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Real-size benchmarks with random weights (medians, GFLOP/s, peak RSS).",
                 "Each has a PyTorch twin in reference-tests/bench/ for a side-by-side run."},
-        subcommands = {BenchUnetCommand.class, BenchVaeCommand.class, BenchCogvlmCommand.class})
+        subcommands = {BenchUnetCommand.class, BenchVaeCommand.class, BenchCogvlmCommand.class, BenchAudioCommand.class})
 final class BenchCommand {}

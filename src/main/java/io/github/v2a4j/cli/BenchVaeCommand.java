@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine;
@@ -48,14 +47,16 @@ public final class BenchVaeCommand implements Callable<Integer> {
         VaeConfig config = VaeConfig.sd1();
         long t0 = System.nanoTime();
         VaeDecoder vae = new VaeDecoder(config, new InMemoryTensorSource(RandomVaeWeights.create(config, seed)));
-        Nd4j.getRandom().setSeed(seed + 1);
-        INDArray latents = Nd4j.randn(DataType.FLOAT, 1, config.latentChannels(), latentHeight, latentWidth);
+        INDArray latents = Nd4j.createFromArray(RandomVaeWeights.uniform(seed, -1,
+                config.latentChannels() * latentHeight * latentWidth, 0, 1))
+                .reshape(1, config.latentChannels(), latentHeight, latentWidth);
         double flop = decoderFlops(config, latentHeight, latentWidth);
         System.out.printf("VAE decoder bench: latent %dx%dx%d -> image 3x%dx%d, %.3f TFLOP per decode, "
-                        + "weights ready in %.1f s, RSS %.2f GB, OMP_NUM_THREADS=%s%n",
+                        + "weights ready in %.1f s, RSS %.2f GB, OMP_NUM_THREADS=%s, MALLOC_MMAP_THRESHOLD_=%s, load %s%n",
                 config.latentChannels(), latentHeight, latentWidth, latentHeight * config.scaleFactor(),
                 latentWidth * config.scaleFactor(), flop / 1e12, (System.nanoTime() - t0) / 1e9,
-                procStatusGb("VmRSS"), System.getenv("OMP_NUM_THREADS"));
+                procStatusGb("VmRSS"), System.getenv("OMP_NUM_THREADS"), System.getenv("MALLOC_MMAP_THRESHOLD_"),
+                loadAverage());
 
         List<Double> times = new ArrayList<>();
         for (int i = 0; i < warmup + repeats; i++) {
@@ -73,9 +74,9 @@ public final class BenchVaeCommand implements Callable<Integer> {
         Collections.sort(times);
         double median = times.size() % 2 == 1 ? times.get(times.size() / 2)
                 : (times.get(times.size() / 2 - 1) + times.get(times.size() / 2)) / 2;
-        System.out.printf("median %.2f s over %d runs (min %.2f, max %.2f), %.1f GFLOP/s, peak RSS (VmHWM) %.2f GB%n",
-                median, times.size(), times.get(0), times.get(times.size() - 1), flop / median / 1e9,
-                procStatusGb("VmHWM"));
+        System.out.printf("median %.2f s over %d runs (min %.2f, max %.2f), %.1f GFLOP/s, peak RSS (VmHWM) %.2f GB, "
+                        + "load %s%n", median, times.size(), times.get(0), times.get(times.size() - 1),
+                flop / median / 1e9, procStatusGb("VmHWM"), loadAverage());
         return 0;
     }
 
@@ -122,6 +123,16 @@ public final class BenchVaeCommand implements Callable<Integer> {
             return Double.NaN;
         }
         return Double.NaN;
+    }
+
+    /** The 1, 5 and 15 minute load averages (the machine may be shared). */
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "n/a";
+        }
     }
 
     /** Standalone entry point until the command is registered in {@code v2a bench}. */

@@ -17,6 +17,8 @@ import picocli.CommandLine.Command;
             GenerateCommand.class,
             ValidateCommand.class,
             ConvertCommand.class,
+            AudioFromSpectrogramCommand.class,
+            SpectrogramFromAudioCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class
         })

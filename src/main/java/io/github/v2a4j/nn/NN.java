@@ -4,7 +4,6 @@ import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
@@ -252,7 +251,14 @@ public final class NN {
     }
 
     static boolean isDense(INDArray x) {
-        return x.ordering() == 'c' && Shape.hasDefaultStridesForShape(x);
+        // Strides of size-1 dims are irrelevant: ND4J's dup can leave non-default ones there, which
+        // Shape.hasDefaultStridesForShape rejects (a [2,16,1,2] UNet bottleneck activation failed groupNormInPlace).
+        long expect = 1;
+        for (int i = x.rank() - 1; i >= 0; i--) {
+            if (x.size(i) != 1 && x.stride(i) != expect) return false;
+            expect *= x.size(i);
+        }
+        return true;
     }
 
     /** The float buffer of a dense c-order array, positioned at its first element. */

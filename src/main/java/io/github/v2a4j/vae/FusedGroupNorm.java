@@ -4,6 +4,7 @@ import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -78,17 +79,17 @@ final class FusedGroupNorm {
         INDArray shiftCol = Nd4j.createFromArray(shift).reshape(shift.length, 1);
 
         INDArray rows = src.reshape('c', batch * channels, spatial);
-        INDArray out;
-        if (inPlace) {
-            rows.muliColumnVector(scaleCol).addiColumnVector(shiftCol);
-            out = src;
-        } else {
-            INDArray outRows = rows.mulColumnVector(scaleCol);
-            outRows.addiColumnVector(shiftCol);
-            out = outRows.reshape('c', src.shape());
-        }
+        // a fresh output is allocated in its final shape and written through a [B·C, HW] view, so that what we
+        // return owns its buffer and can be freed early (a reshape of a temporary could not be)
+        INDArray out = inPlace ? src : Nd4j.createUninitialized(DataType.FLOAT, src.shape());
+        INDArray outRows = inPlace ? rows : out.reshape('c', batch * channels, spatial);
+        Nd4j.getExecutioner().exec(new BroadcastMulOp(rows, scaleCol.reshape(scale.length), outRows, 0));
+        outRows.addiColumnVector(shiftCol);
         if (silu) Nd4j.getExecutioner().exec(new Swish(out, out));
-        if (inPlace && out != x) x.assign(out);
+        if (inPlace && out != x) {
+            x.assign(out);
+            Buffers.release(out);
+        }
         return inPlace ? x : out;
     }
 

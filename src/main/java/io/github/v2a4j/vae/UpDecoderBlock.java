@@ -22,6 +22,7 @@ final class UpDecoderBlock {
 
     /** Consumes {@code x}. */
     INDArray forward(INDArray x, Trace trace) {
+        trace.record(path + ".in.0", x);
         INDArray h = x;
         for (VaeResnetBlock resnet : resnets) h = resnet.forward(h, trace);
         if (upsampler != null) h = upsampler.forward(h, trace);

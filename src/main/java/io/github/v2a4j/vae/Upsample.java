@@ -1,11 +1,13 @@
 package io.github.v2a4j.vae;
 
-import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.nn.Weights;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** diffusers {@code Upsample2D(use_conv=True)} without an explicit size: nearest ×2, then {@code conv} 3×3. */
+/**
+ * diffusers {@code Upsample2D(use_conv=True)} without an explicit size: nearest ×2, then {@code conv} 3×3. The two
+ * are done together band by band, so the ×2 image (620 MB before the last block at 512×1184) is never stored whole.
+ */
 final class Upsample {
     private final String path;
     private final Conv2d conv;
@@ -17,10 +19,9 @@ final class Upsample {
 
     /** Consumes {@code x}. */
     INDArray forward(INDArray x, Trace trace) {
-        INDArray up = NN.upsampleNearest(x, (int) x.size(2) * 2, (int) x.size(3) * 2);
+        trace.record(path + ".in.0", x);
+        INDArray out = conv.forwardUpsampled2x(x, trace);
         Buffers.release(x);
-        INDArray out = conv.forward(up, trace);
-        Buffers.release(up);
         trace.record(path + ".out", out);
         return out;
     }

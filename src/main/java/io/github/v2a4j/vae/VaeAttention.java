@@ -35,6 +35,7 @@ final class VaeAttention {
 
     /** Consumes {@code x} (the residual is added into it). */
     INDArray forward(INDArray x, Trace trace) {
+        trace.record(path + ".in.0", x);
         long b = x.size(0), h = x.size(2), w = x.size(3);
         // upstream normalises (B, C, HW), the shape its group_norm output is recorded in
         INDArray normed = groupNorm.norm(x.reshape('c', b, channels, h * w), trace);

@@ -69,11 +69,11 @@ public final class VaeDecoder {
         }
         INDArray z = latents.castTo(DataType.FLOAT).div(config.scalingFactor());
         if (postQuantConv != null) z = consume(z, postQuantConv.forward(z, trace));
+        trace.record("decoder.in.0", z);
         INDArray h = consume(z, convIn.forward(z, trace));
         h = midBlock.forward(h, trace);
         for (UpDecoderBlock block : upBlocks) h = block.forward(h, trace);
         convNormOut.normSilu(h, true, trace);
-        trace.record("decoder.conv_act.out", h);
         INDArray image = consume(h, convOut.forward(h, trace));
         trace.record("decoder.out", image);
         return image;

@@ -20,6 +20,7 @@ final class VaeMidBlock {
 
     /** Consumes {@code x}. */
     INDArray forward(INDArray x, Trace trace) {
+        trace.record(path + ".in.0", x);
         INDArray h = resnet0.forward(x, trace);
         if (attention != null) h = attention.forward(h, trace);
         h = resnet1.forward(h, trace);

@@ -54,6 +54,7 @@ class FusedGroupNormTest {
             INDArray fresh = FusedGroupNorm.apply(x, 4, gamma, beta, 1e-6, silu, false);
             assertThat(x).isEqualTo(before);
             assertThat(maxDiff(fresh, want)).isLessThan(2e-5);
+            assertThat(fresh.closeable()).as("a fresh output owns its buffer (can be freed early)").isTrue();
             INDArray y = x.dup();
             INDArray same = FusedGroupNorm.apply(y, 4, gamma, beta, 1e-6, silu, true);
             assertThat(same).isSameAs(y);

@@ -61,6 +61,19 @@ class VaeDecoderTest {
     }
 
     @Test
+    void randomWeightsAreAPureFunctionOfTheSeed() {
+        Map<String, INDArray> a = RandomVaeWeights.create(TINY, 9);
+        assertThat(RandomVaeWeights.create(TINY, 9)).isEqualTo(a);
+        assertThat(RandomVaeWeights.create(TINY, 10).get("decoder.conv_in.weight")).isNotEqualTo(a.get("decoder.conv_in.weight"));
+        float[] v = RandomVaeWeights.uniform(1, 2, 100_000, 0.5, 2.0);
+        double mean = 0, sq = 0;
+        for (float x : v) mean += x / v.length;
+        for (float x : v) sq += (x - mean) * (x - mean) / v.length;
+        assertThat(mean).isCloseTo(0.5, org.assertj.core.data.Offset.offset(0.03));
+        assertThat(Math.sqrt(sq)).isCloseTo(2.0, org.assertj.core.data.Offset.offset(0.03));
+    }
+
+    @Test
     void ignoresEncoderTensorsOfAFullAutoencoderFile() {
         Map<String, INDArray> w = new LinkedHashMap<>(RandomVaeWeights.create(TINY, 4));
         w.put("encoder.conv_in.weight", Nd4j.zeros(DataType.FLOAT, 8, 3, 3, 3));

@@ -1,21 +1,18 @@
 package io.github.v2a4j.vae;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
+import io.github.v2a4j.golden.ComparisonReport;
+import io.github.v2a4j.golden.GoldenBundle;
 import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.nn.Weights;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiFunction;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -35,31 +32,27 @@ class VaeGoldenTest {
     static final double MODULE_TOL = 1e-5;
     static final double CHAIN_TOL = 1e-4;
 
+    static GoldenBundle bundle;
     static VaeConfig config;
-    static Map<String, INDArray> weights;
-    static Map<String, INDArray> io;
-    static Map<String, INDArray> activations;
-    static Map<String, String> aliases = new HashMap<>();
-    static List<String> order = new ArrayList<>();
+    static Map<String, INDArray> weights = new LinkedHashMap<>();
+    static Map<String, INDArray> io = new LinkedHashMap<>();
 
     @BeforeAll
-    static void load() throws IOException {
-        assumeTrue(Files.isDirectory(BUNDLE), "golden bundle " + BUNDLE + " not present");
-        config = VaeConfig.read(BUNDLE.resolve("config.json"));
-        weights = GoldenBundleFiles.read(BUNDLE.resolve("weights.safetensors"));
-        io = GoldenBundleFiles.read(BUNDLE.resolve("io.safetensors"));
-        activations = GoldenBundleFiles.read(BUNDLE.resolve("activations.safetensors"));
-        JsonObject manifest = GoldenBundleFiles.json(BUNDLE.resolve("manifest.json"));
-        for (Map.Entry<String, JsonElement> e : manifest.getAsJsonObject("aliases").entrySet()) {
-            aliases.put(e.getKey(), e.getValue().getAsString());
-        }
-        for (JsonElement e : manifest.getAsJsonArray("order")) order.add(e.getAsString());
+    static void load() {
+        bundle = GoldenBundle.open(BUNDLE);
+        config = VaeConfig.parse(bundle.config().toString());
+        for (String n : bundle.weights().names()) weights.put(n, bundle.weights().loadFloat(n));
+        for (String n : bundle.io().names()) io.put(n, bundle.io().loadFloat(n));
+    }
+
+    @AfterAll
+    static void close() {
+        if (bundle != null) bundle.close();
     }
 
     static INDArray golden(String name) {
-        INDArray t = activations.get(aliases.getOrDefault(name, name));
-        if (t == null) throw new AssertionError("bundle has no tensor " + name);
-        return t;
+        if (!bundle.hasActivation(name)) throw new AssertionError("bundle has no tensor " + name);
+        return bundle.activation(name);
     }
 
     /** max|got − ref| / max|ref|. */
@@ -74,8 +67,7 @@ class VaeGoldenTest {
     static Map<String, Double> compare(Trace trace) {
         Map<String, Double> errs = new LinkedHashMap<>();
         trace.recorded().forEach((name, t) -> {
-            String canonical = aliases.getOrDefault(name, name);
-            if (activations.containsKey(canonical)) errs.put(name, relErr(t, activations.get(canonical)));
+            if (bundle.hasActivation(name)) errs.put(name, relErr(t, bundle.activation(name)));
         });
         return errs;
     }
@@ -96,12 +88,28 @@ class VaeGoldenTest {
 
         // every module output of the bundle (inputs are aliases of earlier outputs) was produced by the Java side
         List<String> notProduced = new ArrayList<>();
-        for (String name : order) {
+        for (String name : bundle.order()) {
             if (!name.contains(".in.") && !trace.recorded().containsKey(name)) notProduced.add(name);
         }
         assertThat(notProduced).isEmpty();
         assertThat(errs).allSatisfy((name, err) -> assertThat(err).as(name).isLessThan(CHAIN_TOL));
         assertThat(relErr(sample, io.get("sample"))).isLessThan(CHAIN_TOL);
+    }
+
+    /** The banded convolutions the real size uses, forced onto the tiny case (bands of a few rows). */
+    @Test
+    void wholeDecoderInBandsOfFewRows() {
+        BandedConv.bandBytes = 2048;
+        try {
+            Trace trace = Trace.all();
+            INDArray sample = new VaeDecoder(config, new InMemoryTensorSource(weights)).decode(io.get("latents"), trace);
+            Map<String, Double> errs = compare(trace);
+            System.out.println("vae-tiny chain in 2 KB bands: worst " + worst(errs));
+            assertThat(errs).allSatisfy((name, err) -> assertThat(err).as(name).isLessThan(CHAIN_TOL));
+            assertThat(relErr(sample, io.get("sample"))).isLessThan(CHAIN_TOL);
+        } finally {
+            BandedConv.bandBytes = BandedConv.DEFAULT_BAND_BYTES;
+        }
     }
 
     /** Each module on its golden input, so an error cannot hide behind (or be blamed on) an earlier one. */
@@ -147,6 +155,39 @@ class VaeGoldenTest {
         System.out.println("vae-tiny per module (golden inputs): " + modules.size() + " modules, " + all.size()
                 + " tensors, worst " + worst(all));
         assertThat(all).allSatisfy((name, err) -> assertThat(err).as(name).isLessThan(MODULE_TOL));
+    }
+
+    /** The golden weights under the legacy attention names (query/key/value/proj_attn, conv-style 4-D): same image. */
+    @Test
+    void legacyAttentionNamesGiveTheSameSample() {
+        Map<String, String> legacy = Map.of("to_q", "query", "to_k", "key", "to_v", "value", "to_out.0", "proj_attn");
+        String a = "decoder.mid_block.attentions.0.";
+        Map<String, INDArray> renamed = new LinkedHashMap<>();
+        weights.forEach((name, t) -> {
+            String out = name;
+            INDArray tensor = t;
+            for (Map.Entry<String, String> e : legacy.entrySet()) {
+                if (name.startsWith(a + e.getKey() + ".")) {
+                    out = a + e.getValue() + name.substring((a + e.getKey()).length());
+                    if (name.endsWith(".weight")) tensor = t.reshape(t.size(0), t.size(1), 1, 1);
+                }
+            }
+            renamed.put(out, tensor);
+        });
+        assertThat(renamed).containsKeys(a + "query.weight", a + "proj_attn.bias").doesNotContainKey(a + "to_q.weight");
+        INDArray current = new VaeDecoder(config, new InMemoryTensorSource(weights)).decode(io.get("latents"), Trace.OFF);
+        INDArray old = new VaeDecoder(config, new InMemoryTensorSource(renamed)).decode(io.get("latents"), Trace.OFF);
+        assertThat(old).isEqualTo(current);
+        assertThat(relErr(old, io.get("sample"))).isLessThan(CHAIN_TOL);
+    }
+
+    @Test
+    void validatorPassesOnTheBundle() {
+        ComparisonReport report = new VaeValidator().validate(bundle);
+        System.out.println(report.format());
+        assertThat(report.missing()).isEmpty();
+        assertThat(report.rows()).hasSizeGreaterThan(100);
+        assertThat(report.passed()).isTrue();
     }
 
     @Test

@@ -1,0 +1,58 @@
+package io.github.v2a4j.vae;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.v2a4j.nn.NN;
+import io.github.v2a4j.nn.Trace;
+import io.github.v2a4j.nn.Weights;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** Banded convolution (and banded upsample + conv) against the one-piece computation. */
+class BandedConvTest {
+
+    @AfterEach
+    void restoreBandSize() {
+        BandedConv.bandBytes = BandedConv.DEFAULT_BAND_BYTES;
+    }
+
+    private static double maxDiff(INDArray a, INDArray b) {
+        assertThat(a.shape()).containsExactly(b.shape());
+        return a.sub(b).amaxNumber().doubleValue();
+    }
+
+    @Test
+    void bandsOfEveryHeightGiveTheOnePieceResult() {
+        Nd4j.getRandom().setSeed(11);
+        INDArray x = Nd4j.randn(DataType.FLOAT, 2, 5, 13, 7);
+        for (int k : new int[] {1, 3}) {
+            INDArray w = Nd4j.randn(DataType.FLOAT, 6, 5, k, k);
+            INDArray b = Nd4j.randn(DataType.FLOAT, 6);
+            INDArray want = NN.conv2d(x, w, b, 1, k / 2);
+            for (int rows : new int[] {1, 2, 3, 4, 6, 12, 13, 20}) {
+                BandedConv.bandBytes = 2L * 5 * 7 * 4 * rows;
+                INDArray got = BandedConv.conv(BandedConv.of(x), new long[] {2, 5, 7}, w, b, k / 2);
+                assertThat(maxDiff(got, want)).as("k=%d rows=%d", k, rows).isLessThan(1e-5);
+            }
+        }
+    }
+
+    @Test
+    void bandedUpsampleConvEqualsUpsampleThenConv() {
+        Nd4j.getRandom().setSeed(12);
+        INDArray x = Nd4j.randn(DataType.FLOAT, 1, 4, 7, 5);
+        Map<String, INDArray> p = Map.of("up.conv.weight", Nd4j.randn(DataType.FLOAT, 4, 4, 3, 3),
+                "up.conv.bias", Nd4j.randn(DataType.FLOAT, 4));
+        INDArray want = NN.conv2d(NN.upsampleNearest(x, 14, 10), p.get("up.conv.weight"), p.get("up.conv.bias"), 1, 1);
+        Upsample up = new Upsample(Weights.of(new InMemoryTensorSource(p), ""), "up", 4);
+        for (int rows : new int[] {1, 2, 3, 5, 14, 30}) {
+            BandedConv.bandBytes = 4L * 10 * 4 * rows;
+            INDArray got = up.forward(x.dup(), Trace.OFF);
+            assertThat(maxDiff(got, want)).as("rows=%d", rows).isLessThan(1e-5);
+        }
+    }
+}
