@@ -75,6 +75,12 @@ class CogVlmGoldenTest {
         errors.add(Golden.compare("text_embedding (io)", got, io.raw("text_embedding")));
         assertThat(names(errors)).contains("model.embed_tokens.out", "model.layers.0.out.0", "model.layers.1.out.0");
         Golden.assertAll(errors, TOL, "fp32 CPU, summation order only");
+
+        // prompt and negative prompt in one sweep over the weights: the same numbers as one pass each
+        int[] other = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5};
+        List<INDArray> both = enc.textEmbeddings(List.of(textIds, other));
+        assertThat(both.get(0).data().asFloat()).isEqualTo(got.data().asFloat());
+        assertThat(both.get(1).data().asFloat()).isEqualTo(enc.textEmbedding(other, Trace.OFF).data().asFloat());
     }
 
     /**
