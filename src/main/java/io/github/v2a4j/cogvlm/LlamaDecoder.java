@@ -2,6 +2,8 @@ package io.github.v2a4j.cogvlm;
 
 import io.github.v2a4j.io.TensorSource;
 import io.github.v2a4j.nn.Trace;
+import java.util.ArrayList;
+import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -76,14 +78,45 @@ public final class LlamaDecoder {
         trace.record("build_position_ids.out", Nd4j.createFromArray(positions).reshape(1, length));
         x = x.reshape('c', 1, length, d);
         trace.record(layerPath(0) + ".in.0", x);
+        return run(List.of(x), List.of(positions), trace, progress).get(0).reshape(length, d);
+    }
+
+    /**
+     * {@code hidden_states[-2]} of several text-only sequences, each layer's weights loaded once for all of them:
+     * K4 encodes the prompt and the negative prompt with the same weights, and at real size a text pass costs
+     * mostly the bf16 → fp32 conversion of 31 layers, not the few tokens' compute. Each result equals
+     * {@link #hiddenStates} of that sequence alone (sequences are not padded or mixed).
+     */
+    public List<INDArray> textHiddenStates(List<ConversationInput> inputs, Progress.Counter progress) {
+        long d = cfg.hiddenSize();
+        List<INDArray> xs = new ArrayList<>();
+        List<long[]> positions = new ArrayList<>();
+        for (ConversationInput in : inputs) {
+            if (in.rowsOfType(ConversationInput.VISION_TOKEN_TYPE).length > 0) {
+                throw new IllegalArgumentException("textHiddenStates takes text-only sequences");
+            }
+            xs.add(TokenEmbedding.rows(source, in.inputIds(), cfg.vocabSize(), (int) d).reshape('c', 1, in.length(), d));
+            positions.add(in.positionIds());
+        }
+        List<INDArray> out = run(xs, positions, Trace.OFF, progress);
+        out.replaceAll(x -> x.reshape(x.size(1), d));
+        return out;
+    }
+
+    /** Layers 0..n−2 over every sequence of {@code xs}; one layer's weights resident at a time. */
+    private List<INDArray> run(List<INDArray> xs, List<long[]> positions, Trace trace, Progress.Counter progress) {
+        List<INDArray> cur = new ArrayList<>(xs);
         for (int i = 0; i < layersUsed(); i++) {
             try (Params p = Params.load(source, "")) {
-                INDArray next = new DecoderLayer(p, layerPath(i), cfg).forward(x, positions, trace);
-                Release.free(x);
-                x = next;
+                DecoderLayer layer = new DecoderLayer(p, layerPath(i), cfg);
+                for (int j = 0; j < cur.size(); j++) {
+                    INDArray next = layer.forward(cur.get(j), positions.get(j), trace);
+                    Release.free(cur.get(j));
+                    cur.set(j, next);
+                }
             }
             progress.tick();
         }
-        return x.reshape(length, d);
+        return cur;
     }
 }

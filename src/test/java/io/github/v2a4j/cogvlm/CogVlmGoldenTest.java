@@ -75,6 +75,49 @@ class CogVlmGoldenTest {
         errors.add(Golden.compare("text_embedding (io)", got, io.raw("text_embedding")));
         assertThat(names(errors)).contains("model.embed_tokens.out", "model.layers.0.out.0", "model.layers.1.out.0");
         Golden.assertAll(errors, TOL, "fp32 CPU, summation order only");
+
+        // prompt and negative prompt in one sweep over the weights: the same numbers as one pass each
+        int[] other = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5};
+        List<INDArray> both = enc.textEmbeddings(List.of(textIds, other));
+        assertThat(both.get(0).data().asFloat()).isEqualTo(got.data().asFloat());
+        assertThat(both.get(1).data().asFloat()).isEqualTo(enc.textEmbedding(other, Trace.OFF).data().asFloat());
+    }
+
+    /**
+     * Each block on its own golden input (no propagated error): every vision layer, the adapter (conv + GLU) and every
+     * decoder layer, including the last one, which K4 does not use but whose weights and golden tensors exist.
+     */
+    @Test
+    void eachBlockOnItsGoldenInput() throws IOException {
+        Path b = Golden.bundle("cogvlm-tiny");
+        CogVlmConfig cfg = CogVlmConfig.read(b.resolve("config.json"));
+        MapTensorSource weights = MapTensorSource.read(b.resolve("weights.safetensors"));
+        MapTensorSource act = MapTensorSource.read(b.resolve("activations.safetensors"));
+        JsonObject aliases = aliases(b);
+        List<Golden.Error> errors = new ArrayList<>();
+        try (Params p = Params.load(weights, "")) {
+            for (int i = 0; i < cfg.vision().numHiddenLayers(); i++) {
+                String path = VisionTower.layerPath(i);
+                INDArray out = new VisionTransformerLayer(p, path, cfg.vision()).forward(ref(act, aliases, path + ".in.0"), Trace.OFF);
+                errors.add(Golden.compare(path + ".out (golden input)", out, ref(act, aliases, path + ".out")));
+            }
+            INDArray seq = VisionTower.mergePatches(ref(act, aliases, "model.vision.transformer.out"), p.at(VisionTower.PATH), cfg.vision(), Trace.OFF);
+            INDArray adapted = new VisionGlu(p, VisionTower.PATH + ".linear_proj", cfg).forward(seq, Trace.OFF);
+            errors.add(Golden.compare("model.vision.linear_proj.out (golden input)", adapted, ref(act, aliases, "model.vision.linear_proj.out")));
+            long[] pos = act.raw("build_position_ids.out").data().asLong();
+            for (int i = 0; i < cfg.numHiddenLayers(); i++) {
+                String path = LlamaDecoder.layerPath(i);
+                INDArray out = new DecoderLayer(p, path, cfg).forward(ref(act, aliases, path + ".in.0"), pos, Trace.OFF);
+                errors.add(Golden.compare(path + ".out.0 (golden input)", out, ref(act, aliases, path + ".out.0")));
+            }
+        }
+        assertThat(errors).hasSize(cfg.vision().numHiddenLayers() + 1 + cfg.numHiddenLayers());
+        Golden.assertAll(errors, TOL, "fp32 CPU, one block, summation order only");
+    }
+
+    static INDArray ref(MapTensorSource act, JsonObject aliases, String name) {
+        String stored = act.contains(name) ? name : aliases.get(name).getAsString();
+        return act.raw(stored);
     }
 
     /** Every recorded float tensor that the bundle also holds (directly or through its alias list). */

@@ -43,7 +43,10 @@ class VideoPreprocessorGoldenTest {
                     for (int p = 0; p < h * w; p++) hwc[p * 3 + ch] = (byte) v[(ch * t + f) * h * w + p];
                 frames.add(hwc);
             }
-            assertThat(pre.preprocessFrames(frames, h, w).data().asFloat()).containsExactly(got.data().asFloat());
+            assertThat(pre.preprocessFrames(frames, h, w).data().asFloat()).isEqualTo(got.data().asFloat());
+            // and as an off-heap UINT8 array (the pipeline's clip), read in place
+            INDArray u8 = video.castTo(org.nd4j.linalg.api.buffer.DataType.UINT8);
+            assertThat(pre.preprocess(u8).data().asFloat()).isEqualTo(got.data().asFloat());
         }
     }
 }
