@@ -194,7 +194,9 @@ public final class NN {
         INDArray t = x.mul(1.0 / Math.sqrt(2.0));
         Nd4j.getExecutioner().exec(new Erf(t, t));
         t.addi(1.0).muli(0.5);
-        return x.muli(t);
+        x.muli(t);
+        t.close(); // ND4J frees native memory only on GC otherwise: an MLP-sized temporary per call adds up
+        return x;
     }
 
     /** SiLU {@code x·σ(x)}. */

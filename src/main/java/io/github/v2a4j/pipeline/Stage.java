@@ -3,8 +3,7 @@ package io.github.v2a4j.pipeline;
 /** The stages of one generation, in order, with the words a progress display uses for them. */
 public enum Stage {
     LOAD_VIDEO("reading video"),
-    ENCODE_PROMPT("encoding prompt"),
-    ENCODE_NEGATIVE_PROMPT("encoding negative prompt"),
+    ENCODE_PROMPT("encoding prompts"),
     ENCODE_VIDEO("encoding video"),
     ENCODE_BLACK_VIDEO("encoding black video"),
     DENOISE("denoising"),

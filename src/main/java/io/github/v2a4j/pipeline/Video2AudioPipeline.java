@@ -162,10 +162,11 @@ public final class Video2AudioPipeline implements AutoCloseable {
         int height = (int) clip.size(2);
         int width = (int) clip.size(3);
 
-        INDArray prompt = timed(Stage.ENCODE_PROMPT, listener, timings,
-                () -> encoder.textEmbedding(promptIds, Trace.OFF));
-        INDArray negative = timed(Stage.ENCODE_NEGATIVE_PROMPT, listener, timings,
-                () -> encoder.textEmbedding(negativeIds, Trace.OFF));
+        // both prompts in one decoder pass: each layer's weights are loaded (and, for bf16, converted) once
+        List<INDArray> texts = timed(Stage.ENCODE_PROMPT, listener, timings,
+                () -> encoder.textEmbeddings(List.of(promptIds, negativeIds)));
+        INDArray prompt = texts.get(0);
+        INDArray negative = texts.get(1);
         INDArray video = timed(Stage.ENCODE_VIDEO, listener, timings, () -> encoder.videoEmbedding(clip, Trace.OFF));
         INDArray black = timed(Stage.ENCODE_BLACK_VIDEO, listener, timings,
                 () -> encoder.unconditionalVideoEmbedding(frames, height, width));
