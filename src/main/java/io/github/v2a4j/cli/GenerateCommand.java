@@ -6,10 +6,12 @@ import io.github.v2a4j.io.video.LoadedVideo;
 import io.github.v2a4j.io.video.VideoReader;
 import io.github.v2a4j.io.video.VideoWriter;
 import io.github.v2a4j.nn.Trace;
+import io.github.v2a4j.pipeline.AttentionHeatmap;
 import io.github.v2a4j.pipeline.GenerationOptions;
 import io.github.v2a4j.pipeline.GenerationResult;
 import io.github.v2a4j.pipeline.Stage;
 import io.github.v2a4j.pipeline.Video2AudioPipeline;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -21,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -99,6 +102,16 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "Safetensors file for --dump (default: OUT with .dump.safetensors).")
     Path dumpOut;
 
+    @Option(names = "--attention-map", paramLabel = "LAYER",
+            description = "Render this UNet layer's video attention (audio time × video frame, averaged over heads, "
+                    + "frequency and denoising steps) as a PNG, e.g. "
+                    + "'up_blocks.3.attentions.2.transformer_blocks.0.attn1'.")
+    String attentionLayer;
+
+    @Option(names = "--attention-map-out", paramLabel = "PNG",
+            description = "File for --attention-map (default: OUT with .attention.png).")
+    Path attentionOut;
+
     @Option(names = "--overwrite", description = "Replace existing output files.")
     boolean overwrite;
 
@@ -116,6 +129,7 @@ public final class GenerateCommand implements Callable<Integer> {
         if (!Files.isReadable(video)) throw new IllegalArgumentException(video + ": not readable");
         if (out == null) out = Path.of(stem(video) + ".v2a.mp4");
         if (dump != null && dumpOut == null) dumpOut = Path.of(out + ".dump.safetensors");
+        if (attentionLayer != null && attentionOut == null) attentionOut = Path.of(out + ".attention.png");
         for (Path p : outputs()) checkOutput(p);
         if (!"batch".equals(cfgMode) && !"split".equals(cfgMode)) {
             throw new IllegalArgumentException("--cfg must be 'batch' or 'split', not '" + cfgMode + "'");
@@ -130,10 +144,29 @@ public final class GenerateCommand implements Callable<Integer> {
         LoadedVideo loaded = VideoReader.load(video, frames, maxDuration);
         progress.finished(Stage.LOAD_VIDEO, Duration.ofNanos(System.nanoTime() - t0));
 
-        Trace trace = dump == null ? Trace.OFF : Trace.matching(dump);
+        List<String> wanted = new ArrayList<>();
+        if (dump != null) wanted.addAll(dump);
+        String mapName = attentionLayer == null ? null : AttentionHeatmap.traceName(attentionLayer);
+        if (mapName != null) wanted.add(mapName.replace(".out", "*.out"));
+        Trace trace = wanted.isEmpty() ? Trace.OFF : Trace.matching(wanted);
         GenerationResult result;
+        long[] latent;
         try (Video2AudioPipeline pipeline = Video2AudioPipeline.open(modelDir)) {
+            latent = pipeline.latentShape(loaded.durationSec());
             result = pipeline.generate(loaded.clip(), loaded.durationSec(), options, progress, trace);
+        }
+        BufferedImage attentionMap = null;
+        if (mapName != null) {
+            String module = mapName.substring(0, mapName.length() - ".out".length());
+            List<INDArray> maps = new ArrayList<>();
+            trace.recorded().forEach((name, a) -> {
+                if (name.startsWith(module) && name.endsWith(".out")) maps.add(a);
+            });
+            if (maps.isEmpty()) {
+                throw new IllegalArgumentException("--attention-map: no video attention named '" + attentionLayer
+                        + "' (layers look like down_blocks.0.attentions.0.transformer_blocks.0.attn1)");
+            }
+            attentionMap = AttentionHeatmap.render(maps, (int) latent[2], (int) latent[3], 4);
         }
 
         long m0 = System.nanoTime();
@@ -144,8 +177,9 @@ public final class GenerateCommand implements Callable<Integer> {
             VideoWriter.muxRetimed(loaded, result.pcm(), result.sampleRate(), out);
         }
         if (saveWav != null) new WavFile(result.sampleRate(), 1, result.pcm()).write(saveWav, true);
-        if (saveSpectrogram != null) writePng(result, saveSpectrogram);
+        if (saveSpectrogram != null) writePng(result.spectrogram(), saveSpectrogram);
         if (dump != null) writeDump(trace, dumpOut);
+        if (attentionMap != null) writePng(attentionMap, attentionOut);
         progress.finished(Stage.MUX, Duration.ofNanos(System.nanoTime() - m0));
 
         System.out.println(summary(result, progress.timings(), Duration.ofNanos(System.nanoTime() - t0)));
@@ -168,6 +202,7 @@ public final class GenerateCommand implements Callable<Integer> {
         if (saveSpectrogram != null) list.add(saveSpectrogram);
         if (saveWav != null) list.add(saveWav);
         if (dumpOut != null) list.add(dumpOut);
+        if (attentionOut != null) list.add(attentionOut);
         return list;
     }
 
@@ -194,10 +229,10 @@ public final class GenerateCommand implements Callable<Integer> {
         if (text.indexOf('\uFFFD') >= 0) throw new IllegalArgumentException("the " + what + " is not valid UTF-8");
     }
 
-    private static void writePng(GenerationResult result, Path target) throws IOException {
+    private static void writePng(BufferedImage image, Path target) throws IOException {
         Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), ".v2a-", ".png.tmp");
         try {
-            if (!ImageIO.write(result.spectrogram(), "png", tmp.toFile())) throw new IOException("no PNG writer");
+            if (!ImageIO.write(image, "png", tmp.toFile())) throw new IOException("no PNG writer");
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);

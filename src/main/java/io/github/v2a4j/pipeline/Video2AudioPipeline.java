@@ -223,7 +223,7 @@ public final class Video2AudioPipeline implements AutoCloseable {
         INDArray x = latents.mul(scheduler.initNoiseSigma());
         listener.started(Stage.DENOISE, timesteps.length);
         for (int i = 0; i < timesteps.length; i++) {
-            INDArray[] eps = model.predictBoth(x, timesteps[i], o.oneBatch());
+            INDArray[] eps = model.predictBoth(x, timesteps[i], o.oneBatch(), trace);
             if (trace.wants("unet.out.0")) trace.record("unet.out.0", Nd4j.concat(0, eps[0], eps[1]));
             x = scheduler.step(Guidance.combine(eps[0], eps[1], o.guidance()), timesteps[i], x);
             trace.record("scheduler.step.out.0", x);

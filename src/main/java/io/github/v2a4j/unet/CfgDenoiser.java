@@ -34,12 +34,17 @@ public final class CfgDenoiser implements GuidedNoiseModel {
 
     @Override
     public INDArray[] predictBoth(INDArray latents, int timestep, boolean oneBatch) {
+        return predictBoth(latents, timestep, oneBatch, Trace.OFF);
+    }
+
+    /** As {@link #predictBoth(INDArray, int, boolean)}, reporting the UNet's tensors to {@code trace}. */
+    public INDArray[] predictBoth(INDArray latents, int timestep, boolean oneBatch, Trace trace) {
         if (oneBatch) {
-            INDArray eps = unet.forward(Nd4j.concat(0, latents, latents), timestep, both, Trace.OFF);
+            INDArray eps = unet.forward(Nd4j.concat(0, latents, latents), timestep, both, trace);
             return new INDArray[]{
                     eps.get(NDArrayIndex.interval(0, 1)).dup('c'), eps.get(NDArrayIndex.interval(1, 2)).dup('c')};
         }
         return new INDArray[]{
-                unet.forward(latents, timestep, uncond, Trace.OFF), unet.forward(latents, timestep, cond, Trace.OFF)};
+                unet.forward(latents, timestep, uncond, trace), unet.forward(latents, timestep, cond, trace)};
     }
 }

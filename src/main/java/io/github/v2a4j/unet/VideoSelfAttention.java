@@ -53,6 +53,8 @@ final class VideoSelfAttention {
 
         INDArray vq = NN.linear(h1, videoQW, videoQB);
         INDArray[] kv = cond.keysValues(path, () -> videoKeysValues(cond.video));
+        String probs = path + ".processor.video_attention_weights.out";
+        if (trace.wants(probs)) trace.record(probs, videoAttentionProbs(vq, kv[0]));
         INDArray ov = Attention.sdpa(vq, kv[0], kv[1], heads, heads, false);
         Ops.free(vq);
         INDArray out = NN.linear(ov, videoOutW, videoOutB);
@@ -63,6 +65,21 @@ final class VideoSelfAttention {
         Ops.free(h1);
         trace.record(path + ".out", out);
         return out;
+    }
+
+    /**
+     * The video attention's weights averaged over heads, {@code [B, HW, T]}: how much each latent position (frequency
+     * row × time column) draws on each frame. Only computed when a trace asks for it (inspection, heatmaps); the
+     * forward pass itself never materialises them.
+     */
+    private INDArray videoAttentionProbs(INDArray vq, INDArray videoK) {
+        long b = vq.size(0), hw = vq.size(1), c = vq.size(2), t = videoK.size(1);
+        long d = c / heads;
+        INDArray q = vq.reshape('c', b, hw, heads, d).permute(0, 2, 1, 3).dup('c');
+        INDArray k = videoK.reshape('c', b, t, heads, d).permute(0, 2, 1, 3).dup('c');
+        INDArray scores = Nd4j.matmul(q, k, null, false, true, false).muli(1.0 / Math.sqrt(d)); // [B, H, HW, T]
+        Nd4j.exec(new org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax(scores, scores, 3));
+        return scores.mean(1);
     }
 
     /** video_k / video_v of the frame embeddings {@code [B,T,videoDim]}, each plus the position embedding per head. */
