@@ -178,7 +178,7 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         if (saveWav != null) new WavFile(result.sampleRate(), 1, result.pcm()).write(saveWav, true);
         if (saveSpectrogram != null) writePng(result.spectrogram(), saveSpectrogram);
-        if (dump != null) writeDump(trace, dumpOut);
+        if (dump != null) writeDump(trace, dump, dumpOut);
         if (attentionMap != null) writePng(attentionMap, attentionOut);
         progress.finished(Stage.MUX, Duration.ofNanos(System.nanoTime() - m0));
 
@@ -239,8 +239,12 @@ public final class GenerateCommand implements Callable<Integer> {
         }
     }
 
-    private static void writeDump(Trace trace, Path target) {
-        Map<String, org.nd4j.linalg.api.ndarray.INDArray> got = trace.recorded();
+    private static void writeDump(Trace trace, List<String> globs, Path target) {
+        Trace selected = Trace.matching(globs); // the trace may also hold tensors kept for --attention-map
+        Map<String, INDArray> got = new java.util.LinkedHashMap<>();
+        trace.recorded().forEach((name, a) -> {
+            if (selected.wants(name)) got.put(name, a);
+        });
         if (got.isEmpty()) {
             throw new IllegalArgumentException("--dump matched no tensor; names look like '_encode_conditions.out.0', "
                     + "'unet@3.out.0', 'scheduler.step@50.out.0', 'vae.decode.in.z', 'spectrogram_from_image.out'");

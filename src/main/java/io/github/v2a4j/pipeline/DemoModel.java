@@ -32,7 +32,7 @@ public final class DemoModel {
     private DemoModel() {}
 
     static final long SEED = 20241205L;
-    static final int HIDDEN = 64;
+    public static final int HIDDEN = 64;
 
     public static void main(String[] args) {
         if (args.length != 1) {

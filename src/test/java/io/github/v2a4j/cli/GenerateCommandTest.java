@@ -95,7 +95,9 @@ class GenerateCommandTest {
         Path wav = dir.resolve("ok/out.wav");
         Path png = dir.resolve("ok/out.png");
         Run r = run("generate", video.toString(), "--model", model.toString(), "--out", out.toString(),
-                "--steps", "2", "--frames", "4", "--save-wav", wav.toString(), "--save-spectrogram", png.toString());
+                "--steps", "2", "--frames", "4", "--save-wav", wav.toString(), "--save-spectrogram", png.toString(),
+                "--dump", "_encode_conditions.*,scheduler.step*.out.0",
+                "--attention-map", "up_blocks.3.attentions.2.transformer_blocks.0.attn1");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("wrote " + out);
         assertThat(out).isRegularFile();
@@ -107,7 +109,17 @@ class GenerateCommandTest {
         assertThat(audio.samples.length).isEqualTo(441 * 191);
         var loaded = VideoReader.load(out);
         assertThat(loaded.durationSec()).isEqualTo(1); // re-timed to the 1.91 s of audio
-        assertThat(filesIn(out.getParent())).containsExactlyInAnyOrder("out.mp4", "out.wav", "out.png");
+        assertThat(filesIn(out.getParent())).containsExactlyInAnyOrder("out.mp4", "out.wav", "out.png",
+                "out.mp4.dump.safetensors", "out.mp4.attention.png");
+        try (var dumped = io.github.v2a4j.io.Safetensors.open(out.getParent().resolve("out.mp4.dump.safetensors"))) {
+            // 2 steps → 3 PNDM evaluations (skip_prk_steps repeats the first timestep)
+            assertThat(dumped.names()).containsExactlyInAnyOrder("_encode_conditions.out.0", "_encode_conditions.out.1",
+                    "scheduler.step.out.0", "scheduler.step@1.out.0", "scheduler.step@2.out.0");
+            assertThat(dumped.info("_encode_conditions.out.1").shape()).containsExactly(2, 4, DemoModel.HIDDEN);
+        }
+        var map = javax.imageio.ImageIO.read(out.getParent().resolve("out.mp4.attention.png").toFile());
+        assertThat(map.getHeight()).isEqualTo(4 * 4); // 4 frames, 4 px each
+        assertThat(map.getWidth()).isEqualTo(4 * 24); // 192 columns / 8 latent columns, 4 px each
 
         // an existing output is not replaced without --overwrite
         assertFails(out.getParent(), "already exists", "generate", video.toString(), "--model", model.toString(),
