@@ -27,9 +27,9 @@ from torch import nn
 
 _installed = None
 
-# Tiny vocabulary used by the goldens: 256 "BPE" ids + 256 specials, laid out like Llama-3 (128000 BPE + 256
-# specials): BOS/EOS/pad-vision-slot are the first three specials. See TINY_SPECIALS / FakeTokenizer.
-TINY_VOCAB = 512
+# Tiny vocabulary used by the goldens: 256 "BPE" ids + 8 specials, laid out like Llama-3 (128000 BPE + 256
+# specials): BOS/EOS/pad-vision-slot are the first three specials. See FakeTokenizer.
+TINY_VOCAB = 264
 TINY_BOS, TINY_EOS, TINY_PAD = 256, 257, 258
 REAL_BOS, REAL_EOS, REAL_PAD = 128000, 128001, 128002
 
@@ -104,7 +104,7 @@ def tiny_config_dict():
         "hidden_act": "silu",
         "hidden_size": 64,
         "initializer_range": 0.02,
-        "intermediate_size": 96,
+        "intermediate_size": 80,
         "max_position_embeddings": 2048,
         "num_attention_heads": 4,
         "num_hidden_layers": 3,
@@ -117,10 +117,10 @@ def tiny_config_dict():
         "vision_config": {
             "dropout_prob": 0.0,
             "hidden_act": "gelu",
-            "hidden_size": 32,
+            "hidden_size": 16,
             "image_size": 224,
             "in_channels": 3,
-            "intermediate_size": 48,
+            "intermediate_size": 24,
             "layer_norm_eps": 1e-06,
             "num_heads": 2,
             "num_hidden_layers": 2,
@@ -128,6 +128,24 @@ def tiny_config_dict():
             "patch_size": 14,
         },
         "vocab_size": TINY_VOCAB,
+        "v2a4j": {
+            "note": "tiny golden config; keys outside 'v2a4j' are CogVLMConfig fields (config.json of the remote "
+                    "code). vocab_size / bos / eos / pad are the tiny table's values.",
+            "vision_slot_token_id": TINY_PAD,
+            "constructed_with": {"vocab_size": 128256, "bos_token_id": REAL_BOS, "eos_token_id": REAL_EOS,
+                                 "pad_token_id": REAL_PAD,
+                                 "why": "CogVLMVideoModel hard-codes nn.Embedding(vocab_size, hidden, padding_idx="
+                                        "128002); embed_tokens and lm_head were then replaced by vocab_size-row "
+                                        "tables (v2aref/cogvlm.py build_from_config)"},
+            "real_values": {"vocab_size": 128256, "bos_token_id": REAL_BOS, "eos_token_id": REAL_EOS,
+                            "pad_token_id": REAL_PAD, "vision_slot_token_id": REAL_PAD, "hidden_size": 4096,
+                            "intermediate_size": 14336, "num_attention_heads": 32, "num_multi_query_heads": 8,
+                            "num_hidden_layers": 32, "torch_dtype": "bfloat16",
+                            "vision_config": {"hidden_size": 1792, "intermediate_size": 15360, "num_heads": 16,
+                                              "num_hidden_layers": 63}},
+            "rope_theta": 500000,
+            "hidden_states_index_used_by_k4": -2,
+        },
     }
 
 
@@ -150,30 +168,36 @@ def _reinit(model, seed):
                 p.copy_(torch.randn(p.shape, generator=g))
 
 
-def build_tiny(seed=1234):
-    """Construct the ORIGINAL CogVLMVideoForCausalLM with the tiny config, fp32, eval.
+def build_from_config(cfg_dict):
+    """Construct the ORIGINAL CogVLMVideoForCausalLM from a bundle config.json (tiny), fp32, eval, weights as
+    initialised by the constructor (load a state dict or call _reinit afterwards).
 
     The remote code hard-codes padding_idx 128002 in `nn.Embedding(vocab_size, hidden, 128002)`, so the model is
-    constructed with the real vocab_size 128256; then `model.embed_tokens` and `lm_head` are replaced by
-    TINY_VOCAB-row tables (same classes, same names) so the bundle stays small. Token ids given to the model are
-    therefore < TINY_VOCAB (FakeTokenizer). Returns (model, config_dict_written_to_bundle)."""
+    constructed with the real vocab_size 128256 (and real special ids); then `model.embed_tokens` and `lm_head` are
+    replaced by cfg["vocab_size"]-row tables (same classes, same names) so the bundle stays small. Token ids given to
+    the model are therefore < cfg["vocab_size"] (FakeTokenizer)."""
     ns = install()
-    cfg_dict = tiny_config_dict()
-    build = dict(cfg_dict)
+    build = {k: v for k, v in cfg_dict.items() if k not in ("architectures", "torch_dtype", "v2a4j")}
+    rows = build["vocab_size"]
     build.update(vocab_size=128256, bos_token_id=REAL_BOS, eos_token_id=REAL_EOS, pad_token_id=REAL_PAD)
-    build.pop("architectures")
-    build.pop("torch_dtype")
     cfg = ns.configuration.CogVLMConfig(**build)
-    torch.manual_seed(seed)
     model = ns.modeling.CogVLMVideoForCausalLM(cfg)
     hidden = cfg.hidden_size
-    model.model.embed_tokens = nn.Embedding(TINY_VOCAB, hidden)
-    model.lm_head = nn.Linear(hidden, TINY_VOCAB, bias=False)
-    model.config.vocab_size = TINY_VOCAB
-    model.vocab_size = TINY_VOCAB
-    model.model.vocab_size = TINY_VOCAB
+    model.model.embed_tokens = nn.Embedding(rows, hidden)
+    model.lm_head = nn.Linear(hidden, rows, bias=False)
+    model.config.vocab_size = rows
+    model.vocab_size = rows
+    model.model.vocab_size = rows
+    return model.float().eval()
+
+
+def build_tiny(seed=1234):
+    """The tiny model of the goldens: build_from_config(tiny_config_dict()) under torch.manual_seed(seed), then
+    every parameter re-drawn by _reinit(seed). Returns (model, config dict written to the bundle)."""
+    cfg_dict = tiny_config_dict()
+    torch.manual_seed(seed)
+    model = build_from_config(cfg_dict)
     _reinit(model, seed)
-    model = model.float().eval()
     return model, cfg_dict
 
 

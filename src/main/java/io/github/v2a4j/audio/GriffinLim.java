@@ -14,8 +14,8 @@ import java.util.stream.IntStream;
  * </pre>
  *
  * Init phases are complex with real and imaginary parts U[0,1) (torch.rand on a complex dtype), here from a seeded
- * {@link SplittableRandom} or injected. The complex element-wise steps use torch 1.13's AVX2 formulas:
- * {@code |z| = sqrt(re·re + im·im)} in float and {@code z / d = (re·d)/(d·d), (im·d)/(d·d)}.
+ * {@link SplittableRandom} or injected. Computed in double (see {@link Stft} for why); the waveforms handed out
+ * are rounded to float.
  */
 public final class GriffinLim {
 
@@ -23,18 +23,25 @@ public final class GriffinLim {
     @FunctionalInterface
     public interface IterationObserver {
         void onWaveform(int iteration, float[] waveform);
+
+        /** Rounds {@code y} to float for {@link #onWaveform}. */
+        static float[] toFloat(double[] y) {
+            float[] out = new float[y.length];
+            for (int i = 0; i < y.length; i++) out[i] = (float) y[i];
+            return out;
+        }
     }
 
     private final Stft stft;
     private final int nIter;
-    private final float alpha;
+    private final double alpha;
     private final double power;
 
     public GriffinLim(Stft stft, int nIter, double momentum, double power) {
         if (!(momentum >= 0 && momentum < 1)) throw new IllegalArgumentException("momentum must be in [0, 1), got " + momentum);
         this.stft = stft;
         this.nIter = nIter;
-        this.alpha = (float) (momentum / (1 + momentum));
+        this.alpha = momentum / (1 + momentum);
         this.power = power;
     }
 
@@ -87,61 +94,67 @@ public final class GriffinLim {
 
     /**
      * Griffin-Lim on the magnitude spectrogram {@code spec} {@code [n_freqs][frames]} (row-major, as torch holds
-     * {@code (freq, time)}); {@code phases} packed {@code [frames][n_fft]} is used as the initial Φ and overwritten.
+     * {@code (freq, time)}); {@code phases} packed {@code [frames][n_fft]} is the initial Φ (read, not modified).
      */
     public float[] run(float[] spec, int nFrames, float[][] phases, IterationObserver observer) {
-        int nf = stft.nFreqs, n = stft.nFft;
+        int nf = stft.nFreqs;
         if (spec.length != nf * nFrames)
             throw new IllegalArgumentException("spectrogram: expected " + nf + "×" + nFrames + " values, got " + spec.length);
-        if (phases.length != nFrames) throw new IllegalArgumentException("phases: expected " + nFrames + " frames");
-        // A transposed to frame-major: amp[t][k]
         float[][] amp = new float[nFrames][nf];
         IntStream.range(0, nFrames).parallel().forEach(t -> {
-            float[] a = amp[t];
-            for (int k = 0; k < nf; k++) {
-                float s = spec[k * nFrames + t];
-                a[k] = power == 1.0 ? s : (float) Math.pow(s, 1.0 / power);
-            }
+            for (int k = 0; k < nf; k++) amp[t][k] = spec[k * nFrames + t];
         });
-        float[][] phi = phases;
-        float[][] prev = new float[nFrames][n];
-        float[][] chunkBufs = stft.chunkBuffers(nFrames);
+        return runFrames(amp, phases, observer);
+    }
+
+    /** Griffin-Lim on frame-major magnitudes {@code amp[t][k]} (as {@link InverseMelScale#applyFrames} gives). */
+    public float[] runFrames(float[][] ampIn, float[][] phases, IterationObserver observer) {
+        int nFrames = ampIn.length, nf = stft.nFreqs, n = stft.nFft;
+        if (phases.length != nFrames) throw new IllegalArgumentException("phases: expected " + nFrames + " frames, got " + phases.length);
+        // A = S^(1/power) (identity for riffusion's power 1)
+        float[][] amp = ampIn;
+        if (power != 1.0) {
+            amp = new float[nFrames][nf];
+            for (int t = 0; t < nFrames; t++)
+                for (int k = 0; k < nf; k++) amp[t][k] = (float) Math.pow(ampIn[t][k], 1.0 / power);
+        }
+        final float[][] a = amp;
+        double[][] phi = new double[nFrames][n];
+        for (int t = 0; t < nFrames; t++)
+            for (int i = 0; i < n; i++) phi[t][i] = phases[t][i];
+        double[][] prev = new double[nFrames][n];
+        double[][] chunkBufs = stft.chunkBuffers(nFrames);
         Stft.FrameSource source = (t, s) -> {
-            float[] a = amp[t], p = phi[t];
-            s[0] = a[0] * p[0];
-            s[1] = a[n / 2] * p[1];
+            float[] at = a[t];
+            double[] p = phi[t];
+            s[0] = at[0] * p[0];
+            s[1] = at[n / 2] * p[1];
             for (int k = 1; k < n / 2; k++) {
-                s[2 * k] = a[k] * p[2 * k];
-                s[2 * k + 1] = a[k] * p[2 * k + 1];
+                s[2 * k] = at[k] * p[2 * k];
+                s[2 * k + 1] = at[k] * p[2 * k + 1];
             }
         };
-        final float al = alpha;
+        final double al = alpha;
         Stft.FrameSink update = (t, r) -> {
-            float[] p = phi[t], q = prev[t];
-            // bin 0 and n/2: imaginary parts are 0 in R and prev
-            p[0] = normalizeReal(r[0] - q[0] * al);
-            p[1] = normalizeReal(r[1] - q[1] * al);
+            double[] p = phi[t], q = prev[t];
+            // bins 0 and n/2: the imaginary parts of R and prev are 0
+            double z0 = r[0] - al * q[0], z1 = r[1] - al * q[1];
+            p[0] = z0 / (Math.abs(z0) + 1e-16);
+            p[1] = z1 / (Math.abs(z1) + 1e-16);
             for (int i = 2; i < n; i += 2) {
-                float re = r[i] - q[i] * al, im = r[i + 1] - q[i + 1] * al;
-                float d = (float) Math.sqrt(re * re + im * im) + 1e-16f;
-                float dd = d * d;
-                p[i] = (re * d) / dd;
-                p[i + 1] = (im * d) / dd;
+                double re = r[i] - al * q[i], im = r[i + 1] - al * q[i + 1];
+                double d = Math.sqrt(re * re + im * im) + 1e-16;
+                p[i] = re / d;
+                p[i + 1] = im / d;
             }
             System.arraycopy(r, 0, q, 0, n);
         };
-        for (int it = 0; it < nIter; it++) {
-            float[] y = stft.inverse(nFrames, source, chunkBufs);
-            if (observer != null) observer.onWaveform(it, y);
-            stft.forward(y, update);
+        double[] y = null;
+        for (int it = 0; it <= nIter; it++) {
+            y = stft.inverse(nFrames, source, chunkBufs);
+            if (observer != null) observer.onWaveform(it, IterationObserver.toFloat(y));
+            if (it < nIter) stft.forward(y, update);
         }
-        float[] y = stft.inverse(nFrames, source, chunkBufs);
-        if (observer != null) observer.onWaveform(nIter, y);
-        return y;
-    }
-
-    private static float normalizeReal(float re) {
-        float d = (float) Math.sqrt(re * re) + 1e-16f;
-        return (re * d) / (d * d);
+        return IterationObserver.toFloat(y);
     }
 }

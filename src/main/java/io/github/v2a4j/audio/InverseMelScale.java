@@ -106,6 +106,11 @@ public final class InverseMelScale {
 
     /** S frame-major: {@code out[t][k]} from mel {@code [n_mels][frames]} row-major (torch's layout). */
     public float[][] applyFrames(float[] mel, int nFrames) {
+        return applyFrames(mel, nFrames, true);
+    }
+
+    /** As {@link #applyFrames(float[], int)}; {@code relu=false} gives the least-squares solution before relu. */
+    public float[][] applyFrames(float[] mel, int nFrames, boolean relu) {
         if (mel.length != nMels * nFrames)
             throw new IllegalArgumentException("mel spectrogram: expected " + nMels + "×" + nFrames + " values, got " + mel.length);
         float[][] out = new float[nFrames][nFreqs];
@@ -117,7 +122,7 @@ public final class InverseMelScale {
             for (int k = 0; k < nFreqs; k++) {
                 double s = 0;
                 for (int i = rowStart[k]; i < rowStart[k + 1]; i++) s += val[i] * z[col[i]];
-                o[k] = s > 0 ? (float) s : 0f;
+                o[k] = !relu || s > 0 ? (float) s : 0f;
             }
         });
         return out;
@@ -125,7 +130,12 @@ public final class InverseMelScale {
 
     /** S in torch's layout {@code [n_freqs][frames]} row-major. */
     public float[] apply(float[] mel, int nFrames) {
-        float[][] f = applyFrames(mel, nFrames);
+        return apply(mel, nFrames, true);
+    }
+
+    /** S in torch's layout; {@code relu=false} gives the least-squares solution before relu. */
+    public float[] apply(float[] mel, int nFrames, boolean relu) {
+        float[][] f = applyFrames(mel, nFrames, relu);
         float[] out = new float[nFreqs * nFrames];
         for (int t = 0; t < nFrames; t++)
             for (int k = 0; k < nFreqs; k++) out[k * nFrames + t] = f[t][k];

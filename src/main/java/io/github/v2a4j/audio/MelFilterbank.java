@@ -4,9 +4,9 @@ package io.github.v2a4j.audio;
  * torchaudio's {@code melscale_fbanks}: the {@code [n_freqs, n_mels]} triangular filterbank, in torch's float32
  * arithmetic. Row-major {@code fb[k * nMels + n]}: STFT bin k, mel band n.
  *
- * <p>{@code torch.linspace} is reproduced bit for bit ({@link #torchLinspace}); the one known difference is
- * {@code 10.0 ** x}: torch's AVX2 kernel uses Sleef {@code powf} (≤1 ulp), we round the exact {@code pow} once, so a
- * few filter edges may sit one float ulp apart.
+ * <p>Bit for bit with torch 1.13's AVX2 CPU kernels: {@code torch.linspace} ({@link #torchLinspace}) and
+ * {@code 10.0 ** x}, which torch evaluates with SLEEF's vector powf in blocks of 16 and with libm powf on the tail
+ * ({@link SleefPowf}; the tail uses the correctly rounded pow).
  */
 public final class MelFilterbank {
     private MelFilterbank() {}
@@ -65,9 +65,10 @@ public final class MelFilterbank {
     public static float[] melToHz(float[] mels, String melScale) {
         float[] out = new float[mels.length];
         if ("htk".equals(melScale)) {
+            int vectorized = mels.length - mels.length % 16; // torch: 2 AVX2 vectors per step, scalar tail
             for (int i = 0; i < mels.length; i++) {
                 float x = mels[i] / 2595.0f;
-                float p = (float) Math.pow(10.0, x);
+                float p = i < vectorized ? SleefPowf.pow(10f, x) : (float) Math.pow(10.0, x);
                 out[i] = 700.0f * (p - 1.0f);
             }
             return out;
@@ -89,8 +90,9 @@ public final class MelFilterbank {
     /**
      * {@code torch.linspace(start, end, steps)} in float32 exactly as torch 1.13's CPU kernel (AVX2 build) computes
      * it: {@code step = (end - start) / (steps - 1)} in float; the first half counts up from start, the second half
-     * down from end; contiguous 16-element blocks are two 8-lane {@code arange(base, step)} vectors
-     * ({@code base + k·step}, FMA-contracted), the tail is scalar. Checked bit-exact against torch on this machine.
+     * down from end (both FMA-contracted, {@code fma(step, idx, start)}); contiguous 16-element blocks are two 8-lane
+     * {@code arange(base, step)} vectors ({@code base + k·step}, not contracted), the tail is scalar. Checked bit-exact
+     * against torch on this machine for five (start, end, steps), where other contraction choices were not.
      */
     public static float[] torchLinspace(double startD, double endD, int steps) {
         float[] out = new float[steps];
@@ -107,7 +109,7 @@ public final class MelFilterbank {
             for (int v = i; v < i + 16; v += 8) {
                 float base = linspaceScalar(start, end, step, half, steps, v);
                 out[v] = base;
-                for (int k = 1; k < 8; k++) out[v + k] = Math.fma((float) k, step, base);
+                for (int k = 1; k < 8; k++) out[v + k] = base + (float) k * step;
             }
         }
         for (; i < steps; i++) out[i] = linspaceScalar(start, end, step, half, steps, i);

@@ -82,17 +82,18 @@ public final class SpectrogramConverter {
         }
         float[][] out = new float[chans.length][];
         for (int c = 0; c < chans.length; c++) {
-            float[] x = new float[chans[c].length];
+            double[] x = new double[chans[c].length];
             for (int i = 0; i < x.length; i++) x[i] = chans[c][i];
             int frames = stft.frameCount(x.length);
             float[] mel = new float[nMels * frames];
             out[c] = mel;
             stft.forward(x, (t, spec) -> {
                 float[] mag = new float[nFreqs];
-                mag[0] = Math.abs(spec[0]);
-                mag[nFreqs - 1] = Math.abs(spec[1]);
+                // torch: float32 spectrum, |z| = sqrt(re·re + im·im) in float
+                mag[0] = Math.abs((float) spec[0]);
+                mag[nFreqs - 1] = Math.abs((float) spec[1]);
                 for (int k = 1; k < nFreqs - 1; k++) {
-                    float re = spec[2 * k], im = spec[2 * k + 1];
+                    float re = (float) spec[2 * k], im = (float) spec[2 * k + 1];
                     mag[k] = (float) Math.sqrt(re * re + im * im);
                 }
                 for (int n = 0; n < nMels; n++) {

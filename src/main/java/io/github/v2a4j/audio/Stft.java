@@ -2,13 +2,16 @@ package io.github.v2a4j.audio;
 
 import java.util.Arrays;
 import java.util.stream.IntStream;
-import org.jtransforms.fft.FloatFFT_1D;
+import org.jtransforms.fft.DoubleFFT_1D;
 import org.jtransforms.utils.CommonUtils;
 
 /**
  * {@code torch.stft} / {@code torch.istft} as torchaudio's Griffin-Lim calls them: {@code center=True}, reflect
  * padding of {@code n_fft/2}, periodic Hann window of {@code win_length} zero-padded centred to {@code n_fft},
- * one-sided, not normalised. FFTs are JTransforms' mixed-radix {@link FloatFFT_1D} (17640 = 2³·3²·5·7²).
+ * one-sided, not normalised. FFTs are JTransforms' mixed-radix {@link DoubleFFT_1D} (17640 = 2³·3²·5·7²), in double:
+ * Griffin-Lim run in fp32 drifts from its fp64 run over 32 iterations (torch's own fp32 by ≤1e-4 of max), and with
+ * JTransforms' float FFT (1.4× the rounding error of pocketfft) ours drifted 3× further; in double we sit on the fp64
+ * trajectory, so the distance to torch's fp32 result is torch's own drift. The window is float32 as torch's.
  *
  * <p>Spectra are held per frame in JTransforms' packed layout, {@code n_fft} floats: {@code [0]} = Re(bin 0),
  * {@code [1]} = Re(bin n_fft/2), {@code [2k], [2k+1]} = Re, Im of bin k for {@code 0 < k < n_fft/2}. The imaginary
@@ -32,19 +35,19 @@ public final class Stft {
     public final int nFft, hop, winLength, nFreqs, left;
     /** Periodic Hann of win_length, zero-padded centred to n_fft (torch's {@code window_}). */
     final float[] window;
-    /** window², used by the inverse's overlap-add envelope. */
+    /** window² (float32, as torch's {@code window.pow(2)}), summed in double for the overlap-add envelope. */
     final float[] window2;
-    private final float invN;
+    private final double invN;
     private final ThreadLocal<Work> work;
 
     /** A worker's FFT object and frame buffer. */
     static final class Work {
-        final FloatFFT_1D fft;
-        final float[] buf;
+        final DoubleFFT_1D fft;
+        final double[] buf;
 
         Work(int n) {
-            fft = new FloatFFT_1D(n);
-            buf = new float[n];
+            fft = new DoubleFFT_1D(n);
+            buf = new double[n];
         }
     }
 
@@ -62,7 +65,7 @@ public final class Stft {
         System.arraycopy(w, 0, window, left, winLength);
         this.window2 = new float[nFft];
         for (int i = 0; i < nFft; i++) window2[i] = window[i] * window[i];
-        this.invN = 1.0f / nFft;
+        this.invN = 1.0 / nFft;
         this.work = ThreadLocal.withInitial(() -> new Work(nFft));
     }
 
@@ -101,25 +104,29 @@ public final class Stft {
     /** Receives one frame's packed spectrum; {@code spec} is a reused buffer, valid during the call only. */
     @FunctionalInterface
     public interface FrameSink {
-        void accept(int frame, float[] spec);
+        void accept(int frame, double[] spec);
     }
 
-    /** Writes frame {@code frame}'s packed spectrum into {@code spec} (n_fft floats). */
+    /** Writes frame {@code frame}'s packed spectrum into {@code spec} (n_fft values). */
     @FunctionalInterface
     public interface FrameSource {
-        void fill(int frame, float[] spec);
+        void fill(int frame, double[] spec);
     }
 
-    /** STFT of {@code x}, one packed spectrum per frame, in parallel. */
+    /** STFT of {@code x}, one packed spectrum per frame (rounded to float), in parallel. */
     public float[][] forward(float[] x) {
+        double[] xd = new double[x.length];
+        for (int i = 0; i < x.length; i++) xd[i] = x[i];
         int nFrames = frameCount(x.length);
-        float[][] out = new float[nFrames][];
-        forward(x, (t, spec) -> out[t] = spec.clone());
+        float[][] out = new float[nFrames][nFft];
+        forward(xd, (t, spec) -> {
+            for (int i = 0; i < nFft; i++) out[t][i] = (float) spec[i];
+        });
         return out;
     }
 
     /** STFT of {@code x}, each frame's packed spectrum handed to {@code sink} (called concurrently for distinct frames). */
-    public void forward(float[] x, FrameSink sink) {
+    public void forward(double[] x, FrameSink sink) {
         int pad = nFft / 2;
         if (x.length <= pad)
             throw new IllegalArgumentException("reflect padding of " + pad + " needs more than " + pad + " samples, got " + x.length);
@@ -127,11 +134,11 @@ public final class Stft {
         int nChunks = (nFrames + CHUNK - 1) / CHUNK;
         IntStream.range(0, nChunks).parallel().forEach(c -> {
             Work w = work.get();
-            float[] buf = w.buf;
+            double[] buf = w.buf;
             int t1 = Math.min(nFrames, (c + 1) * CHUNK);
             for (int t = c * CHUNK; t < t1; t++) {
-                Arrays.fill(buf, 0, left, 0f);
-                Arrays.fill(buf, left + winLength, nFft, 0f);
+                Arrays.fill(buf, 0, left, 0);
+                Arrays.fill(buf, left + winLength, nFft, 0);
                 int p0 = t * hop + left - pad; // index into x of buf[left]
                 if (p0 >= 0 && p0 + winLength <= x.length) {
                     for (int m = 0; m < winLength; m++) buf[left + m] = x[p0 + m] * window[left + m];
@@ -150,15 +157,20 @@ public final class Stft {
         return i;
     }
 
-    /** ISTFT of packed spectra ({@code spec[t]}), {@code length=None}. */
+    /** ISTFT of packed spectra ({@code spec[t]}), {@code length=None}, rounded to float. */
     public float[] inverse(float[][] spec) {
-        return inverse(spec.length, (t, s) -> System.arraycopy(spec[t], 0, s, 0, nFft), null);
+        double[] y = inverse(spec.length, (t, s) -> {
+            for (int i = 0; i < nFft; i++) s[i] = spec[t][i];
+        }, null);
+        float[] out = new float[y.length];
+        for (int i = 0; i < y.length; i++) out[i] = (float) y[i];
+        return out;
     }
 
     /** Reusable overlap-add buffers for {@link #inverse(int, FrameSource, float[][])}. */
-    public float[][] chunkBuffers(int nFrames) {
+    public double[][] chunkBuffers(int nFrames) {
         int nChunks = (nFrames + CHUNK - 1) / CHUNK;
-        return new float[nChunks][(CHUNK - 1) * hop + winLength];
+        return new double[nChunks][(CHUNK - 1) * hop + winLength];
     }
 
     /**
@@ -166,15 +178,15 @@ public final class Stft {
      * frames): per frame {@code irfft(·)/n_fft · window}, overlap-add, divide by the overlap-added window², drop
      * {@code n_fft/2} samples at both ends. {@code chunkBufs} may be null or from {@link #chunkBuffers}.
      */
-    public float[] inverse(int nFrames, FrameSource src, float[][] chunkBufs) {
+    public double[] inverse(int nFrames, FrameSource src, double[][] chunkBufs) {
         if (nFrames < 1) throw new IllegalArgumentException("no frames");
-        float[][] bufs = chunkBufs != null ? chunkBufs : chunkBuffers(nFrames);
+        double[][] bufs = chunkBufs != null ? chunkBufs : chunkBuffers(nFrames);
         int nChunks = bufs.length;
         IntStream.range(0, nChunks).parallel().forEach(c -> {
             Work w = work.get();
-            float[] buf = w.buf;
-            float[] acc = bufs[c];
-            Arrays.fill(acc, 0f);
+            double[] buf = w.buf;
+            double[] acc = bufs[c];
+            Arrays.fill(acc, 0);
             int t0 = c * CHUNK, t1 = Math.min(nFrames, t0 + CHUNK);
             for (int t = t0; t < t1; t++) {
                 src.fill(t, buf);
@@ -186,31 +198,31 @@ public final class Stft {
         int pad = nFft / 2;
         int outLen = signalLength(nFrames);
         // full overlap-added signal spans [0, n_fft + hop·(nFrames−1)); keep [pad, pad + outLen)
-        float[] y = new float[outLen];
+        double[] y = new double[outLen];
         for (int c = 0; c < nChunks; c++) {
-            float[] acc = bufs[c];
+            double[] acc = bufs[c];
             int frames = Math.min(nFrames, (c + 1) * CHUNK) - c * CHUNK;
             int start = c * CHUNK * hop + left; // full-signal index of acc[0]
             int len = (frames - 1) * hop + winLength;
             int from = Math.max(start, pad), to = Math.min(start + len, pad + outLen);
             for (int p = from; p < to; p++) y[p - pad] += acc[p - start];
         }
-        float[] env = envelope(nFrames);
+        double[] env = envelope(nFrames);
         for (int i = 0; i < outLen; i++) y[i] = y[i] / env[i];
         return y;
     }
 
-    private record Envelope(int frames, float[] env) {}
+    private record Envelope(int frames, double[] env) {}
 
     private volatile Envelope envCache;
 
     /** Overlap-added window² over {@code nFrames} frames, trimmed like the signal; checked > 1e-11 as torch does. */
-    float[] envelope(int nFrames) {
+    double[] envelope(int nFrames) {
         Envelope cached = envCache;
         if (cached != null && cached.frames == nFrames) return cached.env;
         int pad = nFft / 2;
         int outLen = signalLength(nFrames);
-        float[] env = new float[outLen];
+        double[] env = new double[outLen];
         for (int t = 0; t < nFrames; t++) {
             int o = t * hop - pad;
             for (int m = left; m < left + winLength; m++) {

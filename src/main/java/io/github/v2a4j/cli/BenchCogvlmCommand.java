@@ -51,17 +51,13 @@ public final class BenchCogvlmCommand implements Callable<Integer> {
         CogVlmConfig cfg = CogVlmConfig.real();
         out.printf("CogVLM2-video blocks, real widths, random fp32 weights; threads: OMP_NUM_THREADS=%s; load before: %s%n",
                 System.getenv().getOrDefault("OMP_NUM_THREADS", "unset"), CogVlmBench.loadAverage());
-        List<CogVlmBench.Result> results = new ArrayList<>();
         CogVlmBench.Result vision = null;
         CogVlmBench.Result adapter = null;
         CogVlmBench.Result decoder = null;
-        if (wants("vision")) results.add(vision = CogVlmBench.visionLayer(cfg, frames, warmup, repeats, seed));
-        if (wants("adapter")) results.add(adapter = CogVlmBench.adapter(cfg, frames, warmup, repeats, seed));
-        if (wants("decoder")) results.add(decoder = CogVlmBench.decoderLayer(cfg, tokens, warmup, repeats, seed));
-        for (CogVlmBench.Result r : results) {
-            out.printf("%-20s %-28s median %9.1f ms  (runs %s)  %7.1f GFLOP  %6.1f GFLOP/s%n", r.block(), r.size(),
-                    r.medianMs(), runs(r.millis()), r.gflop(), r.gflops());
-        }
+        out.flush();
+        if (wants("vision")) vision = print(out, CogVlmBench.visionLayer(cfg, frames, warmup, repeats, seed));
+        if (wants("adapter")) adapter = print(out, CogVlmBench.adapter(cfg, frames, warmup, repeats, seed));
+        if (wants("decoder")) decoder = print(out, CogVlmBench.decoderLayer(cfg, tokens, warmup, repeats, seed));
         int t = videoFrames;
         double total = 0;
         out.printf("extrapolated video pass, T=%d:%n", t);
@@ -97,6 +93,13 @@ public final class BenchCogvlmCommand implements Callable<Integer> {
         double dense = 2.0 * tokens * d * (qkv + d + 3.0 * cfg.intermediateSize());
         double attention = 4.0 * tokens * (double) tokens * d;
         return dense / (dense + attention);
+    }
+
+    private static CogVlmBench.Result print(PrintWriter out, CogVlmBench.Result r) {
+        out.printf("%-20s %-28s median %9.1f ms  (runs %s)  %7.1f GFLOP  %6.1f GFLOP/s%n", r.block(), r.size(),
+                r.medianMs(), runs(r.millis()), r.gflop(), r.gflops());
+        out.flush();
+        return r;
     }
 
     private boolean wants(String block) {

@@ -87,8 +87,8 @@ public final class BenchUnetCommand implements Callable<Integer> {
                 INDArray eps = unet.forward(sample, 981, new Conditioning(text, video), Trace.OFF);
                 double sec = (System.nanoTime() - s) / 1e9;
                 if (!Double.isFinite(eps.sumNumber().doubleValue())) throw new IllegalStateException("non-finite output");
-                System.out.printf(Locale.ROOT, "  batch %d %s %d: %.3f s%n", b, r < warmup ? "warmup" : "run",
-                        r < warmup ? r + 1 : r - warmup + 1, sec);
+                System.out.printf(Locale.ROOT, "  batch %d %s %d: %.3f s (RSS now %.2f GB)%n", b,
+                        r < warmup ? "warmup" : "run", r < warmup ? r + 1 : r - warmup + 1, sec, rssGb("VmRSS"));
                 if (r >= warmup) times.add(sec);
             }
             double med = median(times);

@@ -3,8 +3,6 @@ package io.github.v2a4j.cli;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ScopeType;
 
 /** The {@code v2a} command line: one subcommand per job; errors are one line unless --verbose. */
 @Command(
@@ -15,11 +13,16 @@ import picocli.CommandLine.ScopeType;
             "Kandinsky-4 Video-to-Audio on the JVM: writes a video back with a generated sound track.",
             "Every layer is checked against tensors from the original PyTorch code (see 'v2a validate')."
         },
-        subcommands = {CommandLine.HelpCommand.class, ConvertCommand.class})
+        subcommands = {
+            GenerateCommand.class,
+            ValidateCommand.class,
+            ConvertCommand.class,
+            AudioFromSpectrogramCommand.class,
+            SpectrogramFromAudioCommand.class,
+            BenchCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class Main {
-
-    @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Print stack traces of errors.")
-    boolean verbose;
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -32,12 +35,12 @@ public final class Main {
     }
 
     static CommandLine commandLine() {
-        Main main = new Main();
-        CommandLine cl = new CommandLine(main);
+        CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             PrintWriter err = cmd.getErr();
             err.println("v2a: error: " + oneLine(ex));
-            if (main.verbose) ex.printStackTrace(err);
+            // Commands declare their own --verbose; an error that escapes them honours it too.
+            if (parsed.originalArgs().contains("--verbose")) ex.printStackTrace(err);
             err.flush();
             return 1;
         });

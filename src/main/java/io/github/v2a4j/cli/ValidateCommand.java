@@ -54,8 +54,7 @@ public final class ValidateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (GoldenBundle bundle = GoldenBundle.open(bundleDir)) {
-            Validator v = validators.stream().filter(x -> x.component().equals(bundle.component())).findFirst()
-                    .orElse(null);
+            Validator v = find(bundle.component());
             if (v == null) {
                 String known = validators.isEmpty() ? "none yet"
                         : validators.stream().map(Validator::component).sorted().collect(Collectors.joining(", "));
@@ -73,6 +72,13 @@ public final class ValidateCommand implements Callable<Integer> {
             err.flush();
             return 1;
         }
+    }
+
+    /** An exact component match wins over a prefix match ("unet" for "unet/K4 UNet2DConditionModel ..."). */
+    private Validator find(String component) {
+        for (Validator v : validators) if (v.component().equals(component)) return v;
+        for (Validator v : validators) if (v.accepts(component)) return v;
+        return null;
     }
 
     /** Our own and argument/state exceptions carry messages written for users; others get their type named. */

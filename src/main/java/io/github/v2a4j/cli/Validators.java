@@ -1,6 +1,11 @@
 package io.github.v2a4j.cli;
 
+import io.github.v2a4j.audio.GoldenAudioValidator;
+import io.github.v2a4j.cogvlm.CogVlmValidator;
+import io.github.v2a4j.diffusion.PndmValidator;
 import io.github.v2a4j.golden.Validator;
+import io.github.v2a4j.pipeline.EndToEndValidator;
+import io.github.v2a4j.unet.UNetValidator;
 import io.github.v2a4j.vae.VaeValidator;
 import java.util.List;
 
@@ -9,10 +14,16 @@ final class Validators {
 
     private Validators() {}
 
-    /** Add a component's validator here, one line each (e.g. {@code new UnetValidator(),}). */
+    /** Add a component's validator here, one line each. */
     static List<Validator> all() {
         return List.of(
-                new VaeValidator()
+                new UNetValidator(),
+                new PndmValidator(),
+                new VaeValidator(),
+                new CogVlmValidator(),
+                new CogVlmValidator.Preprocess(),
+                new GoldenAudioValidator(),
+                new EndToEndValidator()
         );
     }
 }

@@ -1,5 +1,7 @@
 package io.github.v2a4j.cogvlm;
 
+import io.github.v2a4j.io.MapSource;
+import io.github.v2a4j.io.Safetensors;
 import io.github.v2a4j.io.TensorSource;
 import io.github.v2a4j.nn.Trace;
 import java.io.DataInputStream;
@@ -14,6 +16,7 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -43,6 +46,7 @@ public final class CogVlmEncoder {
     private final LlamaDecoder decoder;
     private final Path cacheDir;
     private final String weightsFingerprint;
+    private Progress progress = Progress.NONE;
 
     /**
      * @param cacheDir where unconditional embeddings are kept (null: no cache)
@@ -60,6 +64,29 @@ public final class CogVlmEncoder {
     }
 
     /**
+     * Opens a model folder as published (config.json, model.safetensors.index.json + shards, or single files; bf16 or
+     * converted F32), with the unconditional-embedding cache in {@link #defaultCacheDir}. Checks the checkpoint
+     * against the config before anything runs.
+     */
+    public static CogVlmEncoder open(Path modelDir, int frameChunk) {
+        CogVlmConfig cfg = CogVlmConfig.read(modelDir.resolve("config.json"));
+        Safetensors weights = Safetensors.open(modelDir);
+        CogVlmEncoder enc = new CogVlmEncoder(cfg, weights, defaultCacheDir(modelDir), fingerprint(modelDir), frameChunk);
+        try {
+            enc.verifyCheckpoint(modelDir.toString());
+        } catch (RuntimeException e) {
+            weights.close();
+            throw e;
+        }
+        return enc;
+    }
+
+    /** The weights this encoder reads (closing it unmaps the checkpoint). */
+    public TensorSource weights() {
+        return source;
+    }
+
+    /**
      * Checks every tensor name and shape the encoder will read against the checkpoint headers (no data is read), and
      * that nothing under {@code model.} / {@code lm_head} is left over. Throws one error listing every problem.
      */
@@ -68,6 +95,12 @@ public final class CogVlmEncoder {
         VisionTower.declare(check, cfg);
         LlamaDecoder.declare(check, cfg);
         check.verify(what, "model.", "lm_head.");
+    }
+
+    /** Where per-layer progress of the following passes goes (the pipeline maps it onto its stage display). */
+    public CogVlmEncoder progress(Progress progress) {
+        this.progress = progress == null ? Progress.NONE : progress;
+        return this;
     }
 
     public CogVlmConfig config() {
@@ -80,7 +113,12 @@ public final class CogVlmEncoder {
         return embedPreprocessed(images, trace);
     }
 
-    /** As {@link #videoEmbedding(byte[], int, int, int, Trace)} for a clip held as an array {@code (3, T, H, W)}. */
+    /** {@code extract_video_embedding} of decoded frames, each interleaved RGB {@code (H, W, 3)} → {@code (T, hidden)}. */
+    public INDArray videoEmbeddingFrames(java.util.List<byte[]> rgbFrames, int height, int width, Trace trace) {
+        return embedPreprocessed(preprocessor.preprocessFrames(rgbFrames, height, width), trace);
+    }
+
+    /** As {@link #videoEmbedding(byte[], int, int, int, Trace)} for a (small) clip held as an array {@code (3, T, H, W)}. */
     public INDArray videoEmbedding(INDArray video, Trace trace) {
         return embedPreprocessed(preprocessor.preprocess(video), trace);
     }
@@ -89,10 +127,11 @@ public final class CogVlmEncoder {
     public INDArray embedPreprocessed(INDArray images, Trace trace) {
         int frames = (int) images.size(0);
         int perFrame = cfg.tokensPerFrame();
-        INDArray features = vision.forward(images, trace); // (T, 66, hidden)
+        Progress.Counter steps = Progress.counter(progress, vision.steps() + decoder.layersUsed());
+        INDArray features = vision.forward(images, trace, steps); // (T, 66, hidden)
         long d = cfg.hiddenSize();
         ConversationInput input = ConversationInput.base(cfg.bosTokenId(), cfg.padTokenId(), perFrame * frames, new int[0]);
-        INDArray hidden = decoder.hiddenStates(input, features.reshape('c', (long) perFrame * frames, d), trace);
+        INDArray hidden = decoder.hiddenStates(input, features.reshape('c', (long) perFrame * frames, d), trace, steps);
         Release.free(features);
         int[] rows = input.rowsOfType(ConversationInput.VISION_TOKEN_TYPE);
         INDArray visionRows = hidden.get(NDArrayIndex.interval(rows[0], rows[rows.length - 1] + 1), NDArrayIndex.all());
@@ -108,7 +147,7 @@ public final class CogVlmEncoder {
      */
     public INDArray textEmbedding(int[] textIds, Trace trace) {
         ConversationInput input = ConversationInput.base(cfg.bosTokenId(), cfg.padTokenId(), 0, textIds);
-        INDArray hidden = decoder.hiddenStates(input, null, trace);
+        INDArray hidden = decoder.hiddenStates(input, null, trace, Progress.counter(progress, decoder.layersUsed()));
         long d = cfg.hiddenSize();
         INDArray out = Nd4j.zeros(hidden.dataType(), TEXT_ROWS, d);
         int n = Math.min(TEXT_ROWS, input.length());
@@ -227,5 +266,13 @@ public final class CogVlmEncoder {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write unconditional-embedding cache " + file, e);
         }
+    }
+
+    /** Every tensor the encoder reads (layers 0..n−2, no final norm or lm_head), with its shape. */
+    public static Map<String, long[]> parameterShapes(CogVlmConfig cfg) {
+        Params check = Params.check(MapSource.empty());
+        VisionTower.declare(check, cfg);
+        LlamaDecoder.declare(check, cfg);
+        return check.requested();
     }
 }

@@ -56,6 +56,10 @@ public final class LlamaDecoder {
      * {@code [rows, hidden]} rows for the type-1 tokens (null for a text pass).
      */
     public INDArray hiddenStates(ConversationInput input, INDArray visionFeatures, Trace trace) {
+        return hiddenStates(input, visionFeatures, trace, Progress.counter(Progress.NONE, layersUsed()));
+    }
+
+    INDArray hiddenStates(ConversationInput input, INDArray visionFeatures, Trace trace, Progress.Counter progress) {
         int length = input.length();
         long d = cfg.hiddenSize();
         INDArray x = TokenEmbedding.rows(source, input.inputIds(), cfg.vocabSize(), (int) d);
@@ -78,6 +82,7 @@ public final class LlamaDecoder {
                 Release.free(x);
                 x = next;
             }
+            progress.tick();
         }
         return x.reshape(length, d);
     }

@@ -53,6 +53,32 @@ public final class VideoPreprocessor {
         if ((long) 3 * frames * height * width != rgb.length) {
             throw new IllegalArgumentException("video has " + rgb.length + " bytes, expected 3x" + frames + "x" + height + "x" + width);
         }
+        long plane = (long) height * width;
+        long channel = plane * frames;
+        return run(frames, height, width, (t, c, y, x) -> rgb[(int) (c * channel + t * plane + (long) y * width + x)] & 0xff);
+    }
+
+    /**
+     * Preprocesses decoded frames as a decoder gives them: one interleaved RGB byte array {@code (H, W, 3)} per frame
+     * (no clip-sized array: 96 frames of 4K would not fit in one Java array). Same numbers as the planar form.
+     */
+    public INDArray preprocessFrames(java.util.List<byte[]> rgbFrames, int height, int width) {
+        for (int t = 0; t < rgbFrames.size(); t++) {
+            if (rgbFrames.get(t).length != 3L * height * width) {
+                throw new IllegalArgumentException("frame " + t + " has " + rgbFrames.get(t).length + " bytes, expected "
+                        + height + "x" + width + "x3");
+            }
+        }
+        return run(rgbFrames.size(), height, width, (t, c, y, x) -> rgbFrames.get(t)[(y * width + x) * 3 + c] & 0xff);
+    }
+
+    /** One source pixel value 0..255 of frame t, channel c, row y, column x. */
+    @FunctionalInterface
+    interface Pixels {
+        int get(int t, int c, int y, int x);
+    }
+
+    private INDArray run(int frames, int height, int width, Pixels px) {
         // ShortSideScale: int(math.floor((float(long) / short) * size)) in Python double.
         int newH;
         int newW;
@@ -83,15 +109,13 @@ public final class VideoPreprocessor {
         }
 
         float[] out = new float[frames * 3 * size * size];
-        long plane = (long) height * width;
         for (int c = 0; c < 3; c++) {
             float[] l = lut[c];
             for (int t = 0; t < frames; t++) {
-                long base = ((long) c * frames + t) * plane;
                 int o = ((t * 3) + c) * size * size;
                 for (int y = 0; y < size; y++) {
-                    long r0 = base + (long) ay.i0[y] * width;
-                    long r1 = base + (long) ay.i1[y] * width;
+                    int y0 = ay.i0[y];
+                    int y1 = ay.i1[y];
                     float wy0 = ay.w0[y];
                     float wy1 = ay.w1[y];
                     for (int x = 0; x < size; x++) {
@@ -100,8 +124,8 @@ public final class VideoPreprocessor {
                         float wx0 = ax.w0[x];
                         float wx1 = ax.w1[x];
                         // ATen upsample_generic_Nd (interp_size 2): inner (width) pass per source row, then height.
-                        float t0 = l[rgb[(int) (r0 + x0)] & 0xff] * wx0 + l[rgb[(int) (r0 + x1)] & 0xff] * wx1;
-                        float t1 = l[rgb[(int) (r1 + x0)] & 0xff] * wx0 + l[rgb[(int) (r1 + x1)] & 0xff] * wx1;
+                        float t0 = l[px.get(t, c, y0, x0)] * wx0 + l[px.get(t, c, y0, x1)] * wx1;
+                        float t1 = l[px.get(t, c, y1, x0)] * wx0 + l[px.get(t, c, y1, x1)] * wx1;
                         out[o++] = t0 * wy0 + t1 * wy1;
                     }
                 }

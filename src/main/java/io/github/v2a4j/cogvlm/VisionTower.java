@@ -71,6 +71,15 @@ public final class VisionTower {
 
     /** {@code images [frames, 3, 224, 224]} (preprocessed) → {@code [frames, tokensPerFrame, hidden]}. */
     public INDArray forward(INDArray images, Trace trace) {
+        return forward(images, trace, Progress.counter(Progress.NONE, steps()));
+    }
+
+    /** Progress steps of {@link #forward}: one per layer and one for the adapter. */
+    int steps() {
+        return cfg.vision().numHiddenLayers() + 1;
+    }
+
+    INDArray forward(INDArray images, Trace trace, Progress.Counter progress) {
         CogVlmConfig.Vision v = cfg.vision();
         long frames = images.size(0);
         trace.record(PATH + ".in.0", images);
@@ -97,6 +106,7 @@ public final class VisionTower {
                 Release.free(x);
                 x = next;
             }
+            progress.tick();
         }
         trace.record(PATH + ".transformer.out", x);
 
@@ -126,6 +136,7 @@ public final class VisionTower {
             }
         }
         trace.record(PATH + ".out", out);
+        progress.tick();
         return out;
     }
 }

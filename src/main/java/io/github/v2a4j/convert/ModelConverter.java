@@ -128,7 +128,7 @@ public final class ModelConverter {
         List<ComponentResult> results = new ArrayList<>();
         boolean done = false;
         try {
-            deleteTree(tmp);
+            removeAbandoned(out);
             Files.createDirectories(tmp);
             Map<String, JsonObject> files = new TreeMap<>();
             for (Plan p : plans) {
@@ -434,6 +434,24 @@ public final class ModelConverter {
         }
         Path parent = out.getParent();
         if (parent == null || !Files.isDirectory(parent)) throw new ConvertException(out + ": parent directory does not exist");
+    }
+
+    /** Deletes {@code .NAME.partial-PID} directories left by converter runs that were killed (PID no longer alive). */
+    private static void removeAbandoned(Path out) throws IOException {
+        String prefix = "." + out.getFileName() + ".partial-";
+        try (Stream<Path> s = Files.list(out.getParent())) {
+            for (Path p : s.filter(q -> q.getFileName().toString().startsWith(prefix)).toList()) {
+                String pid = p.getFileName().toString().substring(prefix.length());
+                boolean alive;
+                try {
+                    long id = Long.parseLong(pid);
+                    alive = id != ProcessHandle.current().pid() && ProcessHandle.of(id).map(ProcessHandle::isAlive).orElse(false);
+                } catch (NumberFormatException e) {
+                    continue; // not ours
+                }
+                if (!alive) deleteTree(p);
+            }
+        }
     }
 
     private static void checkSpace(Path out, long bytes) {

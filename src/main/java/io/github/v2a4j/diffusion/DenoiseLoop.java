@@ -58,7 +58,7 @@ public final class DenoiseLoop {
     }
 
     /**
-     * Initial latents N(0,1) from a seed (Java's SplittableRandom + Box–Muller via nextGaussian-like polar method):
+     * Initial latents N(0,1) from a seed (SplittableRandom + Marsaglia polar method):
      * deterministic across machines and ND4J versions. Not the reference's torch generator stream: pass the latents
      * explicitly to reproduce a reference run.
      */

@@ -72,7 +72,8 @@ public final class Comparison {
                 continue;
             }
             String canonical = bundle.canonical(name);
-            rows.add(measure(name, canonical.equals(name) ? null : canonical, a, bundle.activation(name),
+            // Read-only mapping is fine here: the reference is only read.
+            rows.add(measure(name, canonical.equals(name) ? null : canonical, a, bundle.activations().mapped(canonical),
                     toleranceOf(name)));
         }
         TreeSet<String> ignored = new TreeSet<>();

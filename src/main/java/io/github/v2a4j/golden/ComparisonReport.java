@@ -95,6 +95,9 @@ public final class ComparisonReport {
         if (rows.isEmpty()) {
             sb.append("no tensor was compared: the Java side produced none of the bundle's names\n");
         } else {
+            Row worst = worstAgainstTolerance();
+            sb.append(String.format(Locale.ROOT, "closest to its tolerance: %s, err/max|ref| %s (tol %s)%n",
+                    label(worst), sci(worst.relToMax()), sci(worst.tolerance().maxRelToMax())));
             int nameWidth = Math.min(NAME_WIDTH, Math.max(6, rows.stream().mapToInt(r -> label(r).length()).max()
                     .orElse(6)));
             sb.append(String.format(Locale.ROOT, "%5s  %-" + nameWidth + "s  %-18s %10s %10s %12s %10s %8s  %s%n",
@@ -135,6 +138,22 @@ public final class ComparisonReport {
                     ignored.size(), preview(ignored)));
         }
         return sb.toString();
+    }
+
+    /** The row with the largest error relative to its own tolerance; shape mismatches count as worst. */
+    private Row worstAgainstTolerance() {
+        Row worst = rows.get(0);
+        double w = -1;
+        for (Row r : rows) {
+            double q = Double.isNaN(r.relToMax()) ? Double.POSITIVE_INFINITY
+                    : r.tolerance().maxRelToMax() == 0 ? (r.relToMax() == 0 ? 0 : Double.POSITIVE_INFINITY)
+                    : r.relToMax() / r.tolerance().maxRelToMax();
+            if (q > w) {
+                w = q;
+                worst = r;
+            }
+        }
+        return worst;
     }
 
     private static String label(Row r) {

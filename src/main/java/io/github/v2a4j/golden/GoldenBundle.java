@@ -8,6 +8,10 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
+import io.github.v2a4j.io.Safetensors;
+import io.github.v2a4j.io.SafetensorsException;
+import io.github.v2a4j.io.SafetensorsFile;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -21,10 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-
-import io.github.v2a4j.io.Safetensors;
-import io.github.v2a4j.io.SafetensorsException;
-import io.github.v2a4j.io.SafetensorsFile;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -153,9 +153,17 @@ public final class GoldenBundle implements AutoCloseable {
         return activations.contains(canonical(name));
     }
 
-    /** A reference activation as F32, following aliases; read-only (mapped where possible). */
+    /**
+     * A reference activation as a new, writable F32 array, following aliases. A copy because validators also feed
+     * recorded activations into submodules, and a model writing into a read-only mapping would kill the JVM.
+     */
     public INDArray activation(String name) {
-        return activations.mapped(canonical(name));
+        return activations.loadFloat(canonical(name));
+    }
+
+    /** A tensor of io.safetensors (a call input or output) as a new, writable F32 array. */
+    public INDArray input(String name) {
+        return io.loadFloat(name);
     }
 
     @Override
@@ -191,7 +199,7 @@ public final class GoldenBundle implements AutoCloseable {
             JsonReader r = new JsonReader(in);
             r.setStrictness(Strictness.STRICT);
             JsonElement e = new Gson().getAdapter(JsonElement.class).read(r);
-            if (r.peek() != com.google.gson.stream.JsonToken.END_DOCUMENT) {
+            if (r.peek() != JsonToken.END_DOCUMENT) {
                 throw new BundleException(file + ": unexpected data after the JSON value");
             }
             if (!e.isJsonObject()) throw new BundleException(file + ": not a JSON object");

@@ -6,8 +6,16 @@ package io.github.v2a4j.golden;
  */
 public interface Validator {
 
-    /** The manifest's {@code component} this validator handles ({@code unet}, {@code vae}, ...). */
+    /**
+     * The manifest's {@code component} this validator handles: the full string the dump tool writes
+     * ({@code "scheduler/PNDMScheduler"}) or the part before its first {@code /} ({@code "scheduler"}).
+     */
     String component();
+
+    /** Whether this validator handles a bundle whose manifest names {@code bundleComponent}. */
+    default boolean accepts(String bundleComponent) {
+        return bundleComponent.equals(component()) || bundleComponent.startsWith(component() + "/");
+    }
 
     /**
      * Builds the component from {@code bundle.weights()} and {@code bundle.config()}, runs it on

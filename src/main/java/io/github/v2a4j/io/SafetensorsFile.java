@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.indexer.FloatIndexer;
@@ -48,8 +49,16 @@ public final class SafetensorsFile extends Safetensors {
         this.header = header;
     }
 
-    /** Opens and validates {@code file}; every problem is a {@link SafetensorsException} naming the file. */
+    /**
+     * Opens and validates {@code file}; every problem is a {@link SafetensorsException} naming the file. Harmless
+     * findings (unused bytes) are logged as warnings.
+     */
     public static SafetensorsFile open(Path file) {
+        return open(file, w -> LoggerFactory.getLogger(SafetensorsFile.class).warn(w));
+    }
+
+    /** Like {@link #open(Path)}, handing harmless findings to {@code warnings} instead of the log. */
+    public static SafetensorsFile open(Path file, Consumer<String> warnings) {
         if (Files.isDirectory(file)) throw new SafetensorsException(file + ": is a directory, not a safetensors file");
         FileChannel ch;
         try {
@@ -61,7 +70,7 @@ public final class SafetensorsFile extends Safetensors {
         }
         try {
             SafetensorsHeader h = SafetensorsHeader.read(file, ch);
-            for (String w : h.warnings) LoggerFactory.getLogger(SafetensorsFile.class).warn(w);
+            h.warnings.forEach(warnings);
             return new SafetensorsFile(file, ch, h);
         } catch (IOException e) {
             closeQuietly(ch);
@@ -159,7 +168,8 @@ public final class SafetensorsFile extends Safetensors {
             raw.capacity(4 * n);
             for (long off = 0; off < 4 * n; off += WINDOW) {
                 long len = Math.min(WINDOW, 4 * n - off);
-                ByteBuffer win = raw.position(off).limit(off + len).asBuffer();
+                // getPointer, not position(): JavaCPP 1.5.7 builds a wrong buffer once position exceeds 2^31 bytes.
+                ByteBuffer win = raw.<BytePointer>getPointer(off).limit(len).asBuffer();
                 readAt(name, win, header.dataStart + t.begin() + off);
             }
             return out;
@@ -167,7 +177,7 @@ public final class SafetensorsFile extends Safetensors {
         float[] chunk = new float[(int) Math.min(n, WINDOW / d.size())];
         forEachWindow(t, d, (b, first, count) -> {
             d.toFloat(b, chunk, 0, count);
-            dst.position(first).put(chunk, 0, count);
+            dst.<FloatPointer>getPointer(first).put(chunk, 0, count);
         });
         return out;
     }

@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -97,6 +99,10 @@ public final class SafetensorsStreamWriter implements AutoCloseable {
         }
         FileChannel c = null;
         try {
+            // createTempFile makes the file owner-only; a checkpoint gets the usual rw-r--r--.
+            if (Files.getFileStore(temp).supportsFileAttributeView(PosixFileAttributeView.class)) {
+                Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--"));
+            }
             c = FileChannel.open(temp, StandardOpenOption.WRITE);
             ByteBuffer head = ByteBuffer.allocate(8 + header.length).order(ByteOrder.LITTLE_ENDIAN);
             head.putLong(header.length).put(header).flip();
@@ -144,7 +150,8 @@ public final class SafetensorsStreamWriter implements AutoCloseable {
         raw.capacity(total);
         for (long off = 0; off < total; off += 1 << 24) {
             long len = Math.min(1 << 24, total - off);
-            append(name, raw.position(off).limit(off + len).asBuffer());
+            // getPointer, not position(): JavaCPP 1.5.7 builds a wrong buffer once position exceeds 2^31 bytes.
+            append(name, raw.<BytePointer>getPointer(off).limit(len).asBuffer());
         }
     }
 

@@ -4,7 +4,6 @@ import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
@@ -69,7 +68,12 @@ public final class NN {
      */
     public static INDArray groupNormInPlace(INDArray x, int groups, INDArray gamma, INDArray beta, double eps,
                                             boolean thenSilu) {
-        requireContiguous(x);
+        if (!isDense(x)) {
+            // a strided view: normalise a dense copy, then write it back into the view
+            INDArray d = x.dup('c');
+            groupNormInto(d, d, groups, gamma, beta, eps, thenSilu);
+            return x.assign(d);
+        }
         groupNormInto(x, x, groups, gamma, beta, eps, thenSilu);
         return x;
     }
@@ -246,14 +250,15 @@ public final class NN {
         return x.dup('c');
     }
 
-    static void requireContiguous(INDArray x) {
-        if (!isDense(x)) {
-            throw new IllegalArgumentException("in-place op needs a dense c-order array");
-        }
-    }
-
     static boolean isDense(INDArray x) {
-        return x.ordering() == 'c' && Shape.hasDefaultStridesForShape(x);
+        // Strides of size-1 dims are irrelevant: ND4J's dup can leave non-default ones there, which
+        // Shape.hasDefaultStridesForShape rejects (a [2,16,1,2] UNet bottleneck activation failed groupNormInPlace).
+        long expect = 1;
+        for (int i = x.rank() - 1; i >= 0; i--) {
+            if (x.size(i) != 1 && x.stride(i) != expect) return false;
+            expect *= x.size(i);
+        }
+        return true;
     }
 
     /** The float buffer of a dense c-order array, positioned at its first element. */

@@ -26,6 +26,7 @@ final class CrossAttnDownBlock2D implements DownBlock {
 
     @Override
     public INDArray forward(INDArray x, INDArray tembSilu, Conditioning cond, List<INDArray> skips, Trace trace) {
+        int first = skips.size();
         for (int j = 0; j < resnets.length; j++) {
             INDArray r = resnets[j].forward(x, tembSilu, trace);
             x = attentions[j].forward(r, cond, trace);
@@ -36,6 +37,9 @@ final class CrossAttnDownBlock2D implements DownBlock {
             x = downsampler.forward(x, trace);
             skips.add(x);
         }
+        // the block returns (hidden_states, its skips): recorded as .out.0 and .out.1.<j>
+        trace.record(path + ".out.0", x);
+        for (int j = first; j < skips.size(); j++) trace.record(path + ".out.1." + (j - first), skips.get(j));
         return x;
     }
 }

@@ -48,6 +48,7 @@ final class CrossAttnUpBlock2D implements UpBlock {
             Ops.free(x);
             x = up;
         }
+        trace.record(path + ".out", x);
         return x;
     }
 }

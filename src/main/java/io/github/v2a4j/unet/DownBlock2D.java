@@ -22,6 +22,7 @@ final class DownBlock2D implements DownBlock {
 
     @Override
     public INDArray forward(INDArray x, INDArray tembSilu, Conditioning cond, List<INDArray> skips, Trace trace) {
+        int first = skips.size();
         for (ResnetBlock2D r : resnets) {
             x = r.forward(x, tembSilu, trace);
             skips.add(x);
@@ -30,6 +31,9 @@ final class DownBlock2D implements DownBlock {
             x = downsampler.forward(x, trace);
             skips.add(x);
         }
+        // the block returns (hidden_states, its skips): recorded as .out.0 and .out.1.<j>
+        trace.record(path + ".out.0", x);
+        for (int j = first; j < skips.size(); j++) trace.record(path + ".out.1." + (j - first), skips.get(j));
         return x;
     }
 }

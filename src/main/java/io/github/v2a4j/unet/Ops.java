@@ -1,6 +1,7 @@
 package io.github.v2a4j.unet;
 
 import io.github.v2a4j.nn.NN;
+import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -78,11 +79,17 @@ final class Ops {
      * Releases the native memory of dead temporaries now. ND4J frees an array's buffer only when the Java object is
      * garbage-collected, and the Java heap of a UNet run is tiny, so without this the dead activations of a forward
      * pile up (measured: 7.5 GB above the weights at real size) and every new one pays first-touch page faults.
-     * Views and nulls are skipped; never pass a weight or an array someone still uses.
+     * A view is freed only when it covers its whole buffer (as the reshaped results of {@code NN.linear} and
+     * {@code Attention.sdpa} do); partial views and nulls are skipped. Never pass a weight or an array someone
+     * still uses.
      */
     static void free(INDArray... xs) {
         for (INDArray x : xs) {
-            if (x != null && !x.wasClosed() && x.closeable()) x.close();
+            if (x == null) continue;
+            DataBuffer d = x.data();
+            if (d.wasClosed() || !d.closeable() || d.isConstant() || d.isAttached()) continue;
+            if (x.isView() && !(x.offset() == 0 && x.length() == d.length())) continue;
+            d.close();
         }
     }
 

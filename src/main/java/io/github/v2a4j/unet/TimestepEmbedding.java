@@ -50,8 +50,11 @@ final class TimestepEmbedding {
     INDArray forward(float t, int batch, Trace trace) {
         INDArray s = sinusoid(t, batch);
         trace.record("time_proj.out", s);
-        INDArray h = NN.siluInPlace(NN.linear(s, w1, b1));
+        INDArray h = NN.linear(s, w1, b1);
+        trace.record(path + ".linear_1.out", h);
+        NN.siluInPlace(h);
         INDArray out = NN.linear(h, w2, b2);
+        trace.record(path + ".linear_2.out", out);
         trace.record(path + ".out", out);
         return out;
     }

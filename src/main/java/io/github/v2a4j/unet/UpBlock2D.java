@@ -38,6 +38,7 @@ final class UpBlock2D implements UpBlock {
             Ops.free(x);
             x = up;
         }
+        trace.record(path + ".out", x);
         return x;
     }
 }

@@ -3,7 +3,6 @@ package io.github.v2a4j.unet;
 import io.github.v2a4j.nn.Attention;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -100,6 +99,6 @@ final class VideoSelfAttention {
                 }
             }
         }
-        return Nd4j.create(p, new long[]{frames, (long) heads * d}, 'c').castTo(DataType.FLOAT);
+        return Nd4j.create(p, new long[]{frames, (long) heads * d}, 'c');
     }
 }

@@ -48,7 +48,7 @@ class ValidateCommandTest {
     }
 
     private Path bundle(String component) throws IOException {
-        return TestBundles.write(dir.resolve(component), component, Map.of("x.out", Nd4j.createFromArray(1f, 2f)),
+        return TestBundles.write(dir.resolve(component.replaceAll("[^a-z]", "_")), component, Map.of("x.out", Nd4j.createFromArray(1f, 2f)),
                 List.of("x.out"), Map.of(), Map.of());
     }
 
@@ -81,6 +81,15 @@ class ValidateCommandTest {
         Path b = bundle("vocoder");
         assertThat(run(List.of(new Toy(0)), b.toString())).isEqualTo(1);
         assertThat(err.toString().strip()).endsWith("no validator for component 'vocoder' (known: toy)");
+    }
+
+    @Test
+    void componentMatchesExactlyOrByItsPrefix() throws IOException {
+        Path b = bundle("toy/tiny variant (upstream 1.0)");
+        assertThat(run(List.of(new Toy(0)), b.toString())).isEqualTo(0);
+        Path other = bundle("toyota");
+        assertThat(run(List.of(new Toy(0)), other.toString())).isEqualTo(1);
+        assertThat(err.toString()).contains("no validator for component 'toyota'");
     }
 
     @Test

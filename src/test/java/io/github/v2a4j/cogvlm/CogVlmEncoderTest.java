@@ -41,9 +41,13 @@ class CogVlmEncoderTest {
     void oneFrameChunksGiveTheGoldenEmbedding() {
         Tiny t = new Tiny();
         // chunk 1 with a recording-free trace: every vision layer runs frame by frame (the streaming layout)
-        INDArray got = new CogVlmEncoder(t.cfg, t.weights, null, "x", 1).videoEmbedding(t.io.raw("video"), Trace.OFF);
+        java.util.List<String> steps = new java.util.ArrayList<>();
+        INDArray got = new CogVlmEncoder(t.cfg, t.weights, null, "x", 1).progress((d, n) -> steps.add(d + "/" + n))
+                .videoEmbedding(t.io.raw("video"), Trace.OFF);
         Golden.Error e = Golden.compare("video_embedding", got, t.io.raw("video_embedding"));
         assertThat(e.rel()).as(e.toString()).isLessThanOrEqualTo(TOL);
+        // 2 vision layers, the adapter, decoder layers 0..1
+        assertThat(steps).containsExactly("1/5", "2/5", "3/5", "4/5", "5/5");
     }
 
     @Test
@@ -122,12 +126,13 @@ class CogVlmEncoderTest {
         Tiny t = new Tiny(); // file-backed infos: rows are read from the safetensors file
         MapTensorSource mem = new MapTensorSource();
         mem.put(TokenEmbedding.NAME, t.weights.raw(TokenEmbedding.NAME), "F32");
-        int[] ids = {256, 0, 511, 17, 17};
+        int last = t.cfg.vocabSize() - 1;
+        int[] ids = {t.cfg.bosTokenId(), 0, last, 17, 17};
         INDArray fromFile = TokenEmbedding.rows(t.weights, ids, t.cfg.vocabSize(), t.cfg.hiddenSize());
         INDArray fromMem = TokenEmbedding.rows(mem, ids, t.cfg.vocabSize(), t.cfg.hiddenSize());
         assertThat(fromFile.data().asFloat()).containsExactly(fromMem.data().asFloat());
-        assertThat(fromFile.getRow(2).data().asFloat()).containsExactly(t.weights.raw(TokenEmbedding.NAME).getRow(511).dup().data().asFloat());
-        assertThatThrownBy(() -> TokenEmbedding.rows(mem, new int[] {512}, 512, t.cfg.hiddenSize()))
-                .hasMessageContaining("token id 512 outside model.embed_tokens.weight");
+        assertThat(fromFile.getRow(2).data().asFloat()).containsExactly(t.weights.raw(TokenEmbedding.NAME).getRow(last).dup().data().asFloat());
+        assertThatThrownBy(() -> TokenEmbedding.rows(mem, new int[] {last + 1}, last + 1, t.cfg.hiddenSize()))
+                .hasMessageContaining("token id " + (last + 1) + " outside model.embed_tokens.weight");
     }
 }

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import io.github.v2a4j.io.Safetensors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,6 +78,9 @@ class ModelConverterTest {
         Path k4 = k4();
         Path cog = cog();
         Path out = tmp.resolve("model");
+        // left over by a killed run (PID above Linux's pid_max limit of 2^22, so never alive)
+        Path stale = Files.createDirectories(tmp.resolve(".model.partial-999999999/unet"));
+        Files.writeString(stale.resolve("half.safetensors"), "x");
         // small shards so that every component is split and gets an index
         var res = ModelConverter.convert(new ModelConverter.Options(k4, cog, out, ModelConverter.Dtype.F32, 40_000), QUIET);
         assertThat(res).extracting(ModelConverter.ComponentResult::name).containsExactly("unet", "vae", "cogvlm");
@@ -264,6 +268,24 @@ class ModelConverterTest {
         assertThat(siblings()).containsExactly("cog", "k4", "model");
         try (Stream<Path> s = Files.list(out)) {
             assertThat(s.toList()).isEmpty();
+        }
+    }
+
+    @Test
+    void outputOpensWithTheProjectsSafetensorsReader() throws Exception {
+        Path out = tmp.resolve("model");
+        ModelConverter.convert(new ModelConverter.Options(k4(), cog(), out, ModelConverter.Dtype.F32, 40_000), QUIET);
+        try (Safetensors cogvlm = Safetensors.open(out.resolve("cogvlm"));
+             Safetensors vae = Safetensors.open(out.resolve("vae"))) {
+            assertThat(cogvlm.names()).hasSize(1019).doesNotContain("lm_head.weight");
+            String n = "model.layers.30.self_attn.language_expert_query_key_value.weight";
+            assertThat(cogvlm.info(n).dtype()).isEqualTo("F32");
+            assertThat(cogvlm.info(n).shape()).containsExactly(16, 8);
+            float[] v = cogvlm.getFloat(n);
+            int id = ExpectedTensors.load(ExpectedTensors.COGVLM).entries().stream().map(ExpectedTensors.Entry::name)
+                    .toList().indexOf(n);
+            for (int k = 0; k < v.length; k++) assertThat(v[k]).isEqualTo(TinyCheckpoints.value(id, k));
+            assertThat(vae.names()).hasSize(140);
         }
     }
 }

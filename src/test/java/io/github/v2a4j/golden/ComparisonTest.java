@@ -84,8 +84,9 @@ class ComparisonTest {
         List<String> marked = table.lines().filter(l -> l.contains("<== FIRST FAILURE")).toList();
         assertThat(marked).hasSize(1);
         assertThat(marked.get(0)).contains("norm.out").contains("FAIL");
-        assertThat(table.lines().filter(l -> l.contains("conv_out.out")).findFirst().orElseThrow())
+        assertThat(table.lines().filter(l -> l.matches("\\s+\\d+\\s+conv_out\\.out\\s.*")).findFirst().orElseThrow())
                 .contains("FAIL").doesNotContain("FIRST");
+        assertThat(table).contains("closest to its tolerance: conv_out.out");
         assertThat(r.missing()).containsExactly("act.out", "unused.out");
     }
 
@@ -101,7 +102,8 @@ class ComparisonTest {
                 .contains("conv_out.out"); // last row
         ComparisonReport passing = Comparison.of(bundle).compare(faithful());
         assertThat(passing.format(false)).contains("passing rows (--all-rows shows them)").contains("conv_out.out")
-                .doesNotContain("conv_in.out");
+                .doesNotContain("conv_in.out")
+                .contains("closest to its tolerance: mid.out, err/max|ref|"); // the only row with an error
     }
 
     @Test

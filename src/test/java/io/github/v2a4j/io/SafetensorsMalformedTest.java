@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -182,8 +184,10 @@ class SafetensorsMalformedTest {
     void gapsAreOnlyWarnings() throws IOException {
         Path f = StFiles.raw(dir.resolve("gap.safetensors"),
                 pad("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}"), new byte[12]);
-        try (SafetensorsFile st = SafetensorsFile.open(f)) {
+        List<String> logged = new ArrayList<>();
+        try (SafetensorsFile st = SafetensorsFile.open(f, logged::add)) {
             assertThat(st.getFloat("a")).containsExactly(0f);
+            assertThat(logged).isEqualTo(st.warnings());
             assertThat(st.warnings()).hasSize(2);
             assertThat(st.warnings().get(0)).contains("gap.safetensors").contains("4 unused bytes before tensor 'a'");
             assertThat(st.warnings().get(1)).contains("4 unused bytes after the last tensor");

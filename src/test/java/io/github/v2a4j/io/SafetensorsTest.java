@@ -181,6 +181,75 @@ class SafetensorsTest {
         }
     }
 
+    /** Tensors larger than the 8 MB read window and the 16 MB write chunk: the window arithmetic must line up. */
+    @Test
+    void largeTensorsCrossWindowBoundaries() throws IOException {
+        int n = 5_000_003; // 20 MB of F32, an odd count so the last window is partial
+        float[] values = new float[n];
+        for (int i = 0; i < n; i++) values[i] = i;
+        INDArray f32 = Nd4j.createFromArray(values);
+        short[] bf16 = new short[n];
+        for (int i = 0; i < n; i++) bf16[i] = (short) (0x3F80 + (i % 128)); // 1.0 .. 1.9921875
+        Path file = dir.resolve("large.safetensors");
+        new SafetensorsWriter().put("f", f32).putBf16("h", bf16, n).write(file);
+        try (SafetensorsFile st = SafetensorsFile.open(file)) {
+            float[] mapped = st.mapped("f").data().asFloat();
+            float[] loaded = st.loadFloat("f").data().asFloat();
+            float[] got = st.getFloat("f");
+            for (int i : new int[] {0, 1, 2_097_151, 2_097_152, 2_097_153, 4_194_304, n - 1}) {
+                assertThat(mapped[i]).as("mapped[%d]", i).isEqualTo((float) i);
+                assertThat(loaded[i]).as("loadFloat[%d]", i).isEqualTo((float) i);
+                assertThat(got[i]).as("getFloat[%d]", i).isEqualTo((float) i);
+            }
+            assertThat(loaded).isEqualTo(mapped);
+            float[] h = st.loadFloat("h").data().asFloat();
+            for (int i = 0; i < n; i += 999_983) assertThat(h[i]).isEqualTo(1f + (i % 128) / 128f);
+            assertThat(h[n - 1]).isEqualTo(1f + ((n - 1) % 128) / 128f);
+        }
+    }
+
+    /**
+     * loadFloat of a 2.4 GB tensor: positions past 2^31 in the file and in the array. A sparse file with marked
+     * values near the end; needs 2.4 GB of memory, hence slow.
+     */
+    @Test
+    @org.junit.jupiter.api.Tag("slow")
+    void loadFloatReadsTensorsAbove2GbInWindows() throws IOException {
+        long n = 600_000_000L;
+        String h = "{\"big\":{\"dtype\":\"F32\",\"shape\":[" + n + "],\"data_offsets\":[0," + 4 * n + "]}}";
+        h += " ".repeat(7 - (h.length() + 7) % 8);
+        Path file = StFiles.raw(dir.resolve("big.safetensors"), h, new byte[0]);
+        long dataStart = 8 + h.length();
+        long[] marks = {n - 1, n - 2, 536_870_912L, 536_870_911L, 0};
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.setLength(dataStart + 4 * n);
+            for (long i : marks) {
+                raf.seek(dataStart + 4 * i);
+                raf.writeInt(Integer.reverseBytes(Float.floatToIntBits(i % 1000 + 0.5f)));
+            }
+        }
+        try (SafetensorsFile st = SafetensorsFile.open(file)) {
+            INDArray a = st.loadFloat("big");
+            for (long i : marks) assertThat(a.getFloat(i)).as("element %d", i).isEqualTo(i % 1000 + 0.5f);
+            assertThat(a.getFloat(n - 3)).isZero();
+
+            // And the writer's windows over the same 2.4 GB array, checked with plain file reads.
+            Path copy = dir.resolve("copy.safetensors");
+            new SafetensorsWriter().put("big", a).write(copy);
+            long copyStart;
+            try (SafetensorsFile c = SafetensorsFile.open(copy)) {
+                copyStart = c.dataStart();
+            }
+            try (RandomAccessFile raf = new RandomAccessFile(copy.toFile(), "r")) {
+                for (long i : marks) {
+                    raf.seek(copyStart + 4 * i);
+                    assertThat(Float.intBitsToFloat(Integer.reverseBytes(raf.readInt()))).as("written element %d", i)
+                            .isEqualTo(i % 1000 + 0.5f);
+                }
+            }
+        }
+    }
+
     @Test
     void writerIsDeterministicPaddedAndSorted() throws IOException {
         Path a = dir.resolve("a.safetensors");
@@ -205,6 +274,8 @@ class SafetensorsTest {
         assertThat(header).contains("\"data_offsets\":[8,16]");
         assertThat(header).contains("\"data_offsets\":[16,19]");
         assertThat(listDir()).containsExactlyInAnyOrder("a.safetensors", "b.safetensors");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(a)))
+                .isEqualTo("rw-r--r--");
     }
 
     @Test

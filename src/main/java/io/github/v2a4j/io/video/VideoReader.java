@@ -7,11 +7,13 @@ import static org.bytedeco.ffmpeg.global.avutil.av_log_set_level;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.bytedeco.ffmpeg.avutil.AVRational;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.bytedeco.javacv.Frame;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Decodes videos with FFmpeg (JavaCV) the way K4 reads them with {@code torchvision.io.read_video} + {@code load_video}.
@@ -19,8 +21,8 @@ import org.bytedeco.javacv.Frame;
  * <p>torchvision decodes every frame of the first video stream (PyAV) and reports {@code video_fps} as the stream's
  * average frame rate; {@code load_video} then keeps {@code int(min(int(N/fps), 12)·fps)} frames and samples 96 of
  * them with {@code np.linspace(..., dtype=int)}. Here the frames are counted in a first pass (without colour
- * conversion, stopping once 12 s are reached) and only the sampled frames are converted and kept in a second pass,
- * so a long video never sits in memory; the kept frames are streamed a third time when muxing.
+ * conversion, stopping once 12 s are reached) and only the sampled frames are converted, straight into the clip
+ * tensor, in a second pass, so a long video never sits in memory; the kept frames are streamed again when muxing.
  */
 public final class VideoReader {
 
@@ -83,19 +85,26 @@ public final class VideoReader {
         }
         int total = (int) (durationSec * fps);
         int[] idx = linspaceIndices(total, numFrames);
-        List<byte[]> clip = new ArrayList<>(numFrames);
+        // the sampled frames go straight into the (3,T,H,W) tensor: one copy, off the Java heap
+        long plane = (long) width * height;
+        INDArray clip = Nd4j.create(DataType.UINT8, new long[] {3, numFrames, height, width}, 'c');
+        BytePointer dst = new BytePointer(clip.data().addressPointer());
+        byte[] channel = new byte[(int) plane];
         int[] next = {0};
         int decoded = forEachFrame(file, total, (i, rgb) -> {
-            while (next[0] < idx.length && idx[next[0]] == i) {
-                clip.add(rgb);
-                next[0]++;
+            for (int c = 0; c < 3; c++) {
+                for (int p = 0, q = c; p < plane; p++, q += 3) channel[p] = rgb[q];
+                for (int k = next[0]; k < idx.length && idx[k] == i; k++) {
+                    dst.position((c * (long) numFrames + k) * plane).put(channel, 0, channel.length);
+                }
             }
+            while (next[0] < idx.length && idx[next[0]] == i) next[0]++;
         }, idx);
-        if (clip.size() != numFrames) {
+        if (next[0] != numFrames) {
             throw new VideoException(file, "second decoding pass gave " + decoded + " frames, fewer than the "
                     + total + " counted in the first");
         }
-        return new LoadedVideo(file, width, height, fps, durationSec, total, idx, List.copyOf(clip));
+        return new LoadedVideo(file, width, height, fps, durationSec, total, idx, clip);
     }
 
     /**
@@ -121,6 +130,12 @@ public final class VideoReader {
                 Frame f = g.grabFrame(false, true, want, false, false);
                 if (f == null) break;
                 if (f.image == null) continue;
+                if (want && (f.imageWidth != g.getImageWidth() || f.imageHeight != g.getImageHeight())) {
+                    // torchvision cannot stack such frames either (unconverted frames carry no size: checked if wanted)
+                    throw new VideoException(file, "frame " + i + " is " + f.imageWidth + "x" + f.imageHeight
+                            + ", the stream is " + g.getImageWidth() + "x" + g.getImageHeight()
+                            + " (resolution changes are not supported)");
+                }
                 if (want) consumer.accept(i, toRgb(f, file));
                 i++;
             }
@@ -190,9 +205,11 @@ public final class VideoReader {
     private static byte[] toRgb(Frame f, Path file) {
         int w = f.imageWidth;
         int h = f.imageHeight;
-        if (f.imageChannels != 3 || f.imageDepth != Frame.DEPTH_UBYTE) {
-            throw new VideoException(file, "decoder returned " + f.imageChannels + " channels of depth " + f.imageDepth
-                    + " instead of RGB24");
+        // the pixel format is RGB24 (set on the grabber); JavaCV derives imageChannels from the padded line size,
+        // which says 4 for some widths (e.g. 66), so it is not checked
+        if (f.imageDepth != Frame.DEPTH_UBYTE || f.imageStride < w * 3) {
+            throw new VideoException(file, "decoder returned depth " + f.imageDepth + ", line size " + f.imageStride
+                    + " for width " + w + " instead of RGB24");
         }
         ByteBuffer src = ((ByteBuffer) f.image[0]).duplicate();
         int stride = f.imageStride;

@@ -1,0 +1,57 @@
+package io.github.v2a4j.diffusion;
+
+import io.github.v2a4j.golden.Comparison;
+import io.github.v2a4j.golden.ComparisonReport;
+import io.github.v2a4j.golden.GoldenBundle;
+import io.github.v2a4j.golden.Tolerance;
+import io.github.v2a4j.golden.Validator;
+import io.github.v2a4j.io.Safetensors;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * {@code v2a validate} for PNDM bundles (reference-tests/dump_pndm.py): the scheduler from the bundle's
+ * scheduler_config, {@code set_timesteps(num_inference_steps)}, then every step fed the recorded model output and
+ * chained on its own samples. Tolerance EXACT: the tables and each step are fp32 operations in torch's order.
+ */
+public final class PndmValidator implements Validator {
+
+    static final Tolerance BIT_EXACT = Tolerance.exact("fp32 elementwise arithmetic in torch's operation order, "
+            + "linspace/cumprod built as torch 1.13 builds them");
+
+    @Override
+    public String component() {
+        return "scheduler/PNDMScheduler";
+    }
+
+    @Override
+    public ComparisonReport validate(GoldenBundle bundle) {
+        PndmScheduler s = new PndmScheduler(PndmScheduler.Config.fromJson(bundle.config()));
+        int steps = bundle.manifest().getAsJsonObject("sizes").get("num_inference_steps").getAsInt();
+        s.setTimesteps(steps);
+        Safetensors io = bundle.io();
+        INDArray outputs = io.mapped("model_output");
+        int[] ts = s.timesteps();
+        if (outputs.size(0) != ts.length) {
+            throw new IllegalArgumentException(bundle.dir() + ": " + outputs.size(0) + " model outputs for "
+                    + ts.length + " timesteps");
+        }
+        Map<String, INDArray> acts = new LinkedHashMap<>();
+        INDArray sample = io.mapped("init_sample");
+        INDArray[] prev = new INDArray[ts.length];
+        for (int i = 0; i < ts.length; i++) {
+            prev[i] = s.step(outputs.get(NDArrayIndex.point(i)), ts[i], sample);
+            acts.put("_get_prev_sample" + (i == 0 ? "" : "@" + i) + ".out", prev[i]);
+            sample = prev[i];
+        }
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        out.put("timesteps", Nd4j.createFromArray(ts));
+        out.put("betas", Nd4j.createFromArray(s.betas()));
+        out.put("alphas_cumprod", Nd4j.createFromArray(s.alphasCumprod()));
+        out.put("prev_sample", Nd4j.stack(0, prev));
+        return Comparison.of(bundle).tolerance(name -> BIT_EXACT).compare(acts, out);
+    }
+}
