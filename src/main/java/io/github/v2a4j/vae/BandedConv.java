@@ -45,7 +45,33 @@ final class BandedConv {
     }
 
     /**
-     * {@code conv2d(src, weight, bias, stride 1, pad)} with output rows computed {@code bandRows} at a time.
+     * The rows of {@code x} upsampled ×2 by nearest neighbour (PyTorch {@code interpolate(scale_factor=2)}), made per
+     * band from the source rows it needs.
+     */
+    static RowSource nearest2x(INDArray x) {
+        return new RowSource() {
+            public int height() {
+                return (int) x.size(2) * 2;
+            }
+
+            public INDArray rows(int from, int to) {
+                int s0 = from / 2, s1 = (to - 1) / 2 + 1;
+                INDArray src = x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(s0, s1),
+                        NDArrayIndex.all()).dup('c');
+                INDArray up = NN.upsampleNearest(src, 2 * (s1 - s0), (int) x.size(3) * 2);
+                Buffers.release(src);
+                if (from == 2 * s0 && to == 2 * s1) return up;
+                INDArray band = up.get(NDArrayIndex.all(), NDArrayIndex.all(),
+                        NDArrayIndex.interval(from - 2 * s0, to - 2 * s0), NDArrayIndex.all()).dup('c');
+                Buffers.release(up);
+                return band;
+            }
+        };
+    }
+
+    /**
+     * {@code conv2d(src, weight, bias, stride 1, pad)} with output rows computed a band at a time; a band holds as
+     * many rows as fit {@link #bandBytes} of input.
      *
      * @param batchChannelsWidth {@code {B, Cin, W}} of the source
      */

@@ -4,7 +4,6 @@ import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.nn.Weights;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** {@code nn.Conv2d(cin, cout, k, stride 1, padding k/2)} with bias, under its upstream module path. */
 final class Conv2d {
@@ -31,25 +30,8 @@ final class Conv2d {
 
     /** The convolution of the nearest-×2 upsampled {@code x}, made band by band (the ×2 image never exists whole). */
     INDArray forwardUpsampled2x(INDArray x, Trace trace) {
-        BandedConv.RowSource upsampled = new BandedConv.RowSource() {
-            public int height() {
-                return (int) x.size(2) * 2;
-            }
-
-            public INDArray rows(int from, int to) {
-                int s0 = from / 2, s1 = (to - 1) / 2 + 1;
-                INDArray src = x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(s0, s1),
-                        NDArrayIndex.all()).dup('c');
-                INDArray up = NN.upsampleNearest(src, 2 * (s1 - s0), (int) x.size(3) * 2);
-                Buffers.release(src);
-                if (from == 2 * s0 && to == 2 * s1) return up;
-                INDArray band = up.get(NDArrayIndex.all(), NDArrayIndex.all(),
-                        NDArrayIndex.interval(from - 2 * s0, to - 2 * s0), NDArrayIndex.all()).dup('c');
-                Buffers.release(up);
-                return band;
-            }
-        };
-        INDArray y = BandedConv.conv(upsampled, new long[] {x.size(0), x.size(1), x.size(3) * 2}, weight, bias, pad);
+        INDArray y = BandedConv.conv(BandedConv.nearest2x(x), new long[] {x.size(0), x.size(1), x.size(3) * 2},
+                weight, bias, pad);
         trace.record(path + ".out", y);
         return y;
     }

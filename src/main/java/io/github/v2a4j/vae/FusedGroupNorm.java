@@ -4,7 +4,6 @@ import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -79,12 +78,13 @@ final class FusedGroupNorm {
         INDArray shiftCol = Nd4j.createFromArray(shift).reshape(shift.length, 1);
 
         INDArray rows = src.reshape('c', batch * channels, spatial);
-        // a fresh output is allocated in its final shape and written through a [B·C, HW] view, so that what we
-        // return owns its buffer and can be freed early (a reshape of a temporary could not be)
+        // A fresh output is allocated in its final shape and written through a [B·C, HW] view, so that what we
+        // return owns its buffer and can be freed early (a reshape of a temporary could not be). Copy, then scale
+        // in place: measured at 128×512×1184, in-place column ops take ~0.05 s where the allocating
+        // mulColumnVector or a BroadcastMulOp with a vector take 0.5–2.8 s.
         INDArray out = inPlace ? src : Nd4j.createUninitialized(DataType.FLOAT, src.shape());
-        INDArray outRows = inPlace ? rows : out.reshape('c', batch * channels, spatial);
-        Nd4j.getExecutioner().exec(new BroadcastMulOp(rows, scaleCol.reshape(scale.length), outRows, 0));
-        outRows.addiColumnVector(shiftCol);
+        INDArray outRows = inPlace ? rows : out.reshape('c', batch * channels, spatial).assign(rows);
+        outRows.muliColumnVector(scaleCol).addiColumnVector(shiftCol);
         if (silu) Nd4j.getExecutioner().exec(new Swish(out, out));
         if (inPlace && out != x) {
             x.assign(out);
