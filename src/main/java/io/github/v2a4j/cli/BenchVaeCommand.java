@@ -1,7 +1,7 @@
 package io.github.v2a4j.cli;
 
 import io.github.v2a4j.nn.Trace;
-import io.github.v2a4j.vae.InMemoryTensorSource;
+import io.github.v2a4j.io.MapSource;
 import io.github.v2a4j.vae.RandomVaeWeights;
 import io.github.v2a4j.vae.VaeConfig;
 import io.github.v2a4j.vae.VaeDecoder;
@@ -46,7 +46,7 @@ public final class BenchVaeCommand implements Callable<Integer> {
     public Integer call() {
         VaeConfig config = VaeConfig.sd1();
         long t0 = System.nanoTime();
-        VaeDecoder vae = new VaeDecoder(config, new InMemoryTensorSource(RandomVaeWeights.create(config, seed)));
+        VaeDecoder vae = new VaeDecoder(config, new MapSource(RandomVaeWeights.create(config, seed)));
         INDArray latents = Nd4j.createFromArray(RandomVaeWeights.uniform(seed, -1,
                 config.latentChannels() * latentHeight * latentWidth, 0, 1))
                 .reshape(1, config.latentChannels(), latentHeight, latentWidth);

@@ -3,6 +3,7 @@ package io.github.v2a4j.io;
 import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeMap;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Named F32 arrays held in memory as a {@link TensorSource}: random-weight models, shape probes, tests. */
@@ -36,12 +37,13 @@ public final class MapSource implements TensorSource {
 
     @Override
     public INDArray mapped(String name) {
-        return get(name);
+        INDArray a = get(name);
+        return a.dataType() == DataType.FLOAT ? a : a.castTo(DataType.FLOAT);
     }
 
     @Override
     public INDArray loadFloat(String name) {
-        return get(name).dup();
+        return get(name).castTo(DataType.FLOAT).dup('c');
     }
 
     private INDArray get(String name) {

@@ -26,8 +26,7 @@ public final class Attention {
     /** Upper bound on the score buffer, in floats (256 MB). */
     static final long MAX_SCORE_FLOATS = 64L << 20;
 
-    private static final ThreadLocal<java.util.Map<String, INDArray>> BUFFERS =
-            ThreadLocal.withInitial(java.util.HashMap::new);
+    private static final ThreadLocal<INDArray> BUFFERS = new ThreadLocal<>();
 
     public static INDArray sdpa(INDArray q, INDArray k, INDArray v, int heads, int kvHeads, boolean causal) {
         return sdpa(q, k, v, heads, kvHeads, causal, 0);
@@ -73,7 +72,13 @@ public final class Attention {
                 }
             }
         }
-        return mergeHeads(out);
+        INDArray merged = mergeHeads(out);
+        // ND4J frees native memory only when the Java objects are collected: give these back now
+        qh.close();
+        kh.close();
+        vh.close();
+        out.close();
+        return merged;
     }
 
     /** The plain formula, materialising all scores: the slow twin that tests the chunked path at small sizes. */
@@ -129,16 +134,16 @@ public final class Attention {
     }
 
     private static INDArray scoreBuffer(int heads, int n, int lk) {
-        String key = heads + "x" + n + "x" + lk;
-        java.util.Map<String, INDArray> cache = BUFFERS.get();
-        INDArray buf = cache.get(key);
-        if (buf == null) {
-            // Different shapes at each UNet level: keep a handful, drop the rest.
-            if (cache.size() >= 8) cache.clear();
-            buf = Nd4j.createUninitialized(DataType.FLOAT, heads, n, lk);
-            cache.put(key, buf);
+        long need = (long) heads * n * lk;
+        INDArray flat = BUFFERS.get();
+        if (flat == null || flat.length() < need) {
+            // one buffer per thread, grown to the largest shape asked for (the UNet uses a dozen shapes per forward:
+            // a cache per shape would reallocate up to 256 MB several times per evaluation)
+            if (flat != null) flat.close();
+            flat = Nd4j.createUninitialized(DataType.FLOAT, need);
+            BUFFERS.set(flat);
         }
-        return buf;
+        return Nd4j.create(flat.data(), new long[] {heads, n, lk});
     }
 
     /** Sets scores of keys after {@code firstLimit + i} to −∞ for query row i of the chunk. */
@@ -154,6 +159,8 @@ public final class Attention {
 
     /** Frees the per-thread score buffers (after a model run). */
     public static void releaseBuffers() {
-        BUFFERS.get().clear();
+        INDArray flat = BUFFERS.get();
+        if (flat != null) flat.close();
+        BUFFERS.remove();
     }
 }

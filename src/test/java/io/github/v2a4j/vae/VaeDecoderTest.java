@@ -1,5 +1,6 @@
 package io.github.v2a4j.vae;
 
+import io.github.v2a4j.io.MapSource;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -25,7 +26,7 @@ class VaeDecoderTest {
 
     @Test
     void decodesToEightTimesTheLatentSizeWithoutTouchingTheInput() {
-        VaeDecoder vae = new VaeDecoder(TINY, new InMemoryTensorSource(RandomVaeWeights.create(TINY, 1)));
+        VaeDecoder vae = new VaeDecoder(TINY, new MapSource(RandomVaeWeights.create(TINY, 1)));
         INDArray z = latents();
         INDArray before = z.dup();
         Trace trace = Trace.all();
@@ -55,8 +56,8 @@ class VaeDecoderTest {
             legacy.put(name, t);
         });
         assertThat(legacy).containsKey(a + "proj_attn.weight").doesNotContainKey(a + "to_q.weight");
-        INDArray want = new VaeDecoder(TINY, new InMemoryTensorSource(current)).decode(latents(), Trace.OFF);
-        INDArray got = new VaeDecoder(TINY, new InMemoryTensorSource(legacy)).decode(latents(), Trace.OFF);
+        INDArray want = new VaeDecoder(TINY, new MapSource(current)).decode(latents(), Trace.OFF);
+        INDArray got = new VaeDecoder(TINY, new MapSource(legacy)).decode(latents(), Trace.OFF);
         assertThat(got).isEqualTo(want);
     }
 
@@ -78,7 +79,7 @@ class VaeDecoderTest {
         Map<String, INDArray> w = new LinkedHashMap<>(RandomVaeWeights.create(TINY, 4));
         w.put("encoder.conv_in.weight", Nd4j.zeros(DataType.FLOAT, 8, 3, 3, 3));
         w.put("quant_conv.weight", Nd4j.zeros(DataType.FLOAT, 8, 8, 1, 1));
-        new VaeDecoder(TINY, new InMemoryTensorSource(w));
+        new VaeDecoder(TINY, new MapSource(w));
     }
 
     @Test
@@ -88,7 +89,7 @@ class VaeDecoderTest {
         w.remove("decoder.up_blocks.1.resnets.0.conv_shortcut.weight");
         w.put("decoder.conv_out.weight", Nd4j.zeros(DataType.FLOAT, 3, 8, 1, 1));
         w.put("decoder.up_blocks.0.attentions.0.to_q.weight", Nd4j.zeros(DataType.FLOAT, 2, 2));
-        assertThatThrownBy(() -> new VaeDecoder(TINY, new InMemoryTensorSource(w)))
+        assertThatThrownBy(() -> new VaeDecoder(TINY, new MapSource(w)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("2 missing")
                 .hasMessageContaining("decoder.conv_in.bias [16]")
@@ -101,7 +102,7 @@ class VaeDecoderTest {
     void rejectsLegacyAndCurrentNamesOfTheSameTensor() {
         Map<String, INDArray> w = new LinkedHashMap<>(RandomVaeWeights.create(TINY, 6));
         w.put("decoder.mid_block.attentions.0.query.bias", Nd4j.zeros(DataType.FLOAT, 16));
-        assertThatThrownBy(() -> new VaeDecoder(TINY, new InMemoryTensorSource(w)))
+        assertThatThrownBy(() -> new VaeDecoder(TINY, new MapSource(w)))
                 .hasMessageContaining("both decoder.mid_block.attentions.0.query.bias and decoder.mid_block.attentions.0.to_q.bias");
     }
 

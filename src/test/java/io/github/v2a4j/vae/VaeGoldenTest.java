@@ -1,5 +1,6 @@
 package io.github.v2a4j.vae;
 
+import io.github.v2a4j.io.MapSource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.v2a4j.golden.ComparisonReport;
@@ -79,7 +80,7 @@ class VaeGoldenTest {
 
     @Test
     void wholeDecoderFromTheLatentsMatchesEveryRecordedModule() {
-        VaeDecoder vae = new VaeDecoder(config, new InMemoryTensorSource(weights));
+        VaeDecoder vae = new VaeDecoder(config, new MapSource(weights));
         Trace trace = Trace.all();
         INDArray sample = vae.decode(io.get("latents"), trace);
         Map<String, Double> errs = compare(trace);
@@ -102,7 +103,7 @@ class VaeGoldenTest {
         BandedConv.bandBytes = 2048;
         try {
             Trace trace = Trace.all();
-            INDArray sample = new VaeDecoder(config, new InMemoryTensorSource(weights)).decode(io.get("latents"), trace);
+            INDArray sample = new VaeDecoder(config, new MapSource(weights)).decode(io.get("latents"), trace);
             Map<String, Double> errs = compare(trace);
             System.out.println("vae-tiny chain in 2 KB bands: worst " + worst(errs));
             assertThat(errs).allSatisfy((name, err) -> assertThat(err).as(name).isLessThan(CHAIN_TOL));
@@ -115,7 +116,7 @@ class VaeGoldenTest {
     /** Each module on its golden input, so an error cannot hide behind (or be blamed on) an earlier one. */
     @Test
     void everyModuleGivenItsGoldenInput() {
-        Weights w = Weights.of(new DecoderCheckpoint(new InMemoryTensorSource(weights)), "");
+        Weights w = Weights.of(new DecoderCheckpoint(new MapSource(weights)), "");
         int groups = config.normNumGroups();
         int[] ch = config.blockOutChannels();
         int top = ch[ch.length - 1];
@@ -175,8 +176,8 @@ class VaeGoldenTest {
             renamed.put(out, tensor);
         });
         assertThat(renamed).containsKeys(a + "query.weight", a + "proj_attn.bias").doesNotContainKey(a + "to_q.weight");
-        INDArray current = new VaeDecoder(config, new InMemoryTensorSource(weights)).decode(io.get("latents"), Trace.OFF);
-        INDArray old = new VaeDecoder(config, new InMemoryTensorSource(renamed)).decode(io.get("latents"), Trace.OFF);
+        INDArray current = new VaeDecoder(config, new MapSource(weights)).decode(io.get("latents"), Trace.OFF);
+        INDArray old = new VaeDecoder(config, new MapSource(renamed)).decode(io.get("latents"), Trace.OFF);
         assertThat(old).isEqualTo(current);
         assertThat(relErr(old, io.get("sample"))).isLessThan(CHAIN_TOL);
     }
@@ -211,7 +212,7 @@ class VaeGoldenTest {
 
     @Test
     void imageFromOwnDecodeIsWithinOneLevel() {
-        INDArray sample = new VaeDecoder(config, new InMemoryTensorSource(weights)).decode(io.get("latents"), Trace.OFF);
+        INDArray sample = new VaeDecoder(config, new MapSource(weights)).decode(io.get("latents"), Trace.OFF);
         VaeImageProcessor.Rgb rgb = VaeImageProcessor.postprocess(sample);
         int[] wantU8 = io.get("image").castTo(DataType.INT).dup('c').data().asInt();
         int off = 0, maxDiff = 0;
