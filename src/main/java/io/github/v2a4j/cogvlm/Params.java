@@ -93,11 +93,20 @@ final class Params implements AutoCloseable {
     @Override
     public void close() {
         if (owned == null) return;
+        long bytes = 0;
         for (INDArray a : owned) {
+            bytes += a.length() * 4;
             if (a.closeable()) a.close();
         }
         owned.clear();
+        // A streamed real-size block leaves GB of dead temporaries whose native memory ND4J frees only when their
+        // Java objects are collected, and a nearly empty heap rarely collects: measured +2.4 GB RSS per vision layer
+        // without this, flat 4.2 GiB with it, for 0.22 s per layer.
+        if (bytes >= GC_AFTER_BYTES) System.gc();
     }
+
+    /** Blocks whose converted weights reach this size trigger a collection when closed (real-size layers). */
+    static final long GC_AFTER_BYTES = 64L << 20;
 
     /**
      * After a dry run: throws one error naming every missing or mis-shaped tensor and every tensor under

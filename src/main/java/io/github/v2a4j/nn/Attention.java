@@ -130,7 +130,9 @@ public final class Attention {
     /** Dense {@code [B, H, L, D]} → dense {@code [B, L, H·D]}. */
     static INDArray mergeHeads(INDArray x) {
         long b = x.size(0), h = x.size(1), l = x.size(2), d = x.size(3);
-        return x.permute(0, 2, 1, 3).dup('c').reshape('c', b, l, h * d);
+        INDArray merged = Nd4j.createUninitialized(DataType.FLOAT, b, l, h * d); // owning, so callers can close it
+        merged.reshape('c', b, l, h, d).assign(x.permute(0, 2, 1, 3));
+        return merged;
     }
 
     private static INDArray scoreBuffer(int heads, int n, int lk) {

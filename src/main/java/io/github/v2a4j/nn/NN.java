@@ -33,12 +33,15 @@ public final class NN {
         }
         long rows = x.length() / in;
         INDArray x2 = contiguous(x).reshape('c', rows, in);
-        INDArray y = Nd4j.createUninitialized(DataType.FLOAT, rows, out);
-        Nd4j.gemm(x2, w, y, false, true, 1.0, 0.0);
-        if (b != null) y.addiRowVector(b);
         long[] shape = x.shape().clone();
         shape[shape.length - 1] = out;
-        return y.reshape('c', shape);
+        // allocate the result in its final shape and write through a 2-D view of it: the caller gets the owning
+        // array, which it can close() as soon as it is dead (a reshaped view cannot be closed and would wait for GC)
+        INDArray y = Nd4j.createUninitialized(DataType.FLOAT, shape);
+        INDArray y2 = y.reshape('c', rows, out);
+        Nd4j.gemm(x2, w, y2, false, true, 1.0, 0.0);
+        if (b != null) y2.addiRowVector(b);
+        return y;
     }
 
     /** 2-D convolution NCHW, PyTorch semantics (zero padding {@code pad} on every side). */

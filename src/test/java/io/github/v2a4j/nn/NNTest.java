@@ -169,4 +169,18 @@ class NNTest {
         assertThat(z.getDouble(0, 0, 3, 3)).isEqualTo(4);
         assertThat(z.getDouble(0, 0, 1, 2)).isEqualTo(2);
     }
+
+    @Test
+    void linearAndAttentionReturnArraysTheCallerCanFree() {
+        // a reshaped view cannot be closed: its memory would wait for a garbage collection (GB per layer at real size)
+        Random r = new Random(5);
+        INDArray y = NN.linear(rand(r, 1, 2, 3, 8), rand(r, 1, 4, 8), rand(r, 1, 4));
+        assertThat(y.shape()).containsExactly(2, 3, 4);
+        assertThat(y.closeable()).isTrue();
+        INDArray q = rand(r, 1, 1, 5, 8);
+        INDArray o = Attention.sdpa(q, q, q, 2, 2, false);
+        assertThat(o.closeable()).isTrue();
+        y.close();
+        o.close();
+    }
 }
