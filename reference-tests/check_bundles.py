@@ -51,7 +51,9 @@ def check_format(path):
     return errs
 
 
-def rerun_unet(cfg, w, io, sizes):
+def build_k4_unet(cfg):
+    """The K4 UNet subclass from a bundle's unet config, with the tiny-width processor layers of its "v2a4j" section
+    (weights not loaded)."""
     from kandinsky4_video2audio.model.unet import UNet2DConditionModel as K4UNet
     from kandinsky4_video2audio.model.attention_processors import VideoAttnProcessor2_0, PromptAttnProcessor2_0
     import inspect
@@ -65,7 +67,11 @@ def rerun_unet(cfg, w, io, sizes):
             proc.video_v = nn.Linear(v["video_embed_dim"], c)
         elif isinstance(proc, PromptAttnProcessor2_0):
             proc.text_projection = nn.Linear(v["text_embed_dim"], v["text_projection_out"])
-    unet = unet.float().eval()
+    return unet.float().eval()
+
+
+def rerun_unet(cfg, w, io, sizes):
+    unet = build_k4_unet(cfg)
     unet.load_state_dict(w, strict=True)
     with torch.no_grad():
         out = unet(io["sample"], io["timestep"], encoder_hidden_states=io["encoder_hidden_states"],

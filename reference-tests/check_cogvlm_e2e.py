@@ -12,7 +12,6 @@ code (no Java involved):
 Usage: /usr/bin/python3 reference-tests/check_cogvlm_e2e.py [--bundles DIR (default: the bundles/ beside this script)] [names...]
 """
 import argparse
-import inspect
 import os
 import sys
 
@@ -23,7 +22,7 @@ import dump_e2e  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from check_bundles import check_format  # noqa: E402
+from check_bundles import build_k4_unet, check_format  # noqa: E402
 from v2aref import cogvlm  # noqa: E402
 from v2aref.bundle import load_bundle  # noqa: E402
 from v2aref.record import TensorStore  # noqa: E402
@@ -94,22 +93,9 @@ def check_text(cfg, w, io, acts):
 
 def check_e2e(cfg, w, io, acts):
     from diffusers import AutoencoderKL, PNDMScheduler
-    from kandinsky4_video2audio.model.attention_processors import PromptAttnProcessor2_0, VideoAttnProcessor2_0
-    from kandinsky4_video2audio.model.unet import UNet2DConditionModel as K4UNet
 
     cog = _cog_from_bundle(cfg["cogvlm"], w, "multimodal.")
-    ucfg = cfg["unet"]
-    keys = [k for k in inspect.signature(K4UNet.__init__).parameters if k != "self"]
-    unet = K4UNet(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in ucfg.items() if k in keys})
-    v = ucfg["v2a4j"]
-    for name, proc in unet.attn_processors.items():
-        if isinstance(proc, VideoAttnProcessor2_0):
-            c = proc.video_q.in_features
-            proc.video_k = nn.Linear(v["video_embed_dim"], c)
-            proc.video_v = nn.Linear(v["video_embed_dim"], c)
-        elif isinstance(proc, PromptAttnProcessor2_0):
-            proc.text_projection = nn.Linear(v["text_embed_dim"], v["text_projection_out"])
-    unet = unet.float().eval()
+    unet = build_k4_unet(cfg["unet"])
     unet.load_state_dict({k[5:]: t for k, t in w.items() if k.startswith("unet.")}, strict=True)
     vae = AutoencoderKL.from_config(cfg["vae"]).float().eval()
     vae.load_state_dict({k[4:]: t for k, t in w.items() if k.startswith("vae.")}, strict=True)

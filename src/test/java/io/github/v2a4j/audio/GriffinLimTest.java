@@ -23,7 +23,7 @@ class GriffinLimTest {
                 }
             double[] y = StftTest.naiveIstft(spec, nFft, hop, win);
             if (it == nIter) return y;
-            double[][][] r = naiveStftD(y, nFft, hop, win);
+            double[][][] r = StftTest.naiveStftD(y, nFft, hop, win);
             for (int t = 0; t < frames; t++)
                 for (int k = 0; k < nf; k++) {
                     double re = r[t][k][0] - alpha * prev[t][k][0], im = r[t][k][1] - alpha * prev[t][k][1];
@@ -34,27 +34,6 @@ class GriffinLimTest {
                 }
         }
         throw new AssertionError();
-    }
-
-    static double[][][] naiveStftD(double[] x, int nFft, int hop, int win) {
-        float[] w = Stft.hannWindow(win);
-        double[] wp = new double[nFft];
-        for (int i = 0; i < win; i++) wp[(nFft - win) / 2 + i] = w[i];
-        int pad = nFft / 2, nFrames = 1 + x.length / hop, nf = nFft / 2 + 1;
-        double[][][] out = new double[nFrames][nf][2];
-        for (int t = 0; t < nFrames; t++)
-            for (int k = 0; k < nf; k++) {
-                double re = 0, im = 0;
-                for (int m = 0; m < nFft; m++) {
-                    double v = x[Stft.reflect(t * hop + m - pad, x.length)] * wp[m];
-                    double ang = -2 * Math.PI * ((long) k * m % nFft) / nFft;
-                    re += v * Math.cos(ang);
-                    im += v * Math.sin(ang);
-                }
-                out[t][k][0] = re;
-                out[t][k][1] = im;
-            }
-        return out;
     }
 
     @Test

@@ -11,6 +11,13 @@ class StftTest {
 
     /** torch.stft(center=True, reflect, hann(win) padded to n_fft, onesided) by the DFT formula, in double. */
     static double[][][] naiveStft(float[] x, int nFft, int hop, int win) {
+        double[] d = new double[x.length];
+        for (int i = 0; i < x.length; i++) d[i] = x[i];
+        return naiveStftD(d, nFft, hop, win);
+    }
+
+    /** The same in double input. */
+    static double[][][] naiveStftD(double[] x, int nFft, int hop, int win) {
         float[] w = Stft.hannWindow(win);
         double[] wp = new double[nFft];
         for (int i = 0; i < win; i++) wp[(nFft - win) / 2 + i] = w[i];
