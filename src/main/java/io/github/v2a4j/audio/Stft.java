@@ -2,13 +2,11 @@ package io.github.v2a4j.audio;
 
 import java.util.Arrays;
 import java.util.stream.IntStream;
-import org.jtransforms.fft.DoubleFFT_1D;
-import org.jtransforms.utils.CommonUtils;
 
 /**
  * {@code torch.stft} / {@code torch.istft} as torchaudio's Griffin-Lim calls them: {@code center=True}, reflect
  * padding of {@code n_fft/2}, periodic Hann window of {@code win_length} zero-padded centred to {@code n_fft},
- * one-sided, not normalised. FFTs are JTransforms' mixed-radix {@link DoubleFFT_1D} (17640 = 2³·3²·5·7²), in double:
+ * one-sided, not normalised. FFTs are {@link RealFft} (FFTW by default; 17640 = 2³·3²·5·7²), in double:
  * Griffin-Lim run in fp32 drifts from its fp64 run over 32 iterations (torch's own fp32 by ≤1e-4 of max), and with
  * JTransforms' float FFT (1.4× the rounding error of pocketfft) ours drifted 3× further; in double we sit on the fp64
  * trajectory, so the distance to torch's fp32 result is torch's own drift. The window is float32 as torch's.
@@ -26,12 +24,6 @@ public final class Stft {
     /** Frames per parallel task. */
     public static final int CHUNK = 16;
 
-    static {
-        // JTransforms would start its own threads to scale arrays longer than 8192: we parallelise over frames.
-        CommonUtils.setThreadsBeginN_1D_FFT_2Threads(Integer.MAX_VALUE);
-        CommonUtils.setThreadsBeginN_1D_FFT_4Threads(Integer.MAX_VALUE);
-    }
-
     public final int nFft, hop, winLength, nFreqs, left;
     /** Periodic Hann of win_length, zero-padded centred to n_fft (torch's {@code window_}). */
     final float[] window;
@@ -42,16 +34,21 @@ public final class Stft {
 
     /** A worker's FFT object and frame buffer. */
     static final class Work {
-        final DoubleFFT_1D fft;
+        final RealFft fft;
         final double[] buf;
 
-        Work(int n) {
-            fft = new DoubleFFT_1D(n);
+        Work(int n, String backend) {
+            fft = RealFft.create(n, backend);
             buf = new double[n];
         }
     }
 
     public Stft(int nFft, int hop, int winLength) {
+        this(nFft, hop, winLength, RealFft.backend());
+    }
+
+    /** With FFT back end {@code fftBackend} ({@code fftw} or {@code jtransforms}, see {@link RealFft}). */
+    public Stft(int nFft, int hop, int winLength, String fftBackend) {
         if (nFft % 2 != 0) throw new IllegalArgumentException("n_fft must be even, got " + nFft);
         if (winLength > nFft || winLength <= 0) throw new IllegalArgumentException("need 0 < win_length <= n_fft");
         if (hop <= 0) throw new IllegalArgumentException("hop must be > 0");
@@ -66,7 +63,8 @@ public final class Stft {
         this.window2 = new float[nFft];
         for (int i = 0; i < nFft; i++) window2[i] = window[i] * window[i];
         this.invN = 1.0 / nFft;
-        this.work = ThreadLocal.withInitial(() -> new Work(nFft));
+        RealFft.create(nFft, fftBackend); // fail here, not in a worker, on a bad back end
+        this.work = ThreadLocal.withInitial(() -> new Work(nFft, fftBackend));
     }
 
     public Stft(SpectrogramParams p) {
@@ -145,7 +143,7 @@ public final class Stft {
                 } else {
                     for (int m = 0; m < winLength; m++) buf[left + m] = x[reflect(p0 + m, x.length)] * window[left + m];
                 }
-                w.fft.realForward(buf);
+                w.fft.forward(buf);
                 sink.accept(t, buf);
             }
         });
@@ -190,7 +188,7 @@ public final class Stft {
             int t0 = c * CHUNK, t1 = Math.min(nFrames, t0 + CHUNK);
             for (int t = t0; t < t1; t++) {
                 src.fill(t, buf);
-                w.fft.realInverse(buf, false);
+                w.fft.inverse(buf);
                 int o = (t - t0) * hop - left;
                 for (int m = left; m < left + winLength; m++) acc[o + m] += (buf[m] * invN) * window[m];
             }

@@ -59,8 +59,9 @@ public final class BenchAudioCommand implements Callable<Integer> {
         GriffinLim gl = new GriffinLim(p);
         float[][] phases = gl.randomPhases(frames, seed + 1);
         System.out.printf("audio bench: inverse mel + %d Griffin-Lim iterations, %d mels x %d frames -> %d samples "
-                        + "(n_fft %d, hop %d), %d threads, setup %.2f s, load %s%n", iterations, nMels, frames,
-                p.hopLength() * (frames - 1), p.nFft(), p.hopLength(), Runtime.getRuntime().availableProcessors(),
+                        + "(n_fft %d, hop %d, FFT %s), %d threads, setup %.2f s, load %s%n", iterations, nMels, frames,
+                p.hopLength() * (frames - 1), p.nFft(), p.hopLength(), io.github.v2a4j.audio.RealFft.backend(),
+                Runtime.getRuntime().availableProcessors(),
                 (System.nanoTime() - t0) / 1e9, loadAverage());
         List<Double> times = new ArrayList<>();
         for (int i = 0; i < warmup + repeats; i++) {

@@ -52,7 +52,7 @@ public final class EndToEndValidator implements Validator {
             return new Tolerance(5e-4, "levelled int16: ±2 LSB of a -30 dBFS signal (Griffin-Lim bound, then rounding)");
         }
         if (name.startsWith("audio_from_waveform") || name.startsWith("apply_filters")) {
-            // measured 3.5e-5: 32 Griffin-Lim iterations of fp32 FFTs (JTransforms vs pocketfft) feed their rounding
+            // measured 3.5e-5: 32 Griffin-Lim iterations of torch's fp32 FFTs (pocketfft) against ours feed rounding
             // back into the phase; int16 samples inherit the bound (1e-4 of 32767 ≈ 3 LSB)
             return new Tolerance(1e-4, "32 fp32 Griffin-Lim iterations feed FFT rounding back into the phase");
         }

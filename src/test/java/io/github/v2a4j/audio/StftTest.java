@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** Fast STFT/ISTFT (JTransforms, parallel chunks) against a plain O(n²) DFT twin of torch's definition. */
+/** Fast STFT/ISTFT (both FFT back ends, parallel chunks) against a plain O(n²) DFT twin of torch's definition. */
 class StftTest {
 
     /** torch.stft(center=True, reflect, hann(win) padded to n_fft, onesided) by the DFT formula, in double. */
@@ -83,12 +85,13 @@ class StftTest {
     }
 
     // mixed radix sizes like the real one (17640 = 2³·3²·5·7²): 2·3²·7 = 126 and 2²·5·7 = 140
-    @Test
-    void forwardMatchesNaiveDft() {
+    @ParameterizedTest
+    @ValueSource(strings = {"fftw", "jtransforms"})
+    void forwardMatchesNaiveDft(String backend) {
         for (int[] c : new int[][] {{126, 7, 42}, {140, 10, 70}, {64, 16, 64}}) {
             int nFft = c[0], hop = c[1], win = c[2];
             float[] x = noise(nFft * 3 + 5, nFft);
-            Stft stft = new Stft(nFft, hop, win);
+            Stft stft = new Stft(nFft, hop, win, backend);
             float[][] fast = stft.forward(x);
             double[][][] ref = naiveStft(x, nFft, hop, win);
             assertThat(fast.length).isEqualTo(ref.length).isEqualTo(1 + x.length / hop);
@@ -105,13 +108,14 @@ class StftTest {
         }
     }
 
-    @Test
-    void inverseMatchesNaiveFormulaWithArbitrarySpectra() {
+    @ParameterizedTest
+    @ValueSource(strings = {"fftw", "jtransforms"})
+    void inverseMatchesNaiveFormulaWithArbitrarySpectra(String backend) {
         int nFft = 126, hop = 7, win = 42, nFrames = 23;
         Random r = new Random(3);
         float[][] packed = new float[nFrames][nFft];
         for (float[] f : packed) for (int i = 0; i < nFft; i++) f[i] = (float) r.nextGaussian();
-        Stft stft = new Stft(nFft, hop, win);
+        Stft stft = new Stft(nFft, hop, win, backend);
         float[] fast = stft.inverse(packed);
         double[] ref = naiveIstft(unpack(packed, nFft), nFft, hop, win);
         assertThat(fast).hasSize(ref.length).hasSize(hop * (nFrames - 1));
@@ -132,6 +136,38 @@ class StftTest {
         float[] y = stft.inverse(stft.forward(x));
         assertThat(y).hasSize(x.length);
         for (int i = 0; i < x.length; i++) assertThat((double) y[i]).isCloseTo(x[i], org.assertj.core.data.Offset.offset(1e-5));
+    }
+
+    /** At riffusion's size the two back ends agree to double rounding, forward and inverse. */
+    @Test
+    void backendsAgreeAtRiffusionSize() {
+        int nFft = 17640, hop = 441, win = 4410;
+        float[] x = noise(hop * 30, 5);
+        float[][] a = new Stft(nFft, hop, win, "fftw").forward(x);
+        float[][] b = new Stft(nFft, hop, win, "jtransforms").forward(x);
+        double maxRef = 0, maxErr = 0;
+        for (int t = 0; t < a.length; t++)
+            for (int i = 0; i < nFft; i++) {
+                maxRef = Math.max(maxRef, Math.abs(b[t][i]));
+                maxErr = Math.max(maxErr, Math.abs(a[t][i] - b[t][i]));
+            }
+        // both in double, then rounded to float: at most a float ulp or so apart
+        assertThat(maxErr / maxRef).isLessThan(2e-7);
+        float[] ya = new Stft(nFft, hop, win, "fftw").inverse(a);
+        float[] yb = new Stft(nFft, hop, win, "jtransforms").inverse(a);
+        maxRef = 0;
+        maxErr = 0;
+        for (int i = 0; i < ya.length; i++) {
+            maxRef = Math.max(maxRef, Math.abs(yb[i]));
+            maxErr = Math.max(maxErr, Math.abs(ya[i] - yb[i]));
+        }
+        assertThat(maxErr / maxRef).isLessThan(2e-7);
+    }
+
+    @Test
+    void unknownBackendIsRejected() {
+        assertThatThrownBy(() -> new Stft(140, 10, 70, "pocketfft")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("fftw or jtransforms");
     }
 
     @Test
