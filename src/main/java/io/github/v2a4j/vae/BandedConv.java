@@ -1,17 +1,15 @@
 package io.github.v2a4j.vae;
 
 import io.github.v2a4j.nn.NN;
-import org.nd4j.linalg.api.buffer.DataType;
+import java.nio.FloatBuffer;
+import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * A stride-1 "same" convolution computed in bands of output rows, each from its input rows plus a halo of
- * {@code pad} rows. Why: the oneDNN convolution reorders its whole input and output into blocked layouts, so one
- * 256-channel conv at 512×1184 briefly holds ~4 copies of a 620 MB activation; in bands the transient is a few
- * band-sized buffers and the full-size memory is just the input and the output. The rows come from a
- * {@link RowSource}, which lets the upsampler produce each band of its ×2 image on the fly instead of materialising it.
+ * A stride-1 "same" convolution on a channels-last activation computed in bands of output rows, each from its input
+ * rows plus a halo of {@code pad} rows. The rows come from a {@link RowSource}, which lets the upsampler produce each
+ * band of its ×2 image on the fly instead of materialising it (620 MB before the last block at 512×1184).
  *
  * <p>Rows at the image border see PyTorch's zero padding (the conv's own padding); rows inside see their true
  * neighbours from the halo, so the result equals the one-piece convolution (tested).
@@ -23,7 +21,7 @@ final class BandedConv {
     /** Band size in use; tests lower it to exercise banding at tiny sizes. */
     static long bandBytes = DEFAULT_BAND_BYTES;
 
-    /** Input rows {@code [from, to)} of an NCHW activation of {@link #height()} rows, as a dense array. */
+    /** Input rows {@code [from, to)} of a {@code [B, H, W, C]} activation of {@link #height()} rows, as a dense array. */
     interface RowSource {
         int height();
 
@@ -34,12 +32,13 @@ final class BandedConv {
     static RowSource of(INDArray x) {
         return new RowSource() {
             public int height() {
-                return (int) x.size(2);
+                return (int) x.size(1);
             }
 
             public INDArray rows(int from, int to) {
-                return x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(from, to), NDArrayIndex.all())
-                        .dup('c');
+                INDArray band = Buffers.take(x.size(0), to - from, x.size(2), x.size(3));
+                return band.assign(x.get(NDArrayIndex.all(), NDArrayIndex.interval(from, to), NDArrayIndex.all(),
+                        NDArrayIndex.all()));
             }
         };
     }
@@ -49,45 +48,60 @@ final class BandedConv {
      * band from the source rows it needs.
      */
     static RowSource nearest2x(INDArray x) {
+        INDArray dense = NN.contiguous(x);
         return new RowSource() {
             public int height() {
-                return (int) x.size(2) * 2;
+                return (int) x.size(1) * 2;
             }
 
             public INDArray rows(int from, int to) {
-                int s0 = from / 2, s1 = (to - 1) / 2 + 1;
-                INDArray src = x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(s0, s1),
-                        NDArrayIndex.all()).dup('c');
-                INDArray up = NN.upsampleNearest(src, 2 * (s1 - s0), (int) x.size(3) * 2);
-                Buffers.release(src);
-                if (from == 2 * s0 && to == 2 * s1) return up;
-                INDArray band = up.get(NDArrayIndex.all(), NDArrayIndex.all(),
-                        NDArrayIndex.interval(from - 2 * s0, to - 2 * s0), NDArrayIndex.all()).dup('c');
-                Buffers.release(up);
-                return band;
+                return upsampledRows(dense, from, to);
             }
         };
     }
 
     /**
-     * {@code conv2d(src, weight, bias, stride 1, pad)} with output rows computed a band at a time; a band holds as
-     * many rows as fit {@link #bandBytes} of input.
-     *
-     * @param batchChannelsWidth {@code {B, Cin, W}} of the source
+     * Rows {@code [from, to)} of the nearest-×2 upsampling of the dense channels-last {@code x}: output row r, column
+     * j is input row r/2, column j/2 — each C-vector is copied twice along the row, each row twice.
      */
-    static INDArray conv(RowSource src, long[] batchChannelsWidth, INDArray weight, INDArray bias, int pad) {
-        long batch = batchChannelsWidth[0], cin = batchChannelsWidth[1], width = batchChannelsWidth[2];
+    static INDArray upsampledRows(INDArray x, int from, int to) {
+        int batch = (int) x.size(0), h = (int) x.size(1), w = (int) x.size(2), c = (int) x.size(3);
+        INDArray out = Buffers.take(batch, to - from, 2L * w, c);
+        FloatBuffer in = x.data().asNioFloat(), dst = out.data().asNioFloat();
+        int rowIn = w * c, rowOut = 2 * w * c, rows = to - from;
+        IntStream.range(0, batch * rows).parallel().forEach(task -> {
+            int b = task / rows, r = task % rows;
+            float[] src = new float[rowIn];
+            float[] up = new float[rowOut];
+            in.get((int) (((long) b * h + (from + r) / 2) * rowIn), src, 0, rowIn);
+            for (int j = 0; j < w; j++) {
+                System.arraycopy(src, j * c, up, 2 * j * c, c);
+                System.arraycopy(src, j * c, up, (2 * j + 1) * c, c);
+            }
+            dst.put((int) (((long) b * rows + r) * rowOut), up, 0, rowOut);
+        });
+        return out;
+    }
+
+    /**
+     * {@code conv2d(src, weight, bias, stride 1, pad)}, channels last, with output rows computed a band at a time; a
+     * band holds as many rows as fit {@link #bandBytes} of input.
+     *
+     * @param batchWidthChannels {@code {B, W, Cin}} of the source
+     */
+    static INDArray conv(RowSource src, long[] batchWidthChannels, INDArray weight, INDArray bias, int pad) {
+        long batch = batchWidthChannels[0], width = batchWidthChannels[1], cin = batchWidthChannels[2];
         int height = src.height();
         int bandRows = (int) Math.max(2 * pad + 1, bandBytes / (batch * cin * width * 4));
-        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, batch, weight.size(0), height, width);
+        INDArray out = Buffers.take(batch, height, width, weight.size(0));
         for (int r0 = 0; r0 < height; r0 += bandRows) {
             int r1 = Math.min(height, r0 + bandRows);
             int from = Math.max(0, r0 - pad), to = Math.min(height, r1 + pad);
             INDArray in = src.rows(from, to);
-            INDArray y = NN.conv2d(in, weight, bias, 1, pad);
+            INDArray y = NN.conv2dChannelsLast(in, weight, bias, pad, Buffers.take(batch, to - from, width, weight.size(0)));
             Buffers.release(in);
-            out.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(r0, r1), NDArrayIndex.all())
-                    .assign(y.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(r0 - from, r1 - from),
+            out.get(NDArrayIndex.all(), NDArrayIndex.interval(r0, r1), NDArrayIndex.all(), NDArrayIndex.all())
+                    .assign(y.get(NDArrayIndex.all(), NDArrayIndex.interval(r0 - from, r1 - from), NDArrayIndex.all(),
                             NDArrayIndex.all()));
             Buffers.release(y);
         }

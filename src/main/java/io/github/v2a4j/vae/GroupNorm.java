@@ -4,7 +4,10 @@ import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.nn.Weights;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** {@code nn.GroupNorm(groups, channels, eps, affine)} under its upstream path, usually fused with the SiLU after it. */
+/**
+ * {@code nn.GroupNorm(groups, channels, eps, affine)} under its upstream path, on channels-last activations, usually
+ * fused with the SiLU after it.
+ */
 final class GroupNorm {
     private final String path;
     private final INDArray gamma;
@@ -29,7 +32,7 @@ final class GroupNorm {
     /** {@code groupNorm(x)} into a new array. */
     INDArray norm(INDArray x, Trace trace) {
         INDArray y = FusedGroupNorm.apply(x, groups, gamma, beta, eps, false, false);
-        trace.record(path + ".out", y);
+        Layout.record(trace, path + ".out", y);
         return y;
     }
 
@@ -37,7 +40,7 @@ final class GroupNorm {
     private void recordNormOnly(INDArray x, Trace trace) {
         if (!trace.wants(path + ".out")) return;
         INDArray y = FusedGroupNorm.apply(x, groups, gamma, beta, eps, false, false);
-        trace.record(path + ".out", y);
+        Layout.record(trace, path + ".out", y);
         Buffers.release(y);
     }
 }

@@ -22,11 +22,11 @@ final class UpDecoderBlock {
 
     /** Consumes {@code x}. */
     INDArray forward(INDArray x, Trace trace) {
-        trace.record(path + ".in.0", x);
+        Layout.record(trace, path + ".in.0", x);
         INDArray h = x;
         for (VaeResnetBlock resnet : resnets) h = resnet.forward(h, trace);
         if (upsampler != null) h = upsampler.forward(h, trace);
-        trace.record(path + ".out", h);
+        Layout.record(trace, path + ".out", h);
         return h;
     }
 }

@@ -19,10 +19,10 @@ final class Upsample {
 
     /** Consumes {@code x}. */
     INDArray forward(INDArray x, Trace trace) {
-        trace.record(path + ".in.0", x);
+        Layout.record(trace, path + ".in.0", x);
         INDArray out = conv.forwardUpsampled2x(x, trace);
         Buffers.release(x);
-        trace.record(path + ".out", out);
+        Layout.record(trace, path + ".out", out);
         return out;
     }
 }

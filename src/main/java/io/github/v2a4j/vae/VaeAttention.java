@@ -10,8 +10,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The mid-block self-attention of the VAE (diffusers {@code Attention} with {@code _from_deprecated_attn_block},
  * {@code residual_connection=True}, one head of {@code C} channels): GroupNorm(eps 1e-6) over {@code (B, C, HW)} →
  * tokens {@code (B, HW, C)} → {@code to_q/to_k/to_v} (with bias) → softmax(qkᵀ/√C)·v → {@code to_out.0} → back to
- * {@code (B, C, H, W)} → {@code + x}. At 512×1184 there are 9472 tokens: the chunked {@link Attention#sdpa} never
- * materialises the 359 MB score matrix.
+ * {@code (B, C, H, W)} → {@code + x}. Channels last, the activation already is the token matrix: no transposes.
+ * At latent 64×148 there are 9472 tokens: the chunked {@link Attention#sdpa} never materialises the 359 MB score
+ * matrix.
  */
 final class VaeAttention {
     private final String path;
@@ -33,15 +34,11 @@ final class VaeAttention {
         bo = w.get(path + ".to_out.0.bias", channels);
     }
 
-    /** Consumes {@code x} (the residual is added into it). */
+    /** Consumes {@code x} ({@code [B, H, W, C]}; the residual is added into it). */
     INDArray forward(INDArray x, Trace trace) {
-        trace.record(path + ".in.0", x);
-        long b = x.size(0), h = x.size(2), w = x.size(3);
-        // upstream normalises (B, C, HW), the shape its group_norm output is recorded in
-        INDArray normed = groupNorm.norm(x.reshape('c', b, channels, h * w), trace);
-        INDArray tokens = normed.permute(0, 2, 1).dup('c');
-        Buffers.release(normed);
-
+        Layout.record(trace, path + ".in.0", x);
+        long b = x.size(0), h = x.size(1), w = x.size(2);
+        INDArray tokens = groupNorm.norm(x.reshape('c', b, h * w, channels), trace);
         INDArray q = linear(tokens, wq, bq, "to_q", trace);
         INDArray k = linear(tokens, wk, bk, "to_k", trace);
         INDArray v = linear(tokens, wv, bv, "to_v", trace);
@@ -53,11 +50,10 @@ final class VaeAttention {
         INDArray projected = linear(attended, wo, bo, "to_out.0", trace);
         Buffers.release(attended);
 
-        INDArray out = x.dup('c');
-        Buffers.release(x);
-        out.reshape('c', b, channels, h * w).addi(projected.permute(0, 2, 1));
+        INDArray out = NN.contiguous(x);
+        out.reshape('c', b, h * w, channels).addi(projected);
         Buffers.release(projected);
-        trace.record(path + ".out", out);
+        Layout.record(trace, path + ".out", out);
         return out;
     }
 

@@ -16,8 +16,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code z = latents / scaling_factor → post_quant_conv (1×1) → decoder.conv_in → mid_block → up_blocks →
  * conv_norm_out → SiLU → conv_out}. Latent {@code [B, 4, h, w]} → image {@code [B, 3, 8h, 8w]} in about [−1, 1].
  *
- * <p>Memory: every block consumes its input, so each dead activation (300–600 MB at 512×1184) is freed or
- * overwritten as soon as possible; see {@link Buffers} and {@link FusedGroupNorm}.
+ * <p>Inside, activations are channels-last ({@link Layout}): oneDNN convolves in that layout without reordering
+ * its input and output. Memory: every block consumes its input, so each dead activation (300–600 MB at 512×1184) is
+ * freed or overwritten as soon as possible; see {@link Buffers} and {@link FusedGroupNorm}.
  */
 public final class VaeDecoder {
     private final VaeConfig config;
@@ -67,14 +68,22 @@ public final class VaeDecoder {
             throw new IllegalArgumentException("VAE decode: latents must be [B, " + config.latentChannels()
                     + ", h, w], got " + java.util.Arrays.toString(latents.shape()));
         }
-        INDArray z = latents.castTo(DataType.FLOAT).div(config.scalingFactor());
+        try (Buffers.Pool pool = Buffers.open()) {
+            return decodeChannelsLast(latents, trace);
+        }
+    }
+
+    private INDArray decodeChannelsLast(INDArray latents, Trace trace) {
+        INDArray scaled = latents.castTo(DataType.FLOAT).div(config.scalingFactor());
+        INDArray z = consume(scaled, Layout.toChannelsLast(scaled));
         if (postQuantConv != null) z = consume(z, postQuantConv.forward(z, trace));
-        trace.record("decoder.in.0", z);
+        Layout.record(trace, "decoder.in.0", z);
         INDArray h = consume(z, convIn.forward(z, trace));
         h = midBlock.forward(h, trace);
         for (UpDecoderBlock block : upBlocks) h = block.forward(h, trace);
         convNormOut.normSilu(h, true, trace);
-        INDArray image = consume(h, convOut.forward(h, trace));
+        INDArray out = consume(h, convOut.forward(h, trace));
+        INDArray image = consume(out, Layout.toChannelsFirst(out));
         trace.record("decoder.out", image);
         return image;
     }

@@ -20,11 +20,11 @@ final class VaeMidBlock {
 
     /** Consumes {@code x}. */
     INDArray forward(INDArray x, Trace trace) {
-        trace.record(path + ".in.0", x);
+        Layout.record(trace, path + ".in.0", x);
         INDArray h = resnet0.forward(x, trace);
         if (attention != null) h = attention.forward(h, trace);
         h = resnet1.forward(h, trace);
-        trace.record(path + ".out", h);
+        Layout.record(trace, path + ".out", h);
         return h;
     }
 }

@@ -31,7 +31,7 @@ final class VaeResnetBlock {
 
     /** Consumes {@code x}: its buffer is reused or freed; the caller must not use it afterwards. */
     INDArray forward(INDArray x, Trace trace) {
-        trace.record(path + ".in.0", x);
+        Layout.record(trace, path + ".in.0", x);
         // With a conv shortcut, take it first: x is then dead after norm1 and norm1 can overwrite it.
         INDArray shortcut = convShortcut != null ? convShortcut.forward(x, trace) : null;
         INDArray h = norm1.normSilu(x, shortcut != null, trace);
@@ -47,7 +47,7 @@ final class VaeResnetBlock {
             out.addi(x);
             Buffers.release(x);
         }
-        trace.record(path + ".out", out);
+        Layout.record(trace, path + ".out", out);
         return out;
     }
 }

@@ -13,7 +13,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Banded convolution (and banded upsample + conv) against the one-piece computation. */
+/** Banded channels-last convolution (and banded upsample + conv) against the one-piece NCHW computation. */
 class BandedConvTest {
 
     @AfterEach
@@ -36,9 +36,25 @@ class BandedConvTest {
             INDArray want = NN.conv2d(x, w, b, 1, k / 2);
             for (int rows : new int[] {1, 2, 3, 4, 6, 12, 13, 20}) {
                 BandedConv.bandBytes = 2L * 5 * 7 * 4 * rows;
-                INDArray got = BandedConv.conv(BandedConv.of(x), new long[] {2, 5, 7}, w, b, k / 2);
+                INDArray got = Layout.toChannelsFirst(
+                        BandedConv.conv(BandedConv.of(Layout.toChannelsLast(x)), new long[] {2, 7, 5}, w, b, k / 2));
                 assertThat(maxDiff(got, want)).as("k=%d rows=%d", k, rows).isLessThan(1e-5);
             }
+        }
+    }
+
+    @Test
+    void upsampledRowsAreNearestNeighbour() {
+        Nd4j.getRandom().setSeed(13);
+        INDArray x = Nd4j.randn(DataType.FLOAT, 2, 3, 5, 4);
+        INDArray want = Layout.toChannelsLast(NN.upsampleNearest(x, 10, 8));
+        INDArray last = Layout.toChannelsLast(x);
+        for (int[] r : new int[][] {{0, 10}, {1, 4}, {3, 4}, {5, 10}}) {
+            INDArray got = BandedConv.upsampledRows(last, r[0], r[1]);
+            INDArray rows = want.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                    org.nd4j.linalg.indexing.NDArrayIndex.interval(r[0], r[1]),
+                    org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.all());
+            assertThat(got).as("rows %d..%d", r[0], r[1]).isEqualTo(rows.dup('c'));
         }
     }
 
@@ -52,7 +68,7 @@ class BandedConvTest {
         Upsample up = new Upsample(Weights.of(new MapSource(p), ""), "up", 4);
         for (int rows : new int[] {1, 2, 3, 5, 14, 30}) {
             BandedConv.bandBytes = 4L * 10 * 4 * rows;
-            INDArray got = up.forward(x.dup(), Trace.OFF);
+            INDArray got = Layout.toChannelsFirst(up.forward(Layout.toChannelsLast(x), Trace.OFF));
             assertThat(maxDiff(got, want)).as("rows=%d", rows).isLessThan(1e-5);
         }
     }

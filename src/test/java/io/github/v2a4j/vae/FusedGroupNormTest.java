@@ -7,7 +7,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** The fused GroupNorm(+SiLU) against the plain formula in double (its slow twin). */
+/** The fused channels-last GroupNorm(+SiLU) against the plain channels-first formula in double (its slow twin). */
 class FusedGroupNormTest {
 
     private static double[] plain(INDArray x, int groups, INDArray gamma, INDArray beta, double eps, boolean silu) {
@@ -34,8 +34,9 @@ class FusedGroupNormTest {
         return out;
     }
 
+    /** {@code got} is channels-last; {@code want} channels-first. */
     private static double maxDiff(INDArray got, double[] want) {
-        double[] g = got.dup('c').data().asDouble();
+        double[] g = Layout.toChannelsFirst(got).data().asDouble();
         double d = 0;
         for (int i = 0; i < g.length; i++) d = Math.max(d, Math.abs(g[i] - want[i]));
         return d;
@@ -50,25 +51,40 @@ class FusedGroupNormTest {
         INDArray beta = Nd4j.randn(DataType.FLOAT, 12);
         for (boolean silu : new boolean[] {false, true}) {
             double[] want = plain(x, 4, gamma, beta, 1e-6, silu);
-            INDArray before = x.dup();
-            INDArray fresh = FusedGroupNorm.apply(x, 4, gamma, beta, 1e-6, silu, false);
-            assertThat(x).isEqualTo(before);
+            INDArray last = Layout.toChannelsLast(x);
+            INDArray before = last.dup();
+            INDArray fresh = FusedGroupNorm.apply(last, 4, gamma, beta, 1e-6, silu, false);
+            assertThat(last).isEqualTo(before);
             assertThat(maxDiff(fresh, want)).isLessThan(2e-5);
             assertThat(fresh.closeable()).as("a fresh output owns its buffer (can be freed early)").isTrue();
-            INDArray y = x.dup();
+            INDArray y = last.dup();
             INDArray same = FusedGroupNorm.apply(y, 4, gamma, beta, 1e-6, silu, true);
             assertThat(same).isSameAs(y);
             assertThat(maxDiff(y, want)).isLessThan(2e-5);
         }
     }
 
+    /** Token layout {@code [B, L, C]} (the mid-block attention's norm), batch 2, many pixels per statistics chunk. */
+    @Test
+    void rankThreeTokensAndBatchTwo() {
+        Nd4j.getRandom().setSeed(9);
+        INDArray first = Nd4j.randn(DataType.FLOAT, 2, 8, 300).muli(2).addi(-1);
+        INDArray gamma = Nd4j.randn(DataType.FLOAT, 8);
+        INDArray beta = Nd4j.randn(DataType.FLOAT, 8);
+        double[] want = plain(first, 4, gamma, beta, 1e-6, false);
+        INDArray got = FusedGroupNorm.apply(first.permute(0, 2, 1).dup('c'), 4, gamma, beta, 1e-6, false, false);
+        assertThat(maxDiff(got, want)).isLessThan(2e-5);
+    }
+
     @Test
     void acceptsNonContiguousInput() {
         Nd4j.getRandom().setSeed(8);
-        INDArray x = Nd4j.randn(DataType.FLOAT, 1, 4, 6, 6).permute(0, 1, 3, 2);
+        // channels-last view of a channels-first array: not dense
+        INDArray first = Nd4j.randn(DataType.FLOAT, 1, 4, 6, 6);
+        INDArray x = first.permute(0, 2, 3, 1);
         INDArray gamma = Nd4j.ones(DataType.FLOAT, 4);
         INDArray beta = Nd4j.zeros(DataType.FLOAT, 4);
-        double[] want = plain(x, 2, gamma, beta, 1e-5, true);
+        double[] want = plain(first, 2, gamma, beta, 1e-5, true);
         assertThat(maxDiff(FusedGroupNorm.apply(x, 2, gamma, beta, 1e-5, true, false), want)).isLessThan(2e-6);
         FusedGroupNorm.apply(x, 2, gamma, beta, 1e-5, true, true);
         assertThat(maxDiff(x, want)).isLessThan(2e-6);

@@ -97,19 +97,27 @@ class VaeGoldenTest {
         assertThat(relErr(sample, io.get("sample"))).isLessThan(CHAIN_TOL);
     }
 
-    /** The banded convolutions the real size uses, forced onto the tiny case (bands of a few rows). */
+    /**
+     * The banded convolutions and the buffer reuse the real size uses, forced onto the tiny case (bands of a few
+     * rows, every array pooled): a buffer handed out while still in use would show here.
+     */
     @Test
-    void wholeDecoderInBandsOfFewRows() {
+    void wholeDecoderInBandsOfFewRowsWithEveryBufferPooled() {
         BandedConv.bandBytes = 2048;
+        Buffers.minPooled = 0;
+        long reusedBefore = Buffers.REUSED.get();
         try {
             Trace trace = Trace.all();
             INDArray sample = new VaeDecoder(config, new MapSource(weights)).decode(io.get("latents"), trace);
             Map<String, Double> errs = compare(trace);
-            System.out.println("vae-tiny chain in 2 KB bands: worst " + worst(errs));
+            long reused = Buffers.REUSED.get() - reusedBefore;
+            System.out.println("vae-tiny chain in 2 KB bands, " + reused + " buffers reused: worst " + worst(errs));
+            assertThat(reused).as("buffers handed out again").isGreaterThan(10);
             assertThat(errs).allSatisfy((name, err) -> assertThat(err).as(name).isLessThan(CHAIN_TOL));
             assertThat(relErr(sample, io.get("sample"))).isLessThan(CHAIN_TOL);
         } finally {
             BandedConv.bandBytes = BandedConv.DEFAULT_BAND_BYTES;
+            Buffers.minPooled = Buffers.DEFAULT_MIN_POOLED;
         }
     }
 
@@ -146,7 +154,7 @@ class VaeGoldenTest {
         Map<String, Double> all = new LinkedHashMap<>();
         modules.forEach((path, forward) -> {
             Trace trace = Trace.all();
-            INDArray out = forward.apply(golden(path + ".in.0").dup(), trace);
+            INDArray out = Layout.toChannelsFirst(forward.apply(Layout.toChannelsLast(golden(path + ".in.0")), trace));
             Map<String, Double> errs = compare(trace);
             // a module's own output and the leaves (conv, norm, linear) it computed from the golden input
             assertThat(errs).containsKey(path + ".out");
