@@ -1,11 +1,10 @@
 package io.github.v2a4j.vae;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.List;
+import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -18,9 +17,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *       Java object) keeps the decoder's peak near two or three such buffers.</li>
  *   <li>Reuse: ND4J zero-fills every buffer it allocates, single-threaded (115 ms for 300 MB here, six times the cost
  *       of writing it), and a decode allocates dozens. Inside a {@link Pool} (one per decode, on the decoding
- *       thread), released arrays are kept by shape and handed out again by {@link #take}. A request for a shape the
- *       pool does not hold frees everything pooled first: shapes change only between blocks, so what is pooled then
- *       is not needed again, and the peak stays what it was without reuse.</li>
+ *       thread), released arrays are kept and handed out again by {@link #take}, reshaped, for any request they can
+ *       hold with at most half of them unused. A request nothing pooled can hold frees everything pooled first, so
+ *       the peak stays near what it was without reuse.</li>
  * </ul>
  */
 final class Buffers {
@@ -39,7 +38,10 @@ final class Buffers {
     /** A scope of buffer reuse on the current thread; closing it frees what it holds. */
     static final class Pool implements AutoCloseable {
         private final Pool outer;
-        private final Map<List<Long>, ArrayDeque<INDArray>> free = new HashMap<>();
+        /** Free owned arrays by length. */
+        private final TreeMap<Long, ArrayDeque<INDArray>> free = new TreeMap<>();
+        /** Arrays handed out over a longer pooled buffer (not closeable themselves) → the array owning it. */
+        private final IdentityHashMap<INDArray, INDArray> ownerOf = new IdentityHashMap<>();
 
         private Pool(Pool outer) {
             this.outer = outer;
@@ -53,6 +55,7 @@ final class Buffers {
         @Override
         public void close() {
             clear();
+            ownerOf.clear();
             if (outer == null) CURRENT.remove();
             else CURRENT.set(outer);
         }
@@ -65,14 +68,24 @@ final class Buffers {
         return p;
     }
 
-    /** An uninitialised dense fp32 array of {@code shape}: a pooled one if the current pool holds one. */
+    /**
+     * An uninitialised dense fp32 array of {@code shape}: inside a pool, the shortest pooled buffer that holds it, if
+     * it is at most twice as long; else a new one (after freeing everything pooled).
+     */
     static INDArray take(long... shape) {
         Pool p = CURRENT.get();
         if (p != null) {
-            ArrayDeque<INDArray> d = p.free.get(key(shape));
-            if (d != null && !d.isEmpty()) {
+            long len = 1;
+            for (long s : shape) len *= s;
+            Map.Entry<Long, ArrayDeque<INDArray>> e = p.free.ceilingEntry(len);
+            if (e != null && e.getKey() <= 2 * len) {
+                INDArray owner = e.getValue().pop();
+                if (e.getValue().isEmpty()) p.free.remove(e.getKey());
                 REUSED.incrementAndGet();
-                return d.pop();
+                if (Arrays.equals(owner.shape(), shape)) return owner;
+                INDArray view = Nd4j.create(owner.data(), shape, Nd4j.getStrides(shape, 'c'), 0, 'c', DataType.FLOAT);
+                p.ownerOf.put(view, owner);
+                return view;
             }
             p.clear();
         }
@@ -80,22 +93,20 @@ final class Buffers {
     }
 
     /**
-     * Gives up {@code x}: pooled for reuse inside a pool, else freed now — if it is an array we own (not a view);
-     * else nothing happens. The caller must not use {@code x} afterwards.
+     * Gives up {@code x}: pooled for reuse inside a pool, else freed now — if it is an array we own (not a view), or
+     * one {@link #take} made over a pooled buffer; else nothing happens. The caller must not use {@code x} afterwards.
      */
     static void release(INDArray x) {
-        if (x == null || !x.closeable()) return;
+        if (x == null) return;
         Pool p = CURRENT.get();
+        INDArray owner = p != null ? p.ownerOf.remove(x) : null;
+        if (owner != null) x = owner;
+        else if (!x.closeable()) return;
         if (p != null && x.length() >= minPooled && x.dataType() == DataType.FLOAT && x.ordering() == 'c') {
-            p.free.computeIfAbsent(key(x.shape()), k -> new ArrayDeque<>()).push(x);
+            p.free.computeIfAbsent(x.length(), k -> new ArrayDeque<>()).push(x);
         } else {
             x.close();
         }
     }
 
-    private static List<Long> key(long[] shape) {
-        List<Long> k = new ArrayList<>(shape.length);
-        for (long s : shape) k.add(s);
-        return k;
-    }
 }
