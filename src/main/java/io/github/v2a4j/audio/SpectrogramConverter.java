@@ -56,17 +56,7 @@ public final class SpectrogramConverter {
     public float[][] melFromAudio(WavFile wav) {
         if (wav.sampleRate != p.sampleRate())
             throw new IllegalArgumentException("sample rate " + wav.sampleRate + " Hz != " + p.sampleRate() + " Hz");
-        short[][] chans;
-        if (p.stereo()) {
-            chans = wav.channels == 1 ? new short[][] {wav.channel(0), wav.channel(0)} : new short[][] {wav.channel(0), wav.channel(1)};
-        } else if (wav.channels == 1) {
-            chans = new short[][] {wav.channel(0)};
-        } else {
-            // pydub set_channels(1): audioop.tomono(data, 2, 0.5, 0.5): l·0.5 + r·0.5 in double, floored
-            short[] l = wav.channel(0), r = wav.channel(1), m = new short[l.length];
-            for (int i = 0; i < m.length; i++) m[i] = (short) Math.floor(l[i] * 0.5 + r[i] * 0.5);
-            chans = new short[][] {m};
-        }
+        short[][] chans = channelsFor(wav, p);
         Stft stft = new Stft(p);
         float[] fb = MelFilterbank.of(p);
         int nMels = p.numFrequencies(), nFreqs = p.nFreqs();
@@ -104,6 +94,20 @@ public final class SpectrogramConverter {
             });
         }
         return out;
+    }
+
+    /**
+     * riffusion's channel rule: stereo params take channels 0 and 1 (a mono input cloned); mono params take a mono
+     * input as is and mix a stereo one down as pydub {@code set_channels(1)} does.
+     */
+    static short[][] channelsFor(WavFile wav, SpectrogramParams p) {
+        if (p.stereo())
+            return wav.channels == 1 ? new short[][] {wav.channel(0), wav.channel(0)} : new short[][] {wav.channel(0), wav.channel(1)};
+        if (wav.channels == 1) return new short[][] {wav.channel(0)};
+        // pydub set_channels(1): audioop.tomono(data, 2, 0.5, 0.5): l·0.5 + r·0.5 in double, floored
+        short[] l = wav.channel(0), r = wav.channel(1), m = new short[l.length];
+        for (int i = 0; i < m.length; i++) m[i] = (short) Math.floor(l[i] * 0.5 + r[i] * 0.5);
+        return new short[][] {m};
     }
 
     /** Audio → spectrogram image (height n_mels, width frames). */

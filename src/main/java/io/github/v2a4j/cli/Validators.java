@@ -1,5 +1,6 @@
 package io.github.v2a4j.cli;
 
+import io.github.v2a4j.audio.GoldenAudioForwardValidator;
 import io.github.v2a4j.audio.GoldenAudioValidator;
 import io.github.v2a4j.cogvlm.CogVlmValidator;
 import io.github.v2a4j.diffusion.PndmValidator;
@@ -23,6 +24,7 @@ final class Validators {
                 new CogVlmValidator(),
                 new CogVlmValidator.Preprocess(),
                 new GoldenAudioValidator(),
+                new GoldenAudioForwardValidator(),
                 new EndToEndValidator()
         );
     }

@@ -91,7 +91,7 @@ final class Bundle {
     SpectrogramParams params() throws IOException {
         JsonObject c = JsonParser.parseString(Files.readString(dir.resolve("config.json"))).getAsJsonObject();
         JsonObject p = c.getAsJsonObject("spectrogram_params");
-        return SpectrogramParams.builder().stereo(p.get("stereo").getAsBoolean())
+        SpectrogramParams.Builder b = SpectrogramParams.builder().stereo(p.get("stereo").getAsBoolean())
                 .sampleRate(p.get("sample_rate").getAsInt()).stepSizeMs(p.get("step_size_ms").getAsInt())
                 .windowDurationMs(p.get("window_duration_ms").getAsInt())
                 .paddedDurationMs(p.get("padded_duration_ms").getAsInt())
@@ -100,9 +100,11 @@ final class Bundle {
                 .melScaleNorm(p.get("mel_scale_norm").isJsonNull() ? null : p.get("mel_scale_norm").getAsString())
                 .melScaleType(p.get("mel_scale_type").getAsString())
                 .numGriffinLimIters(p.get("num_griffin_lim_iters").getAsInt())
-                .powerForImage(p.get("power_for_image").getAsDouble())
-                .maxValue(c.getAsJsonObject("image_to_mel").get("max_value").getAsDouble())
-                .momentum(c.getAsJsonObject("griffinlim").get("momentum").getAsDouble()).build();
+                .powerForImage(p.get("power_for_image").getAsDouble());
+        // image → audio bundles record the image scale and the Griffin-Lim momentum; audio → image ones need neither
+        if (c.has("image_to_mel")) b.maxValue(c.getAsJsonObject("image_to_mel").get("max_value").getAsDouble());
+        if (c.has("griffinlim")) b.momentum(c.getAsJsonObject("griffinlim").get("momentum").getAsDouble());
+        return b.build();
     }
 
     /** max |a − ref| / max |ref|. */

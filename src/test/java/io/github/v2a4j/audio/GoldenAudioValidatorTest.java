@@ -25,4 +25,18 @@ class GoldenAudioValidatorTest {
             assertThat(r.passed()).as(r.format()).isTrue();
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"audio-forward-mono", "audio-forward-stereo", "audio-forward-downmix"})
+    void validatesAudioToImageBundles(String name) {
+        try (GoldenBundle b = GoldenBundle.open(Bundle.path(name))) {
+            GoldenAudioForwardValidator v = new GoldenAudioForwardValidator();
+            assertThat(b.component()).isEqualTo(v.component());
+            ComparisonReport r = v.validate(b);
+            System.out.println(r.format(true));
+            assertThat(r.missing()).as("tensors the validator did not produce").isEmpty();
+            assertThat(r.rows()).hasSizeGreaterThanOrEqualTo(6);
+            assertThat(r.passed()).as(r.format()).isTrue();
+        }
+    }
 }
