@@ -46,14 +46,7 @@ public final class NN {
 
     /** 2-D convolution NCHW, PyTorch semantics (zero padding {@code pad} on every side). */
     public static INDArray conv2d(INDArray x, INDArray w, INDArray b, int stride, int pad) {
-        Conv2DConfig cfg = Conv2DConfig.builder()
-                .kH(w.size(2)).kW(w.size(3))
-                .sH(stride).sW(stride)
-                .pH(pad).pW(pad)
-                .paddingMode(PaddingMode.VALID)
-                .dataFormat("NCHW")
-                .weightsFormat(WeightsFormat.OIYX)
-                .build();
+        Conv2DConfig cfg = convConfig(w, stride, pad, "NCHW");
         INDArray xc = contiguous(x);
         return b == null ? Nd4j.cnn().conv2d(xc, w, cfg) : Nd4j.cnn().conv2d(xc, w, b, cfg);
     }
@@ -75,18 +68,23 @@ public final class NN {
      * every new buffer (115 ms for 300 MB here, six times a write), so callers that recycle buffers pass them in.
      */
     public static INDArray conv2dChannelsLast(INDArray x, INDArray w, INDArray b, int pad, INDArray out) {
-        Conv2DConfig cfg = Conv2DConfig.builder()
-                .kH(w.size(2)).kW(w.size(3))
-                .sH(1).sW(1)
-                .pH(pad).pW(pad)
-                .paddingMode(PaddingMode.VALID)
-                .dataFormat("NHWC")
-                .weightsFormat(WeightsFormat.OIYX)
-                .build();
+        Conv2DConfig cfg = convConfig(w, 1, pad, "NHWC");
         INDArray xc = contiguous(x);
         INDArray[] in = b == null ? new INDArray[] {xc, w} : new INDArray[] {xc, w, b};
         Nd4j.exec(new org.nd4j.linalg.api.ops.impl.layers.convolution.Conv2D(in, new INDArray[] {out}, cfg));
         return out;
+    }
+
+    /** Explicit zero padding, PyTorch-layout weights {@code [O, I, kh, kw]}, activations in {@code format}. */
+    private static Conv2DConfig convConfig(INDArray w, int stride, int pad, String format) {
+        return Conv2DConfig.builder()
+                .kH(w.size(2)).kW(w.size(3))
+                .sH(stride).sW(stride)
+                .pH(pad).pW(pad)
+                .paddingMode(PaddingMode.VALID)
+                .dataFormat(format)
+                .weightsFormat(WeightsFormat.OIYX)
+                .build();
     }
 
     /** GroupNorm over {@code [B, C, ...]} with affine gamma/beta {@code [C]}, statistics in double. */
