@@ -36,8 +36,9 @@ from kandinsky4_video2audio.riffusion.spectrogram_params import SpectrogramParam
 from v2aref.bundle import DEFAULT_OUT, canonical_command, write_bundle  # noqa: E402
 from v2aref.record import Recorder, TensorStore  # noqa: E402
 
-TINY = dict(sample_rate=2205, step_size_ms=20, window_duration_ms=100, padded_duration_ms=400,
-            num_frequencies=32, min_frequency=0, max_frequency=1000)
+from dump_audio import CASES as IMAGE_TO_AUDIO_CASES  # noqa: E402
+
+TINY = IMAGE_TO_AUDIO_CASES["audio-tiny"]["params"]  # the same small SpectrogramParams as audio-tiny
 CASES = {
     "audio-forward-mono": dict(params=dict(TINY), channels=1),
     "audio-forward-stereo": dict(params=dict(TINY, stereo=True), channels=2),

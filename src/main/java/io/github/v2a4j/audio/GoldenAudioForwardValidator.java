@@ -63,27 +63,17 @@ public final class GoldenAudioForwardValidator implements Validator {
 
         // the STFT the mel was made from, per channel after riffusion's channel rule
         Stft stft = new Stft(p);
-        int nf = stft.nFreqs, nFft = stft.nFft;
-        float[] spec = new float[mel.length * nf * frames * 2];
-        float[] wave = new float[mel.length * n];
         short[][] chans = SpectrogramConverter.channelsFor(wav, p);
+        float[] spec = new float[mel.length * stft.nFreqs * frames * 2];
+        float[] wave = new float[mel.length * n];
         for (int c = 0; c < chans.length; c++) {
-            float[] x = new float[n];
-            for (int i = 0; i < n; i++) x[i] = chans[c][i];
+            float[] x = toFloat(chans[c]);
             System.arraycopy(x, 0, wave, c * n, n);
-            float[][] s = stft.forward(x);
-            int base = c * nf * frames * 2;
-            for (int t = 0; t < frames; t++) {
-                spec[base + t * 2] = s[t][0];
-                spec[base + ((nFft / 2) * frames + t) * 2] = s[t][1];
-                for (int k = 1; k < nFft / 2; k++) {
-                    spec[base + (k * frames + t) * 2] = s[t][2 * k];
-                    spec[base + (k * frames + t) * 2 + 1] = s[t][2 * k + 1];
-                }
-            }
+            float[] s = GoldenAudioValidator.stftRealImag(stft, x);
+            System.arraycopy(s, 0, spec, c * s.length, s.length);
         }
         act.put("spectrogram_func.in.0", Nd4j.createFromArray(wave).reshape(mel.length, n));
-        act.put("spectrogram_func.out", Nd4j.createFromArray(spec).reshape(mel.length, nf, frames, 2));
+        act.put("spectrogram_func.out", Nd4j.createFromArray(spec).reshape(mel.length, stft.nFreqs, frames, 2));
 
         BufferedImage img = SpectrogramImage.fromSpectrogram(mel, nMels, frames, p.powerForImage());
         float[] px = new float[nMels * frames * 3];

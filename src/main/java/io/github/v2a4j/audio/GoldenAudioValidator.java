@@ -146,6 +146,12 @@ public final class GoldenAudioValidator implements Validator {
     }
 
     private static INDArray stftAsReal(Stft stft, float[] wave) {
+        float[] out = stftRealImag(stft, wave);
+        return Nd4j.createFromArray(out).reshape(1, stft.nFreqs, out.length / (2 * stft.nFreqs), 2);
+    }
+
+    /** The STFT of {@code wave} in torch's {@code view_as_real} layout {@code [n_freqs][frames][re, im]}, flat. */
+    static float[] stftRealImag(Stft stft, float[] wave) {
         float[][] spec = stft.forward(wave);
         int nf = stft.nFreqs, n = stft.nFft, frames = spec.length;
         float[] out = new float[nf * frames * 2];
@@ -157,7 +163,7 @@ public final class GoldenAudioValidator implements Validator {
                 out[(k * frames + t) * 2 + 1] = spec[t][2 * k + 1];
             }
         }
-        return Nd4j.createFromArray(out).reshape(1, nf, frames, 2);
+        return out;
     }
 
     private static INDArray ints(short[] s) {

@@ -42,18 +42,16 @@ public abstract class RealFft {
     /** In-place unscaled inverse of a packed spectrum {@code buf[0, n)}: n × the real signal. */
     public abstract void inverse(double[] buf);
 
-    /** A transform of length {@code n} on the selected back end. */
-    public static RealFft create(int n) {
-        return create(n, backend());
-    }
-
     /** A transform of length {@code n} on back end {@code fftw} or {@code jtransforms}. */
     public static RealFft create(int n, String backend) {
-        return switch (backend) {
-            case "fftw" -> new Fftw(n);
-            case "jtransforms" -> new JTransforms(n);
-            default -> throw new IllegalArgumentException("FFT back end must be fftw or jtransforms, got '" + backend + "'");
-        };
+        return checkBackend(backend).equals("fftw") ? new Fftw(n) : new JTransforms(n);
+    }
+
+    /** {@code backend} if it names a back end; else an {@link IllegalArgumentException}. */
+    public static String checkBackend(String backend) {
+        if (!"fftw".equals(backend) && !"jtransforms".equals(backend))
+            throw new IllegalArgumentException("FFT back end must be fftw or jtransforms, got '" + backend + "'");
+        return backend;
     }
 
     private static volatile String backend;

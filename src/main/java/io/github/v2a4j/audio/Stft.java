@@ -63,7 +63,7 @@ public final class Stft {
         this.window2 = new float[nFft];
         for (int i = 0; i < nFft; i++) window2[i] = window[i] * window[i];
         this.invN = 1.0 / nFft;
-        RealFft.create(nFft, fftBackend); // fail here, not in a worker, on a bad back end
+        RealFft.checkBackend(fftBackend); // fail here, not in a worker
         this.work = ThreadLocal.withInitial(() -> new Work(nFft, fftBackend));
     }
 

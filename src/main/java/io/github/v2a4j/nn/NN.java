@@ -56,16 +56,9 @@ public final class NN {
      * stride 1, zero padding {@code pad}. oneDNN's NCHW path reorders its input and output to channels-last on every
      * call (measured: 100 of 175 ms for 128→128 at 80×1184); in channels-last the reorders vanish and only the
      * small weight reorder remains.
-     */
-    public static INDArray conv2dChannelsLast(INDArray x, INDArray w, INDArray b, int pad) {
-        return conv2dChannelsLast(x, w, b, pad,
-                Nd4j.createUninitialized(DataType.FLOAT, x.size(0), x.size(1) + 2L * pad - w.size(2) + 1,
-                        x.size(2) + 2L * pad - w.size(3) + 1, w.size(0)));
-    }
-
-    /**
-     * {@link #conv2dChannelsLast(INDArray, INDArray, INDArray, int)} into a given dense {@code out}: ND4J zero-fills
-     * every new buffer (115 ms for 300 MB here, six times a write), so callers that recycle buffers pass them in.
+     *
+     * <p>The output {@code out} (dense, {@code [B, H', W', O]}) is given: ND4J zero-fills every new buffer (115 ms for
+     * 300 MB here, six times a write), so callers that recycle buffers pass them in.
      */
     public static INDArray conv2dChannelsLast(INDArray x, INDArray w, INDArray b, int pad, INDArray out) {
         Conv2DConfig cfg = convConfig(w, 1, pad, "NHWC");

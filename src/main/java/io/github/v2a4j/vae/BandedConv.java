@@ -28,21 +28,6 @@ final class BandedConv {
         INDArray rows(int from, int to);
     }
 
-    /** The rows of an existing activation (copied per band: the conv op gets a dense input). */
-    static RowSource of(INDArray x) {
-        return new RowSource() {
-            public int height() {
-                return (int) x.size(1);
-            }
-
-            public INDArray rows(int from, int to) {
-                INDArray band = Buffers.take(x.size(0), to - from, x.size(2), x.size(3));
-                return band.assign(x.get(NDArrayIndex.all(), NDArrayIndex.interval(from, to), NDArrayIndex.all(),
-                        NDArrayIndex.all()));
-            }
-        };
-    }
-
     /**
      * The rows of {@code x} upsampled ×2 by nearest neighbour (PyTorch {@code interpolate(scale_factor=2)}), made per
      * band from the source rows it needs.

@@ -46,24 +46,16 @@ final class FusedGroupNorm {
 
         double[][] sum = new double[batch * chunks][channels];
         double[][] sumSq = new double[batch * chunks][channels];
-        IntStream.range(0, batch * chunks).parallel().forEach(task -> {
-            int b = task / chunks, k = task % chunks;
-            long p0 = (long) pixels * k / chunks, p1 = (long) pixels * (k + 1) / chunks;
+        forEachBlock(data, batch, chunks, pixels, channels, (task, b, block, len) -> {
             double[] s = sum[task], q = sumSq[task];
-            float[] block = new float[Math.max(channels, BLOCK / channels * channels)];
-            int from = (int) (((long) b * pixels + p0) * channels), to = (int) (((long) b * pixels + p1) * channels);
-            for (int i = from; i < to; i += block.length) {
-                int n = Math.min(block.length, to - i);
-                data.get(i, block, 0, n);
-                for (int j = 0; j < n; j += channels) {
-                    for (int c = 0; c < channels; c++) {
-                        double v = block[j + c];
-                        s[c] += v;
-                        q[c] += v * v;
-                    }
+            for (int j = 0; j < len; j += channels) {
+                for (int c = 0; c < channels; c++) {
+                    double v = block[j + c];
+                    s[c] += v;
+                    q[c] += v * v;
                 }
             }
-        });
+        }, null);
 
         int perGroup = channels / groups;
         float[][] scale = new float[batch][channels];
@@ -90,30 +82,46 @@ final class FusedGroupNorm {
 
         INDArray out = inPlace ? src : Buffers.take(src.shape());
         FloatBuffer dst = out.data().asNioFloat();
-        IntStream.range(0, batch * chunks).parallel().forEach(task -> {
-            int b = task / chunks, k = task % chunks;
-            long p0 = (long) pixels * k / chunks, p1 = (long) pixels * (k + 1) / chunks;
+        forEachBlock(data, batch, chunks, pixels, channels, (task, b, block, len) -> {
             float[] sc = scale[b], sh = shift[b];
-            float[] block = new float[Math.max(channels, BLOCK / channels * channels)];
-            int from = (int) (((long) b * pixels + p0) * channels), to = (int) (((long) b * pixels + p1) * channels);
-            for (int i = from; i < to; i += block.length) {
-                int len = Math.min(block.length, to - i);
-                data.get(i, block, 0, len);
-                for (int j = 0; j < len; j += channels) {
-                    for (int c = 0; c < channels; c++) {
-                        float y = block[j + c] * sc[c];
-                        block[j + c] = y + sh[c];
-                    }
+            for (int j = 0; j < len; j += channels) {
+                for (int c = 0; c < channels; c++) {
+                    float y = block[j + c] * sc[c];
+                    block[j + c] = y + sh[c];
                 }
-                dst.put(i, block, 0, len);
             }
-        });
+        }, dst);
         if (silu) Nd4j.getExecutioner().exec(new Swish(out, out));
         if (inPlace && out != x) {
             x.assign(out);
             Buffers.release(out);
         }
         return inPlace ? x : out;
+    }
+
+    /** Works on one block of whole pixels, {@code block[0, len)}, of image {@code batchIndex}. */
+    private interface BlockBody {
+        void apply(int task, int batchIndex, float[] block, int len);
+    }
+
+    /**
+     * Runs {@code body} over the pixels of each (image, chunk) task in parallel, a block of whole pixels at a time read
+     * from {@code data}; with a {@code dst}, each block is then written to the same place in it.
+     */
+    private static void forEachBlock(FloatBuffer data, int batch, int chunks, int pixels, int channels, BlockBody body,
+                                     FloatBuffer dst) {
+        IntStream.range(0, batch * chunks).parallel().forEach(task -> {
+            int b = task / chunks, k = task % chunks;
+            long p0 = (long) pixels * k / chunks, p1 = (long) pixels * (k + 1) / chunks;
+            float[] block = new float[Math.max(channels, BLOCK / channels * channels)];
+            int from = (int) (((long) b * pixels + p0) * channels), to = (int) (((long) b * pixels + p1) * channels);
+            for (int i = from; i < to; i += block.length) {
+                int len = Math.min(block.length, to - i);
+                data.get(i, block, 0, len);
+                body.apply(task, b, block, len);
+                if (dst != null) dst.put(i, block, 0, len);
+            }
+        });
     }
 
     private static boolean isDense(INDArray x) {

@@ -87,24 +87,11 @@ final class Bundle {
         return ((ByteBuffer) get(name)[2]).duplicate().order(ByteOrder.LITTLE_ENDIAN).getLong(0);
     }
 
-    /** riffusion SpectrogramParams from config.json. */
+    /** riffusion SpectrogramParams from config.json, read as {@code v2a validate} reads them. */
     SpectrogramParams params() throws IOException {
-        JsonObject c = JsonParser.parseString(Files.readString(dir.resolve("config.json"))).getAsJsonObject();
-        JsonObject p = c.getAsJsonObject("spectrogram_params");
-        SpectrogramParams.Builder b = SpectrogramParams.builder().stereo(p.get("stereo").getAsBoolean())
-                .sampleRate(p.get("sample_rate").getAsInt()).stepSizeMs(p.get("step_size_ms").getAsInt())
-                .windowDurationMs(p.get("window_duration_ms").getAsInt())
-                .paddedDurationMs(p.get("padded_duration_ms").getAsInt())
-                .numFrequencies(p.get("num_frequencies").getAsInt())
-                .minFrequency(p.get("min_frequency").getAsDouble()).maxFrequency(p.get("max_frequency").getAsDouble())
-                .melScaleNorm(p.get("mel_scale_norm").isJsonNull() ? null : p.get("mel_scale_norm").getAsString())
-                .melScaleType(p.get("mel_scale_type").getAsString())
-                .numGriffinLimIters(p.get("num_griffin_lim_iters").getAsInt())
-                .powerForImage(p.get("power_for_image").getAsDouble());
-        // image → audio bundles record the image scale and the Griffin-Lim momentum; audio → image ones need neither
-        if (c.has("image_to_mel")) b.maxValue(c.getAsJsonObject("image_to_mel").get("max_value").getAsDouble());
-        if (c.has("griffinlim")) b.momentum(c.getAsJsonObject("griffinlim").get("momentum").getAsDouble());
-        return b.build();
+        try (io.github.v2a4j.golden.GoldenBundle b = io.github.v2a4j.golden.GoldenBundle.open(dir)) {
+            return GoldenAudioValidator.params(b);
+        }
     }
 
     /** max |a − ref| / max |ref|. */

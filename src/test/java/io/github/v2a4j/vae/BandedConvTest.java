@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Banded channels-last convolution (and banded upsample + conv) against the one-piece NCHW computation. */
 class BandedConvTest {
@@ -19,6 +20,20 @@ class BandedConvTest {
     @AfterEach
     void restoreBandSize() {
         BandedConv.bandBytes = BandedConv.DEFAULT_BAND_BYTES;
+    }
+
+    /** The rows of an existing channels-last activation, copied per band. */
+    private static BandedConv.RowSource rowsOf(INDArray x) {
+        return new BandedConv.RowSource() {
+            public int height() {
+                return (int) x.size(1);
+            }
+
+            public INDArray rows(int from, int to) {
+                return x.get(NDArrayIndex.all(), NDArrayIndex.interval(from, to), NDArrayIndex.all(), NDArrayIndex.all())
+                        .dup('c');
+            }
+        };
     }
 
     private static double maxDiff(INDArray a, INDArray b) {
@@ -37,7 +52,7 @@ class BandedConvTest {
             for (int rows : new int[] {1, 2, 3, 4, 6, 12, 13, 20}) {
                 BandedConv.bandBytes = 2L * 5 * 7 * 4 * rows;
                 INDArray got = Layout.toChannelsFirst(
-                        BandedConv.conv(BandedConv.of(Layout.toChannelsLast(x)), new long[] {2, 7, 5}, w, b, k / 2));
+                        BandedConv.conv(rowsOf(Layout.toChannelsLast(x)), new long[] {2, 7, 5}, w, b, k / 2));
                 assertThat(maxDiff(got, want)).as("k=%d rows=%d", k, rows).isLessThan(1e-5);
             }
         }
@@ -51,9 +66,9 @@ class BandedConvTest {
         INDArray last = Layout.toChannelsLast(x);
         for (int[] r : new int[][] {{0, 10}, {1, 4}, {3, 4}, {5, 10}}) {
             INDArray got = BandedConv.upsampledRows(last, r[0], r[1]);
-            INDArray rows = want.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
-                    org.nd4j.linalg.indexing.NDArrayIndex.interval(r[0], r[1]),
-                    org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.all());
+            INDArray rows = want.get(NDArrayIndex.all(),
+                    NDArrayIndex.interval(r[0], r[1]),
+                    NDArrayIndex.all(), NDArrayIndex.all());
             assertThat(got).as("rows %d..%d", r[0], r[1]).isEqualTo(rows.dup('c'));
         }
     }
