@@ -3,6 +3,7 @@ package io.github.v2a4j.cogvlm;
 import io.github.v2a4j.io.MapSource;
 import io.github.v2a4j.io.Safetensors;
 import io.github.v2a4j.io.TensorSource;
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.Trace;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -37,6 +38,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * </ul>
  */
 public final class CogVlmEncoder {
+
+    /** Names the model in weight errors. */
+    static final String COMPONENT = "CogVLM2";
 
     /** K4's {@code extract_text_embedding(max_len=100)}. */
     public static final int TEXT_ROWS = 100;
@@ -75,7 +79,7 @@ public final class CogVlmEncoder {
         Safetensors weights = Safetensors.open(modelDir);
         CogVlmEncoder enc = new CogVlmEncoder(cfg, weights, defaultCacheDir(modelDir), fingerprint(modelDir), frameChunk);
         try {
-            enc.verifyCheckpoint(modelDir.toString());
+            enc.verifyCheckpoint();
         } catch (RuntimeException e) {
             weights.close();
             throw e;
@@ -90,13 +94,13 @@ public final class CogVlmEncoder {
 
     /**
      * Checks every tensor name and shape the encoder will read against the checkpoint headers (no data is read), and
-     * that nothing under {@code model.} / {@code lm_head} is left over. Throws one error listing every problem.
+     * that nothing else is left over. Throws one error naming the checkpoint and every problem.
      */
-    public void verifyCheckpoint(String what) {
-        Params check = Params.check(source);
+    public void verifyCheckpoint() {
+        Binder check = Binder.check(source, COMPONENT);
         VisionTower.declare(check, cfg);
         LlamaDecoder.declare(check, cfg);
-        check.verify(what, "model.", "lm_head.");
+        check.verify();
     }
 
     /** Where per-layer progress of the following passes goes (the pipeline maps it onto its stage display). */
@@ -113,11 +117,6 @@ public final class CogVlmEncoder {
     public INDArray videoEmbedding(byte[] video, int frames, int height, int width, Trace trace) {
         INDArray images = preprocessor.preprocess(video, frames, height, width);
         return embedPreprocessed(images, trace);
-    }
-
-    /** {@code extract_video_embedding} of decoded frames, each interleaved RGB {@code (H, W, 3)} → {@code (T, hidden)}. */
-    public INDArray videoEmbeddingFrames(java.util.List<byte[]> rgbFrames, int height, int width, Trace trace) {
-        return embedPreprocessed(preprocessor.preprocessFrames(rgbFrames, height, width), trace);
     }
 
     /** As {@link #videoEmbedding(byte[], int, int, int, Trace)} for a (small) clip held as an array {@code (3, T, H, W)}. */
@@ -291,11 +290,14 @@ public final class CogVlmEncoder {
         }
     }
 
-    /** Every tensor the encoder reads (layers 0..n−2, no final norm or lm_head), with its shape. */
+    /**
+     * Every tensor the encoder reads (layers 0..n−2, no final norm or lm_head), with its shape, from a dry run of
+     * the blocks (no tensor is allocated).
+     */
     public static Map<String, long[]> parameterShapes(CogVlmConfig cfg) {
-        Params check = Params.check(MapSource.empty());
+        Binder check = Binder.check(MapSource.empty(), COMPONENT);
         VisionTower.declare(check, cfg);
         LlamaDecoder.declare(check, cfg);
-        return check.requested();
+        return check.parameters();
     }
 }

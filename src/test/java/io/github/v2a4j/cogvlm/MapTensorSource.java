@@ -127,4 +127,9 @@ final class MapTensorSource implements TensorSource {
 
     @Override
     public void close() {}
+
+    @Override
+    public String toString() {
+        return "test tensors";
+    }
 }

@@ -1,8 +1,9 @@
-package io.github.v2a4j.cogvlm;
+package io.github.v2a4j.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.github.v2a4j.cogvlm.CogVlmConfig;
 import org.junit.jupiter.api.Test;
 
 /** The benchmark workload at tiny widths (keeps `v2a bench cogvlm` from rotting) and its FLOP counts at real size. */
