@@ -244,6 +244,28 @@ public final class SafetensorsFile extends Safetensors {
     }
 
     @Override
+    public void stream(String name, Dtype to, Consumer<ByteBuffer> sink) {
+        TensorInfo t = info(name);
+        Dtype from = header.dtypes.get(name);
+        if (from == to) {
+            forEachWindow(t, from, (b, first, count) -> sink.accept(b));
+            return;
+        }
+        if (!from.isFloat() || (to != Dtype.F32 && to != Dtype.BF16)) {
+            throw SafetensorsHeader.failTensor(file, name, "is " + from + " and cannot be streamed as " + to);
+        }
+        int perWindow = (int) Math.min(WINDOW / from.size(), Math.max(1, t.elements()));
+        float[] chunk = new float[perWindow];
+        ByteBuffer out = ByteBuffer.allocate(perWindow * to.size()).order(ByteOrder.LITTLE_ENDIAN);
+        forEachWindow(t, from, (b, first, count) -> {
+            from.toFloat(b, chunk, 0, count);
+            out.clear();
+            to.fromFloat(chunk, 0, count, out);
+            sink.accept(out.flip());
+        });
+    }
+
+    @Override
     public void close() {
         closeQuietly(ch);
     }
