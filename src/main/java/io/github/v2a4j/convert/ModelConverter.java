@@ -108,10 +108,10 @@ public final class ModelConverter {
         requireFile(k4.resolve("scheduler/scheduler_config.json"));
         List<Component> comps = List.of(
                 new Component("unet", k4.resolve("unet"), WEIGHTS, ExpectedTensors.load(ExpectedTensors.UNET),
-                        ConfigSymbols.unet(ConfigSymbols.readJson(unetConfig), cogSymbols.get("hidden")),
+                        ConfigSymbols.unet(ConfigSymbols.readJson(unetConfig), cogSymbols.get("hidden"), unetConfig),
                         List.of("config.json"), List.of()),
                 new Component("vae", k4.resolve("vae"), WEIGHTS, ExpectedTensors.load(ExpectedTensors.VAE),
-                        ConfigSymbols.vae(ConfigSymbols.readJson(vaeConfig)), List.of("config.json"), List.of()),
+                        ConfigSymbols.vae(ConfigSymbols.readJson(vaeConfig), vaeConfig), List.of("config.json"), List.of()),
                 new Component("cogvlm", cog, COGVLM_WEIGHTS, ExpectedTensors.load(ExpectedTensors.COGVLM), cogSymbols,
                         List.of("config.json", "tokenizer.json", "tokenizer_config.json"),
                         List.of("special_tokens_map.json", "generation_config.json")));
