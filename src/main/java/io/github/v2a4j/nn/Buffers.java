@@ -16,8 +16,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * faulted in on first touch (on a VM each fault is a hypervisor exit). Inside a {@link Pool} (one per model run, on
  * the running thread), released arrays are kept and handed out again by {@link #take} — reshaped — for any request
  * of the same data type they can hold with at most half of them unused. A model that runs the same forward pass
- * again (51 UNet evaluations) then allocates nothing after the first one. A request nothing pooled can hold frees
- * everything pooled first, so the peak stays near the live set of the pass.
+ * again (51 UNet evaluations) then allocates nothing after the first one.
+ *
+ * <p>What a pool may keep unused is bounded by its budget: a request nothing pooled can hold allocates, and frees
+ * pooled buffers first if keeping them would exceed the budget. A budget of 0 frees everything pooled on every miss,
+ * which keeps the peak at the live set of the pass (the VAE decoder, whose activations are 300–600 MB each).
  *
  * <p>Outside a pool, {@link #take} allocates and {@link #release} frees at once.
  */
@@ -37,6 +40,7 @@ public final class Buffers {
     /** A scope of buffer reuse on the current thread; closing it frees what it holds. */
     public static final class Pool implements AutoCloseable {
         private final Pool outer;
+        private final long budget;
         private final Thread owner = Thread.currentThread();
         /** Free owned arrays by data type, then length. */
         private final Map<DataType, TreeMap<Long, ArrayDeque<INDArray>>> free = new java.util.EnumMap<>(DataType.class);
@@ -44,8 +48,9 @@ public final class Buffers {
         private final IdentityHashMap<INDArray, INDArray> ownerOf = new IdentityHashMap<>();
         private long pooledBytes;
 
-        private Pool(Pool outer) {
+        private Pool(Pool outer, long budget) {
             this.outer = outer;
+            this.budget = budget;
         }
 
         private void clear() {
@@ -69,9 +74,17 @@ public final class Buffers {
         }
     }
 
-    /** Opens a reuse scope on this thread (use with try-with-resources). */
+    /** Pooled bytes kept unused by {@link #open()}: the UNet's and CogVLM2's working sets fit comfortably. */
+    public static final long DEFAULT_BUDGET = 2L << 30;
+
+    /** Opens a reuse scope on this thread with the {@link #DEFAULT_BUDGET} (use with try-with-resources). */
     public static Pool open() {
-        Pool p = new Pool(CURRENT.get());
+        return open(DEFAULT_BUDGET);
+    }
+
+    /** Opens a reuse scope on this thread that keeps at most {@code budgetBytes} pooled and unused. */
+    public static Pool open(long budgetBytes) {
+        Pool p = new Pool(CURRENT.get(), budgetBytes);
         CURRENT.set(p);
         return p;
     }
@@ -102,7 +115,7 @@ public final class Buffers {
                 p.ownerOf.put(view, owner);
                 return view;
             }
-            if (len >= minPooled) p.clear();
+            if (len >= minPooled && (p.budget == 0 || p.pooledBytes + len * type.width() > p.budget)) p.clear();
         }
         return Nd4j.createUninitialized(type, shape);
     }
