@@ -1,0 +1,146 @@
+package io.github.v2a4j.nn;
+
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Early release and reuse of activation buffers.
+ *
+ * <p>A fresh native buffer is expensive twice over: ND4J fills it on one thread, and the pages of a large one are
+ * faulted in on first touch (on a VM each fault is a hypervisor exit). Inside a {@link Pool} (one per model run, on
+ * the running thread), released arrays are kept and handed out again by {@link #take} — reshaped — for any request
+ * of the same data type they can hold with at most half of them unused. A model that runs the same forward pass
+ * again (51 UNet evaluations) then allocates nothing after the first one.
+ *
+ * <p>What a pool may keep unused is bounded by its budget: a request nothing pooled can hold allocates, and frees
+ * pooled buffers first if keeping them would exceed the budget. A budget of 0 frees everything pooled on every miss,
+ * which keeps the peak at the live set of the pass (the VAE decoder, whose activations are 300–600 MB each).
+ *
+ * <p>Outside a pool, {@link #take} allocates and {@link #release} frees at once.
+ */
+public final class Buffers {
+    private Buffers() {}
+
+    /** Arrays of fewer elements are simply freed. */
+    static final long DEFAULT_MIN_POOLED = 1L << 16;
+
+    /** In use; tests lower it so that tiny models go through the pool. */
+    static long minPooled = DEFAULT_MIN_POOLED;
+    private static final ThreadLocal<Pool> CURRENT = new ThreadLocal<>();
+
+    /** Arrays handed out again by {@link #take} since start (all threads); tests check the pool is exercised. */
+    static final java.util.concurrent.atomic.AtomicLong REUSED = new java.util.concurrent.atomic.AtomicLong();
+
+    /** A scope of buffer reuse on the current thread; closing it frees what it holds. */
+    public static final class Pool implements AutoCloseable {
+        private final Pool outer;
+        private final long budget;
+        private final Thread owner = Thread.currentThread();
+        /** Free owned arrays by data type, then length. */
+        private final Map<DataType, TreeMap<Long, ArrayDeque<INDArray>>> free = new java.util.EnumMap<>(DataType.class);
+        /** Arrays handed out over a longer pooled buffer (not closeable themselves) → the array owning it. */
+        private final IdentityHashMap<INDArray, INDArray> ownerOf = new IdentityHashMap<>();
+        private long pooledBytes;
+
+        private Pool(Pool outer, long budget) {
+            this.outer = outer;
+            this.budget = budget;
+        }
+
+        private void clear() {
+            free.values().forEach(m -> m.values().forEach(d -> d.forEach(INDArray::close)));
+            free.clear();
+            pooledBytes = 0;
+        }
+
+        /** Bytes held for reuse now. */
+        public long pooledBytes() {
+            return pooledBytes;
+        }
+
+        @Override
+        public void close() {
+            if (Thread.currentThread() != owner) throw new IllegalStateException("a buffer pool is closed by its thread");
+            clear();
+            ownerOf.clear();
+            if (outer == null) CURRENT.remove();
+            else CURRENT.set(outer);
+        }
+    }
+
+    /** Pooled bytes kept unused by {@link #open()}: the UNet's and CogVLM2's working sets fit comfortably. */
+    public static final long DEFAULT_BUDGET = 2L << 30;
+
+    /** Opens a reuse scope on this thread with the {@link #DEFAULT_BUDGET} (use with try-with-resources). */
+    public static Pool open() {
+        return open(DEFAULT_BUDGET);
+    }
+
+    /** Opens a reuse scope on this thread that keeps at most {@code budgetBytes} pooled and unused. */
+    public static Pool open(long budgetBytes) {
+        Pool p = new Pool(CURRENT.get(), budgetBytes);
+        CURRENT.set(p);
+        return p;
+    }
+
+    /** An uninitialised dense fp32 array of {@code shape} (see {@link #take(DataType, long...)}). */
+    public static INDArray take(long... shape) {
+        return take(DataType.FLOAT, shape);
+    }
+
+    /**
+     * An uninitialised dense c-order array: inside a pool, the shortest pooled buffer of that type that holds it, if
+     * it is at most twice as long; else a new one (after freeing everything pooled).
+     */
+    public static INDArray take(DataType type, long... shape) {
+        Pool p = CURRENT.get();
+        if (p != null) {
+            long len = 1;
+            for (long s : shape) len *= s;
+            TreeMap<Long, ArrayDeque<INDArray>> byLength = p.free.get(type);
+            Map.Entry<Long, ArrayDeque<INDArray>> e = byLength == null ? null : byLength.ceilingEntry(len);
+            if (e != null && e.getKey() <= 2 * len) {
+                INDArray owner = e.getValue().pop();
+                if (e.getValue().isEmpty()) byLength.remove(e.getKey());
+                p.pooledBytes -= owner.length() * type.width();
+                REUSED.incrementAndGet();
+                if (Arrays.equals(owner.shape(), shape)) return owner;
+                INDArray view = Nd4j.create(owner.data(), shape, Nd4j.getStrides(shape, 'c'), 0, 'c', type);
+                p.ownerOf.put(view, owner);
+                return view;
+            }
+            if (len >= minPooled && (p.budget == 0 || p.pooledBytes + len * type.width() > p.budget)) p.clear();
+        }
+        return Nd4j.createUninitialized(type, shape);
+    }
+
+    /**
+     * Gives up {@code x}: pooled for reuse inside a pool, else freed now — if it is an array we own (not a view), or
+     * one {@link #take} made over a pooled buffer; else nothing happens. The caller must not use {@code x} afterwards.
+     */
+    public static void release(INDArray x) {
+        if (x == null) return;
+        Pool p = CURRENT.get();
+        INDArray owner = p != null ? p.ownerOf.remove(x) : null;
+        if (owner != null) x = owner;
+        else if (!x.closeable() || x.isView() || x.data().wasClosed()) return;
+        if (p != null && x.length() >= minPooled && x.ordering() == 'c') {
+            p.free.computeIfAbsent(x.dataType(), k -> new TreeMap<>())
+                    .computeIfAbsent(x.length(), k -> new ArrayDeque<>()).push(x);
+            p.pooledBytes += x.length() * x.dataType().width();
+        } else {
+            x.close();
+        }
+    }
+
+    /** Releases each of {@code xs} (nulls skipped). */
+    public static void release(INDArray... xs) {
+        for (INDArray x : xs) release(x);
+    }
+}
