@@ -57,16 +57,18 @@ public final class Binder implements AutoCloseable {
         final TensorSource source;
         final String component;
         final boolean load;
+        final Precision precision;
         final Set<String> used = new TreeSet<>();
         final Map<String, long[]> requested = new LinkedHashMap<>();
         final List<String> missing = new ArrayList<>();
         final List<String> misShaped = new ArrayList<>();
         final List<INDArray> owned = new ArrayList<>();
 
-        Shared(TensorSource source, String component, boolean load) {
+        Shared(TensorSource source, String component, boolean load, Precision precision) {
             this.source = source;
             this.component = component;
             this.load = load;
+            this.precision = precision;
         }
     }
 
@@ -77,12 +79,17 @@ public final class Binder implements AutoCloseable {
 
     /** A binder that hands out the tensors of {@code source}; {@code component} names the model in errors. */
     public static Binder load(TensorSource source, String component) {
-        return new Binder(new Shared(source, component, true), "");
+        return load(source, component, Precision.FP32);
+    }
+
+    /** A binder whose {@link #dense} and {@link #conv2d} layers compute their products in {@code precision}. */
+    public static Binder load(TensorSource source, String component, Precision precision) {
+        return new Binder(new Shared(source, component, true, precision), "");
     }
 
     /** A binder that checks names and shapes against {@code source}'s headers and hands out {@code null}. */
     public static Binder check(TensorSource source, String component) {
-        return new Binder(new Shared(source, component, false), "");
+        return new Binder(new Shared(source, component, false, Precision.FP32), "");
     }
 
     /** The scope of submodule {@code child} (one or more dotted path segments). */
@@ -98,6 +105,35 @@ public final class Binder implements AutoCloseable {
     /** The full upstream name of {@code local} in this scope. */
     public String name(String local) {
         return path.isEmpty() ? local : path + "." + local;
+    }
+
+    /** The arithmetic of the products of the layers this binder makes. */
+    public Precision precision() {
+        return shared.precision;
+    }
+
+    /**
+     * The linear layer {@code module} ({@code module.weight [out, in]}, and {@code module.bias [out]} if
+     * {@code bias}); null from a checking binder.
+     */
+    public Linear dense(String module, long out, long in, boolean bias) {
+        INDArray w = stored(module + ".weight", out, in);
+        INDArray b = bias ? get(module + ".bias", out) : null;
+        return w == null ? null : new Linear(name(module + ".weight"), w, b, shared.precision);
+    }
+
+    /** A 1×1 convolution {@code module} ({@code [out, in, 1, 1]}) applied to token rows: a linear layer. */
+    public Linear dense1x1(String module, long out, long in, boolean bias) {
+        INDArray w = stored(module + ".weight", out, in, 1, 1);
+        INDArray b = bias ? get(module + ".bias", out) : null;
+        return w == null ? null : new Linear(name(module + ".weight"), w.reshape('c', out, in), b, shared.precision);
+    }
+
+    /** The convolution {@code module} ({@code [out, in, k, k]}, zero padding, stride), channels-last; null when checking. */
+    public Conv2d conv2d(String module, long out, long in, int k, int stride, int pad, boolean bias) {
+        INDArray w = stored(module + ".weight", out, in, k, k);
+        INDArray b = bias ? get(module + ".bias", out) : null;
+        return w == null ? null : new Conv2d(name(module + ".weight"), w, b, stride, pad, shared.precision);
     }
 
     /** A matmul weight {@code [out, in]}. */
@@ -128,6 +164,16 @@ public final class Binder implements AutoCloseable {
         shared.used.add(name(local));
     }
 
+    /**
+     * A matmul or convolution weight in its stored type (a read-only mapping where possible): the oneDNN layers pack
+     * it once, in the operand type of their precision, so a bf16 checkpoint is never widened to fp32 first.
+     */
+    private INDArray stored(String local, long... shape) {
+        String full = name(local);
+        TensorInfo info = find(full, shape);
+        return info != null && shared.load ? shared.source.mappedAsStored(full) : null;
+    }
+
     private INDArray request(Role role, String local, long[] shape) {
         String full = name(local);
         TensorInfo info = find(full, shape);
@@ -151,9 +197,8 @@ public final class Binder implements AutoCloseable {
     }
 
     /**
-     * The one place a tensor leaves the source. F32 is shared with the source (a read-only mapping or its in-memory
-     * array); anything else is a conversion this binder owns and frees on {@link #close()}. {@code role} is unused
-     * by the fp32 policy here.
+     * The one place a tensor leaves the source as F32: shared with the source (a read-only mapping or its in-memory
+     * array), or a conversion this binder owns and frees on {@link #close()}.
      */
     private INDArray fetch(Role role, String full, TensorInfo info) {
         INDArray a = shared.source.mapped(full);

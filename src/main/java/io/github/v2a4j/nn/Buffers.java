@@ -37,55 +37,78 @@ public final class Buffers {
     /** Arrays handed out again by {@link #take} since start (all threads); tests check the pool is exercised. */
     static final java.util.concurrent.atomic.AtomicLong REUSED = new java.util.concurrent.atomic.AtomicLong();
 
-    /** A scope of buffer reuse on the current thread; closing it frees what it holds. */
+    /**
+     * Buffers kept for reuse. A pool is active on a thread while {@link #enter entered}; it may be entered again
+     * later (from any thread, one at a time), so a model can keep its pool between calls.
+     */
     public static final class Pool implements AutoCloseable {
-        private final Pool outer;
         private final long budget;
-        private final Thread owner = Thread.currentThread();
         /** Free owned arrays by data type, then length. */
         private final Map<DataType, TreeMap<Long, ArrayDeque<INDArray>>> free = new java.util.EnumMap<>(DataType.class);
         /** Arrays handed out over a longer pooled buffer (not closeable themselves) → the array owning it. */
         private final IdentityHashMap<INDArray, INDArray> ownerOf = new IdentityHashMap<>();
         private long pooledBytes;
+        private Scope openScope;
 
-        private Pool(Pool outer, long budget) {
-            this.outer = outer;
+        private Pool(long budget) {
             this.budget = budget;
         }
 
-        private void clear() {
+        /** Makes this pool the current thread's until the returned scope is closed. */
+        public synchronized Scope enter() {
+            Pool previous = CURRENT.get();
+            if (previous == this) return () -> { };
+            CURRENT.set(this);
+            return () -> {
+                if (previous == null) CURRENT.remove();
+                else CURRENT.set(previous);
+            };
+        }
+
+        /** Frees every buffer kept for reuse. */
+        public synchronized void clear() {
             free.values().forEach(m -> m.values().forEach(d -> d.forEach(INDArray::close)));
             free.clear();
             pooledBytes = 0;
         }
 
         /** Bytes held for reuse now. */
-        public long pooledBytes() {
+        public synchronized long pooledBytes() {
             return pooledBytes;
         }
 
+        /** Leaves the scope {@link Buffers#open} entered, and frees what the pool holds. */
         @Override
         public void close() {
-            if (Thread.currentThread() != owner) throw new IllegalStateException("a buffer pool is closed by its thread");
+            if (openScope != null) openScope.close();
             clear();
             ownerOf.clear();
-            if (outer == null) CURRENT.remove();
-            else CURRENT.set(outer);
         }
     }
 
-    /** Pooled bytes kept unused by {@link #open()}: the UNet's and CogVLM2's working sets fit comfortably. */
+    /** The end of a pool's activity on a thread. */
+    public interface Scope extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** Pooled bytes kept unused by default: the UNet's and CogVLM2's working sets fit comfortably. */
     public static final long DEFAULT_BUDGET = 2L << 30;
 
-    /** Opens a reuse scope on this thread with the {@link #DEFAULT_BUDGET} (use with try-with-resources). */
+    /** A pool, not yet entered, that keeps at most {@code budgetBytes} pooled and unused. */
+    public static Pool newPool(long budgetBytes) {
+        return new Pool(budgetBytes);
+    }
+
+    /** Opens (creates and enters) a pool with the {@link #DEFAULT_BUDGET}; close it with try-with-resources. */
     public static Pool open() {
         return open(DEFAULT_BUDGET);
     }
 
-    /** Opens a reuse scope on this thread that keeps at most {@code budgetBytes} pooled and unused. */
+    /** Opens a pool that keeps at most {@code budgetBytes} pooled and unused (0: free all on every miss). */
     public static Pool open(long budgetBytes) {
-        Pool p = new Pool(CURRENT.get(), budgetBytes);
-        CURRENT.set(p);
+        Pool p = new Pool(budgetBytes);
+        p.openScope = p.enter();
         return p;
     }
 

@@ -61,6 +61,17 @@ public final class Linear {
         return bias;
     }
 
+    /**
+     * The layer made of output rows {@code from..to} of this one (a view of the weight and bias, packed on its own
+     * first use): GEGLU's two halves from one checkpoint tensor.
+     */
+    public Linear rows(long from, long to) {
+        INDArray w = weight.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(from, to),
+                org.nd4j.linalg.indexing.NDArrayIndex.all());
+        INDArray b = bias == null ? null : bias.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(from, to));
+        return new Linear(name + "[" + from + ":" + to + "]", w, b, precision);
+    }
+
     /** {@code x [..., in]} → a new {@code [..., out]} fp32 array. */
     public INDArray apply(INDArray x) {
         long[] shape = x.shape().clone();
