@@ -51,7 +51,7 @@ public final class Attention {
         INDArray qs = operand(q, bf16);
         INDArray ks = operand(k, bf16);
         INDArray vs = operand(v, bf16);
-        INDArray out = Buffers.take(b, lq, (long) heads * d);
+        INDArray out = Buffers.take(b, lq, (long) heads * d);  // dense: heads() uses its strides too
         int cq = chunk > 0 ? Math.min(chunk, lq)
                 : (int) Math.max(1, Math.min(lq, MAX_SCORE_FLOATS / ((long) heads * lk)));
         long need = (long) heads * Math.min(cq, lq) * lk;
@@ -87,42 +87,44 @@ public final class Attention {
         return out;
     }
 
-    /** Dense, and rounded to bf16 when asked: the operand the products read. */
+    /**
+     * The operand the products read: x itself when its channels are contiguous (rows and batches may be strided),
+     * else a dense copy; rounded to bf16 (a dense copy) when asked.
+     */
     private static INDArray operand(INDArray x, boolean bf16) {
-        INDArray dense = NN.contiguous(x);
-        if (!bf16) return dense;
-        INDArray r = Buffers.take(DataType.BFLOAT16, x.shape());
-        Dnnl.reorder(dense, r);
-        if (dense != x) dense.close();
-        return r;
+        if (bf16) {
+            INDArray r = Buffers.take(DataType.BFLOAT16, x.shape());
+            Dnnl.reorder(x, r);
+            return r;
+        }
+        if (x.stride(2) == 1 && x.stride(1) >= x.size(2) && x.stride(0) >= x.size(1) * x.stride(1)) return x;
+        INDArray d = Buffers.take(x.shape());
+        d.assign(x);
+        return d;
     }
 
     /** The first {@code n·h·lk} elements of a flat buffer as a dense {@code [h, n, lk]} array. */
     private static INDArray view(INDArray flat, int h, int n, int lk) {
-        return Nd4j.create(flat.data(), new long[] {h, n, lk}, new long[] {(long) n * lk, lk, 1}, 0, 'c',
-                flat.dataType());
+        return NN.view(flat, new long[] {h, n, lk}, new long[] {(long) n * lk, lk, 1}, 0);
     }
+
+    // x may have any row and batch strides (a column slice of a fused q/k/v projection) as long as its channels are
+    // contiguous.
 
     /** Rows q0..q0+n of batch b of a {@code [B, L, H·D]} tensor as {@code [kvHeads, group, n, D]}. */
     private static INDArray heads(INDArray x, long b, int q0, int n, int kvHeads, int group, int d) {
-        long l = x.size(1), c = x.size(2);
-        long offset = b * l * c + (long) q0 * c; // relative to x.data(), which starts at x's first element
-        return Nd4j.create(x.data(), new long[] {kvHeads, group, n, d},
-                new long[] {(long) group * d, d, c, 1}, offset, 'c', x.dataType());
+        long offset = b * x.stride(0) + (long) q0 * x.stride(1);
+        return NN.view(x, new long[] {kvHeads, group, n, d}, new long[] {(long) group * d, d, x.stride(1), 1}, offset);
     }
 
     /** Keys 0..limit of batch b of {@code [B, Lk, kvHeads·D]} as {@code Kᵀ}: {@code [kvHeads, 1, D, limit]}. */
     private static INDArray keysT(INDArray k, long b, int limit, int kvHeads, int d) {
-        long l = k.size(1), c = k.size(2);
-        return Nd4j.create(k.data(), new long[] {kvHeads, 1, d, limit}, new long[] {d, d, 1, c},
-                b * l * c, 'c', k.dataType());
+        return NN.view(k, new long[] {kvHeads, 1, d, limit}, new long[] {d, d, 1, k.stride(1)}, b * k.stride(0));
     }
 
     /** Values 0..limit of batch b as {@code [kvHeads, 1, limit, D]}. */
     private static INDArray values(INDArray v, long b, int limit, int kvHeads, int d) {
-        long l = v.size(1), c = v.size(2);
-        return Nd4j.create(v.data(), new long[] {kvHeads, 1, limit, d}, new long[] {d, d, c, 1},
-                b * l * c, 'c', v.dataType());
+        return NN.view(v, new long[] {kvHeads, 1, limit, d}, new long[] {d, d, v.stride(1), 1}, b * v.stride(0));
     }
 
     private static void checkShapes(INDArray q, INDArray k, INDArray v, int heads, int kvHeads, int d) {

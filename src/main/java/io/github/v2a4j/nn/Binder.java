@@ -63,6 +63,8 @@ public final class Binder implements AutoCloseable {
         final List<String> missing = new ArrayList<>();
         final List<String> misShaped = new ArrayList<>();
         final List<INDArray> owned = new ArrayList<>();
+        /** Layers made by dense/conv2d: their packed weights are freed on close. */
+        final List<Runnable> layers = new ArrayList<>();
 
         Shared(TensorSource source, String component, boolean load, Precision precision) {
             this.source = source;
@@ -119,21 +121,29 @@ public final class Binder implements AutoCloseable {
     public Linear dense(String module, long out, long in, boolean bias) {
         INDArray w = stored(module + ".weight", out, in);
         INDArray b = bias ? get(module + ".bias", out) : null;
-        return w == null ? null : new Linear(name(module + ".weight"), w, b, shared.precision);
+        return w == null ? null : keep(new Linear(name(module + ".weight"), w, b, shared.precision));
+    }
+
+    private Linear keep(Linear l) {
+        shared.layers.add(l::release);
+        return l;
     }
 
     /** A 1×1 convolution {@code module} ({@code [out, in, 1, 1]}) applied to token rows: a linear layer. */
     public Linear dense1x1(String module, long out, long in, boolean bias) {
         INDArray w = stored(module + ".weight", out, in, 1, 1);
         INDArray b = bias ? get(module + ".bias", out) : null;
-        return w == null ? null : new Linear(name(module + ".weight"), w.reshape('c', out, in), b, shared.precision);
+        return w == null ? null : keep(new Linear(name(module + ".weight"), w.reshape('c', out, in), b, shared.precision));
     }
 
     /** The convolution {@code module} ({@code [out, in, k, k]}, zero padding, stride), channels-last; null when checking. */
     public Conv2d conv2d(String module, long out, long in, int k, int stride, int pad, boolean bias) {
         INDArray w = stored(module + ".weight", out, in, k, k);
         INDArray b = bias ? get(module + ".bias", out) : null;
-        return w == null ? null : new Conv2d(name(module + ".weight"), w, b, stride, pad, shared.precision);
+        if (w == null) return null;
+        Conv2d c = new Conv2d(name(module + ".weight"), w, b, stride, pad, shared.precision);
+        shared.layers.add(c::release);
+        return c;
     }
 
     /** A matmul weight {@code [out, in]}. */
@@ -171,7 +181,11 @@ public final class Binder implements AutoCloseable {
     private INDArray stored(String local, long... shape) {
         String full = name(local);
         TensorInfo info = find(full, shape);
-        return info != null && shared.load ? shared.source.mappedAsStored(full) : null;
+        if (info == null || !shared.load) return null;
+        INDArray a = shared.source.mappedAsStored(full);
+        // a source that cannot map the stored type converts: that copy is ours to free
+        if (!"F32".equals(info.dtype()) && a.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT) shared.owned.add(a);
+        return a;
     }
 
     private INDArray request(Role role, String local, long[] shape) {
@@ -250,11 +264,14 @@ public final class Binder implements AutoCloseable {
     }
 
     /**
-     * Frees the converted (non-F32) tensors handed out by this binder and all its scopes. Mappings and in-memory
-     * arrays of the source are left alone.
+     * Frees the converted (non-F32) tensors handed out by this binder and all its scopes, and the packed weights of
+     * the layers it made: a streamed block's memory leaves with it. Mappings and in-memory arrays of the source are
+     * left alone. Layers used after this pack their weights again.
      */
     @Override
     public void close() {
+        shared.layers.forEach(Runnable::run);
+        shared.layers.clear();
         long bytes = 0;
         for (INDArray a : shared.owned) {
             bytes += a.length() * 4;

@@ -134,7 +134,7 @@ public final class Buffers {
                 p.pooledBytes -= owner.length() * type.width();
                 REUSED.incrementAndGet();
                 if (Arrays.equals(owner.shape(), shape)) return owner;
-                INDArray view = Nd4j.create(owner.data(), shape, Nd4j.getStrides(shape, 'c'), 0, 'c', type);
+                INDArray view = NN.view(owner, shape, Nd4j.getStrides(shape, 'c'), 0);
                 p.ownerOf.put(view, owner);
                 return view;
             }

@@ -36,6 +36,11 @@ public final class Gemm {
             return new Epilogue(scale, dnnl_eltwise_gelu_erf, accumulate, multiplier);
         }
 
+        /** Applies SiLU {@code x·σ(x)}. */
+        public Epilogue silu() {
+            return new Epilogue(scale, dnnl_eltwise_swish, accumulate, multiplier);
+        }
+
         /** Adds the result to what C holds ({@code C += …}): a residual connection in the same pass. */
         public Epilogue accumulating() {
             return new Epilogue(scale, activation, true, multiplier);
@@ -132,7 +137,9 @@ public final class Gemm {
         try {
             if (ep.scale != 1f) Dnnl.check(dnnl_post_ops_append_eltwise(po, dnnl_eltwise_linear, ep.scale, 0f), "scale");
             if (ep.activation != dnnl_alg_kind_undef) {
-                Dnnl.check(dnnl_post_ops_append_eltwise(po, ep.activation, 0f, 0f), "activation");
+                // swish's alpha is the β of x·σ(βx): 1 for SiLU
+                float alpha = ep.activation == dnnl_eltwise_swish ? 1f : 0f;
+                Dnnl.check(dnnl_post_ops_append_eltwise(po, ep.activation, alpha, 0f), "activation");
             }
             if (ep.accumulate) Dnnl.check(dnnl_post_ops_append_sum(po, 1f, 0, dnnl_data_type_undef), "sum");
             if (multiplier != null) Dnnl.check(dnnl_post_ops_append_binary(po, dnnl_binary_mul, multiplier), "mul");

@@ -7,6 +7,7 @@ import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.nn.ChannelsLast;
 import io.github.v2a4j.nn.Conv2d;
 import io.github.v2a4j.nn.Norms;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import java.util.ArrayList;
@@ -38,7 +39,12 @@ public final class UNet {
      * strictly: one error lists every missing, unexpected and mis-shaped tensor.
      */
     public static UNet load(UNetConfig config, TensorSource source) {
-        Binder b = Binder.load(source, "UNet");
+        return load(config, source, Precision.FP32);
+    }
+
+    /** As {@link #load(UNetConfig, TensorSource)}, with the products (linears, convolutions, attention) in {@code precision}. */
+    public static UNet load(UNetConfig config, TensorSource source, Precision precision) {
+        Binder b = Binder.load(source, "UNet", precision);
         UNet unet = new UNet(config, b);
         b.verify();
         return unet;

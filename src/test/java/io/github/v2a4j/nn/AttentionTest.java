@@ -112,4 +112,16 @@ class AttentionTest {
         // q, k, v and the probabilities each carry a relative rounding of at most 2^-9
         assertThat(err).isGreaterThan(1e-6).isLessThan(4 * Math.pow(2, -9) * plain.amaxNumber().doubleValue());
     }
+
+    @Test
+    void readsQueriesKeysAndValuesAsColumnSlicesOfOneProjection() {
+        // q, k, v as the thirds of a fused projection: strided views with offsets into one buffer
+        Random r = new Random(11);
+        INDArray mixed = NNTest.rand(r, 1, 3, 9, 48);
+        INDArray q = mixed.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, 16));
+        INDArray k = mixed.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(16, 32));
+        INDArray v = mixed.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(32, 48));
+        INDArray plain = sdpaPlain(q.dup('c'), k.dup('c'), v.dup('c'), 4, 4, false);
+        assertThat(maxAbs(Attention.sdpa(q, k, v, 4, 4, false, Precision.FP32, 4), plain)).isLessThan(1e-6);
+    }
 }
