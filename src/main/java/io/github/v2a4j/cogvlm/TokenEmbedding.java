@@ -1,5 +1,6 @@
 package io.github.v2a4j.cogvlm;
 
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.io.TensorInfo;
 import io.github.v2a4j.io.TensorSource;
 import java.io.IOException;
@@ -46,7 +47,7 @@ final class TokenEmbedding {
                 float[] row = table.getRow(ids[r]).dup().data().asFloat();
                 System.arraycopy(row, 0, out, r * hidden, hidden);
             }
-            if (!info.dtype().equals("F32")) Release.free(table); // a conversion made for this call, not a mapping
+            if (!info.dtype().equals("F32")) Buffers.release(table); // a conversion made for this call, not a mapping
         }
         return Nd4j.create(out, new long[] {ids.length, hidden}, 'c');
     }

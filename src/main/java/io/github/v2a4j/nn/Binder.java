@@ -119,9 +119,14 @@ public final class Binder implements AutoCloseable {
      * {@code bias}); null from a checking binder.
      */
     public Linear dense(String module, long out, long in, boolean bias) {
-        INDArray w = stored(module + ".weight", out, in);
-        INDArray b = bias ? get(module + ".bias", out) : null;
-        return w == null ? null : keep(new Linear(name(module + ".weight"), w, b, shared.precision));
+        INDArray w = stored(part(module, "weight"), out, in);
+        INDArray b = bias ? get(part(module, "bias"), out) : null;
+        return w == null ? null : keep(new Linear(name(part(module, "weight")), w, b, shared.precision));
+    }
+
+    /** {@code module.local}, or {@code local} for the module this binder is scoped to ({@code module} empty). */
+    private static String part(String module, String local) {
+        return module.isEmpty() ? local : module + "." + local;
     }
 
     private Linear keep(Linear l) {
@@ -131,17 +136,17 @@ public final class Binder implements AutoCloseable {
 
     /** A 1×1 convolution {@code module} ({@code [out, in, 1, 1]}) applied to token rows: a linear layer. */
     public Linear dense1x1(String module, long out, long in, boolean bias) {
-        INDArray w = stored(module + ".weight", out, in, 1, 1);
-        INDArray b = bias ? get(module + ".bias", out) : null;
-        return w == null ? null : keep(new Linear(name(module + ".weight"), w.reshape('c', out, in), b, shared.precision));
+        INDArray w = stored(part(module, "weight"), out, in, 1, 1);
+        INDArray b = bias ? get(part(module, "bias"), out) : null;
+        return w == null ? null : keep(new Linear(name(part(module, "weight")), w.reshape('c', out, in), b, shared.precision));
     }
 
     /** The convolution {@code module} ({@code [out, in, k, k]}, zero padding, stride), channels-last; null when checking. */
     public Conv2d conv2d(String module, long out, long in, int k, int stride, int pad, boolean bias) {
-        INDArray w = stored(module + ".weight", out, in, k, k);
-        INDArray b = bias ? get(module + ".bias", out) : null;
+        INDArray w = stored(part(module, "weight"), out, in, k, k);
+        INDArray b = bias ? get(part(module, "bias"), out) : null;
         if (w == null) return null;
-        Conv2d c = new Conv2d(name(module + ".weight"), w, b, stride, pad, shared.precision);
+        Conv2d c = new Conv2d(name(part(module, "weight")), w, b, stride, pad, shared.precision);
         shared.layers.add(c::release);
         return c;
     }

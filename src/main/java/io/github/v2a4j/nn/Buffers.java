@@ -28,14 +28,14 @@ public final class Buffers {
     private Buffers() {}
 
     /** Arrays of fewer elements are simply freed. */
-    static final long DEFAULT_MIN_POOLED = 1L << 16;
+    public static final long DEFAULT_MIN_POOLED = 1L << 16;
 
     /** In use; tests lower it so that tiny models go through the pool. */
-    static long minPooled = DEFAULT_MIN_POOLED;
+    public static long minPooled = DEFAULT_MIN_POOLED;
     private static final ThreadLocal<Pool> CURRENT = new ThreadLocal<>();
 
     /** Arrays handed out again by {@link #take} since start (all threads); tests check the pool is exercised. */
-    static final java.util.concurrent.atomic.AtomicLong REUSED = new java.util.concurrent.atomic.AtomicLong();
+    public static final java.util.concurrent.atomic.AtomicLong REUSED = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * Buffers kept for reuse. A pool is active on a thread while {@link #enter entered}; it may be entered again

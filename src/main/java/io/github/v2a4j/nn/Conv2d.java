@@ -56,6 +56,11 @@ public final class Conv2d {
         return cin;
     }
 
+    /** Zero padding on every side. */
+    public int padding() {
+        return pad;
+    }
+
     /** Output rows/columns for an input of {@code n}. */
     public long outSize(long n, long k) {
         return (n + 2L * pad - k) / stride + 1;
