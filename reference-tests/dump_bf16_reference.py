@@ -9,16 +9,17 @@ For each bundle the model is rebuilt from the bundle's config.json + weights.saf
 check_bundles.py / check_cogvlm_e2e.py do, and the upstream call of the dump script is run on the bundle's io inputs
 twice with the dump script's own recording:
 
-  * fp32: must reproduce the committed activations and io outputs (max |err| / max |ref| <= 1e-6 per tensor: the
-    committed bundles were made with torch 1.13 on another CPU kind, so bit identity is not expected);
+  * fp32: must reproduce the committed activations and io outputs within the fp32 tolerance, 1e-5 of max |ref| per
+    tensor (the committed bundles were made with torch 1.13 on a Zen 4: bit identity is not expected elsewhere;
+    torch 1.13 itself on a Zen 5 differs from them by up to 1.9e-6); the worst is recorded;
   * bf16 (vae-tiny: fp16), the way Kandinsky-4 runs it: K4 loads CogVLM2 and the UNet with
     from_pretrained(torch_dtype=torch.bfloat16) and the VAE with torch_dtype=torch.float16, which leaves every
     parameter and floating buffer in that dtype (diffusers ends with model.to(torch_dtype); transformers builds the
     model under that default dtype, and neither class keeps a module in fp32). Here: module.to(dtype) after the
     strict fp32 load. Inputs as K4 casts them: UNet sample / text / video embeddings to unet.dtype; CogVLM2 frames
     cast by K4's own __prepare_inputs__ (.to(multimodal.dtype)); VAE latents.to(vae.dtype) / scaling_factor in fp16.
-    What the upstream code keeps in fp32 inside (diffusers' time_proj, RMSNorm statistics, the LLM softmax of the
-    torch < 2 branch, ...) it keeps here too: the code is not touched.
+    What the upstream code keeps in fp32 inside a bf16 model (diffusers' time_proj, RMSNorm statistics, K4's fp32
+    zero padding of the text embedding, ...) it keeps here too: the code is not touched.
 
 Written per bundle: <out>/<name>/bf16_reference.json (vae-tiny: fp16_reference.json), a small JSON file (format:
 reference-tests/README.md, "Reduced-precision sidecars"): for every name of the bundle's manifest `order` (aliases
@@ -223,16 +224,18 @@ def fp32_against_committed(store, outs, manifest, acts, io):
     """The fp32 re-run against the committed tensors; raises when a tensor is further than FP32_BOUND."""
     if store.order != manifest["order"]:
         raise AssertionError("the fp32 re-run recorded other names than the committed manifest 'order'")
-    worst, worst_name, worst_abs, identical, bad = 0.0, None, 0.0, 0, []
+    worst, worst_name, worst_abs, identical, bad, outputs = 0.0, None, 0.0, 0, [], {}
     pairs = [(n, store.get(n), acts[n]) for n in store.order] + [("io:" + k, v, io[k]) for k, v in outs.items()]
     for n, got, ref in pairs:
         if got.dtype != ref.dtype or got.shape != ref.shape:
             raise AssertionError(f"{n}: fp32 re-run gives {got.dtype} {tuple(got.shape)}, committed "
                                  f"{ref.dtype} {tuple(ref.shape)}")
+        d = distance(got, ref)
+        if n.startswith("io:"):
+            outputs[n] = d
         if torch.equal(got, ref):
             identical += 1
             continue
-        d = distance(got, ref)
         if d[1] > worst:
             worst, worst_name, worst_abs = d[1], n, d[0]
         if d[1] > FP32_BOUND:
@@ -241,7 +244,8 @@ def fp32_against_committed(store, outs, manifest, acts, io):
         raise AssertionError(f"fp32 re-run differs from the committed tensors by more than {FP32_BOUND:g} of max|ref|: "
                              + ", ".join(bad[:10]))
     return {"bound_max_rel_to_max": FP32_BOUND, "tensors": len(pairs), "bit_identical": identical,
-            "max_rel_to_max": _round(worst), "max_abs_of_that_tensor": _round(worst_abs), "worst": worst_name}
+            "max_rel_to_max": _round(worst), "max_abs_of_that_tensor": _round(worst_abs), "worst": worst_name,
+            "outputs": outputs}
 
 
 # --------------------------------------------------------------------------------------------------- runtime
