@@ -70,10 +70,11 @@ COMPARE_REL_TOL = 0.75
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 UNET_DEVIATIONS = [
-    "Device: CPU (1 thread) instead of CUDA: GEMMs and convolutions through oneDNN with bf16 operands and fp32 "
-    "accumulation (cuBLAS/cuDNN do the same with another summation order); GroupNorm with fp32 statistics; torch's "
-    "CPU scaled_dot_product_attention kernel (fp32 scores and softmax, bf16 output) instead of the CUDA flash / "
-    "memory-efficient kernels.",
+    "Device: CPU (1 thread) instead of CUDA: convolutions through oneDNN (avx512_core_bf16 on the recorded CPU), "
+    "GEMMs through oneDNN's bf16 matmul or, for the smallest, ATen's own kernel, all with bf16 operands, fp32 "
+    "accumulation and one rounding of the result (cuBLAS/cuDNN do the same in another summation order); GroupNorm "
+    "with fp32 statistics; torch's CPU scaled_dot_product_attention kernel (fp32 scores and softmax, bf16 output) "
+    "instead of the CUDA flash / memory-efficient kernels.",
     "Weights: the bundle's fp32 values rounded to bf16 by module.to(torch.bfloat16) (round to nearest even), which "
     "is what from_pretrained(torch_dtype=torch.bfloat16) does to a checkpoint's values. unet.py builds the K4 "
     "processors with .half(); from_pretrained then loads the checkpoint and casts the whole model to bf16, so the "
@@ -86,7 +87,8 @@ UNET_DEVIATIONS = [
     "layers and video_out non-zero, exactly as in the fp32 bundle.",
 ]
 COGVLM_DEVIATIONS = [
-    "Device: CPU (1 thread) instead of CUDA: bf16 GEMMs through oneDNN with fp32 accumulation; the remote code's "
+    "Device: CPU (1 thread) instead of CUDA: bf16 GEMMs through oneDNN's matmul or, for the smallest, ATen's own "
+    "kernel, with fp32 accumulation and one rounding of the result; the remote code's "
     "torch >= 2 branches call torch's CPU scaled_dot_product_attention (LLM: is_causal=True; vision: no mask), "
     "fp32 scores and softmax, bf16 output, instead of the CUDA kernels.",
     "Weights and the rotary inv_freq buffers: the bundle's fp32 values rounded to bf16 by module.to(torch.bfloat16). "
@@ -99,7 +101,8 @@ COGVLM_DEVIATIONS = [
     "Tokenizer and tiny vocabulary as in the fp32 bundle (fixed ids; 264-row tables).",
 ]
 VAE_DEVIATIONS = [
-    "Device: CPU (1 thread) instead of CUDA: fp16 convolutions and GEMMs of torch's CPU kernels, torch's CPU "
+    "Device: CPU (1 thread) instead of CUDA: fp16 convolutions and GEMMs of torch's own CPU kernels (not oneDNN "
+    "on the recorded CPU), torch's CPU "
     "scaled_dot_product_attention for the mid-block attention, GroupNorm with fp32 statistics.",
     "Weights: the bundle's fp32 values rounded to fp16 by module.to(torch.float16), as "
     "from_pretrained(torch_dtype=torch.float16) does to a checkpoint's values (the tiny decoder's conv_out scale "
