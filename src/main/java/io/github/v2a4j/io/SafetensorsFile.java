@@ -184,6 +184,25 @@ public final class SafetensorsFile extends Safetensors {
         return out;
     }
 
+    /** Reads only the requested rows (positional reads, any dtype converted to F32). */
+    @Override
+    public INDArray rows(String name, long[] rows) {
+        TensorInfo t = info(name);
+        TensorSource.checkRows(t, rows);
+        Dtype d = header.dtypes.get(name);
+        int cols = Math.toIntExact(t.shape()[1]);
+        long rowBytes = (long) cols * d.size();
+        if (rowBytes > Integer.MAX_VALUE) throw SafetensorsHeader.failTensor(file, name, "has rows over 2 GB");
+        float[] out = new float[Math.multiplyExact(rows.length, cols)];
+        ByteBuffer row = ByteBuffer.allocate((int) rowBytes).order(ByteOrder.LITTLE_ENDIAN);
+        for (int r = 0; r < rows.length; r++) {
+            row.clear();
+            readAt(name, row, header.dataStart + t.begin() + rows[r] * rowBytes);
+            d.toFloat(row.flip(), out, r * cols, cols);
+        }
+        return Nd4j.create(out, new long[] {rows.length, cols}, 'c');
+    }
+
     @Override
     public float[] getFloat(String name) {
         TensorInfo t = info(name);
