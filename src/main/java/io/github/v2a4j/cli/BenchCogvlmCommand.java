@@ -1,15 +1,16 @@
 package io.github.v2a4j.cli;
 
-import io.github.v2a4j.cogvlm.CogVlmBench;
+import io.github.v2a4j.bench.CogVlmBench;
+import io.github.v2a4j.bench.Machine;
 import io.github.v2a4j.cogvlm.CogVlmConfig;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code v2a bench cogvlm}: CogVLM2-video blocks at real widths with random weights, and the extrapolation to one
@@ -50,7 +51,7 @@ public final class BenchCogvlmCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         CogVlmConfig cfg = CogVlmConfig.real();
         out.printf("CogVLM2-video blocks, real widths, random fp32 weights; threads: OMP_NUM_THREADS=%s; load before: %s%n",
-                System.getenv().getOrDefault("OMP_NUM_THREADS", "unset"), CogVlmBench.loadAverage());
+                System.getenv().getOrDefault("OMP_NUM_THREADS", "unset"), Machine.loadAverage());
         CogVlmBench.Result vision = null;
         CogVlmBench.Result adapter = null;
         CogVlmBench.Result decoder = null;
@@ -82,7 +83,7 @@ public final class BenchCogvlmCommand implements Callable<Integer> {
             out.printf("  decoder        %d layers x %d tokens   %8.1f s%n", used, len, s);
         }
         out.printf("  total (excl. patch embedding, weight conversion, I/O) %8.1f s = %.1f min per video pass%n", total, total / 60);
-        out.printf("peak RSS %d MB; load after: %s%n", CogVlmBench.peakRssMb(), CogVlmBench.loadAverage());
+        out.printf("peak RSS %.2f GB; load after: %s%n", Machine.memoryGb("VmHWM"), Machine.loadAverage());
         return 0;
     }
 

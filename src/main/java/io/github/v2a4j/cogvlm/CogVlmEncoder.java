@@ -2,7 +2,10 @@ package io.github.v2a4j.cogvlm;
 
 import io.github.v2a4j.io.MapSource;
 import io.github.v2a4j.io.Safetensors;
+import io.github.v2a4j.io.SafetensorsFile;
+import io.github.v2a4j.io.TensorInfo;
 import io.github.v2a4j.io.TensorSource;
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.Trace;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -10,6 +13,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -24,7 +28,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * What K4 takes from CogVLM2-video (spec §1.7): {@code extract_video_embedding} and {@code extract_text_embedding}.
+ * What K4 takes from CogVLM2-video: {@code extract_video_embedding} and {@code extract_text_embedding}.
  *
  * <ul>
  *   <li>{@link #videoEmbedding}: uint8 clip {@code (3,T,H,W)} → preprocess → vision tower → sequence BOS + 66·T
@@ -37,6 +41,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * </ul>
  */
 public final class CogVlmEncoder {
+
+    /** Names the model in weight errors. */
+    static final String COMPONENT = "CogVLM2";
 
     /** K4's {@code extract_text_embedding(max_len=100)}. */
     public static final int TEXT_ROWS = 100;
@@ -75,7 +82,7 @@ public final class CogVlmEncoder {
         Safetensors weights = Safetensors.open(modelDir);
         CogVlmEncoder enc = new CogVlmEncoder(cfg, weights, defaultCacheDir(modelDir), fingerprint(modelDir), frameChunk);
         try {
-            enc.verifyCheckpoint(modelDir.toString());
+            enc.verifyCheckpoint();
         } catch (RuntimeException e) {
             weights.close();
             throw e;
@@ -90,13 +97,13 @@ public final class CogVlmEncoder {
 
     /**
      * Checks every tensor name and shape the encoder will read against the checkpoint headers (no data is read), and
-     * that nothing under {@code model.} / {@code lm_head} is left over. Throws one error listing every problem.
+     * that nothing else is left over. Throws one error naming the checkpoint and every problem.
      */
-    public void verifyCheckpoint(String what) {
-        Params check = Params.check(source);
+    public void verifyCheckpoint() {
+        Binder check = Binder.check(source, COMPONENT);
         VisionTower.declare(check, cfg);
         LlamaDecoder.declare(check, cfg);
-        check.verify(what, "model.", "lm_head.");
+        check.verify();
     }
 
     /** Where per-layer progress of the following passes goes (the pipeline maps it onto its stage display). */
@@ -113,11 +120,6 @@ public final class CogVlmEncoder {
     public INDArray videoEmbedding(byte[] video, int frames, int height, int width, Trace trace) {
         INDArray images = preprocessor.preprocess(video, frames, height, width);
         return embedPreprocessed(images, trace);
-    }
-
-    /** {@code extract_video_embedding} of decoded frames, each interleaved RGB {@code (H, W, 3)} → {@code (T, hidden)}. */
-    public INDArray videoEmbeddingFrames(java.util.List<byte[]> rgbFrames, int height, int width, Trace trace) {
-        return embedPreprocessed(preprocessor.preprocessFrames(rgbFrames, height, width), trace);
     }
 
     /** As {@link #videoEmbedding(byte[], int, int, int, Trace)} for a (small) clip held as an array {@code (3, T, H, W)}. */
@@ -209,8 +211,8 @@ public final class CogVlmEncoder {
      */
     String cacheKey(INDArray images) {
         MessageDigest md = sha256();
-        md.update(weightsFingerprint.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        md.update(cfg.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        md.update(weightsFingerprint.getBytes(StandardCharsets.UTF_8));
+        md.update(cfg.toString().getBytes(StandardCharsets.UTF_8));
         float[] f = images.dup('c').data().asFloat();
         ByteBuffer b = ByteBuffer.allocate(f.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(f);
@@ -220,8 +222,9 @@ public final class CogVlmEncoder {
 
     /**
      * A cheap identity of a checkpoint: sha256 over every {@code *.safetensors} / {@code *.json} file's name, size and,
-     * for safetensors, its header (tensor names, dtypes, shapes, offsets). Reading headers takes milliseconds where a
-     * full hash of 25 GB would take minutes; a re-exported or re-quantised checkpoint changes the headers or sizes.
+     * for safetensors, its header (tensor names, dtypes, shapes, offsets, metadata). Reading headers takes
+     * milliseconds where a full hash of 25 GB would take minutes; a re-exported or re-quantised checkpoint changes
+     * the headers or sizes.
      */
     public static String fingerprint(Path modelDir) {
         MessageDigest md = sha256();
@@ -229,17 +232,15 @@ public final class CogVlmEncoder {
             for (Path p : files.sorted().toList()) {
                 String name = p.getFileName().toString();
                 if (!Files.isRegularFile(p) || !(name.endsWith(".safetensors") || name.endsWith(".json"))) continue;
-                md.update(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                md.update(Long.toString(Files.size(p)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                md.update((name + "\n" + Files.size(p) + "\n").getBytes(StandardCharsets.UTF_8));
                 if (name.endsWith(".safetensors")) {
-                    try (var ch = java.nio.channels.FileChannel.open(p)) {
-                        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-                        ch.read(len, 0);
-                        long n = len.flip().getLong();
-                        if (n < 0 || n > 100_000_000) throw new IOException("bad safetensors header length " + n + " in " + p);
-                        ByteBuffer header = ByteBuffer.allocate((int) n);
-                        ch.read(header, 8);
-                        md.update(header.flip());
+                    try (SafetensorsFile st = SafetensorsFile.open(p)) {
+                        md.update(st.metadata().toString().getBytes(StandardCharsets.UTF_8));
+                        for (String t : st.names()) {
+                            TensorInfo i = st.info(t);
+                            md.update((t + " " + i.dtype() + " " + i.shapeString() + " " + i.begin() + " " + i.end()
+                                    + "\n").getBytes(StandardCharsets.UTF_8));
+                        }
                     }
                 } else {
                     md.update(Files.readAllBytes(p));
@@ -291,11 +292,14 @@ public final class CogVlmEncoder {
         }
     }
 
-    /** Every tensor the encoder reads (layers 0..n−2, no final norm or lm_head), with its shape. */
+    /**
+     * Every tensor the encoder reads (layers 0..n−2, no final norm or lm_head), with its shape, from a dry run of
+     * the blocks (no tensor is allocated).
+     */
     public static Map<String, long[]> parameterShapes(CogVlmConfig cfg) {
-        Params check = Params.check(MapSource.empty());
+        Binder check = Binder.check(MapSource.empty(), COMPONENT);
         VisionTower.declare(check, cfg);
         LlamaDecoder.declare(check, cfg);
-        return check.requested();
+        return check.parameters();
     }
 }

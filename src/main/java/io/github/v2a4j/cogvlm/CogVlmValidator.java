@@ -31,7 +31,7 @@ public final class CogVlmValidator implements Validator {
     public ComparisonReport validate(GoldenBundle bundle) {
         CogVlmConfig cfg = CogVlmConfig.parse(bundle.config().toString());
         CogVlmEncoder enc = new CogVlmEncoder(cfg, bundle.weights(), null, "golden", 8);
-        enc.verifyCheckpoint(bundle.dir() + "/weights.safetensors");
+        enc.verifyCheckpoint();
         Safetensors io = bundle.io();
         Trace trace = Trace.all();
         Map<String, INDArray> outputs;

@@ -1,6 +1,7 @@
 package io.github.v2a4j.cogvlm;
 
 import io.github.v2a4j.nn.Attention;
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -20,19 +21,17 @@ final class DecoderAttention {
     private final int headDim;
     private final INDArray qkvWeight;
     private final INDArray denseWeight;
-    private final RotaryEmbedding rotary;
+    private final INDArray invFreq;
 
-    DecoderAttention(Params root, String path, CogVlmConfig cfg) {
-        this.path = path;
+    DecoderAttention(Binder p, CogVlmConfig cfg) {
+        this.path = p.path();
         this.heads = cfg.numAttentionHeads();
         this.kvHeads = cfg.numKvHeads();
         this.headDim = cfg.headDim();
-        Params p = root.at(path);
         long d = cfg.hiddenSize();
-        qkvWeight = p.get("language_expert_query_key_value.weight", d + 2L * kvHeads * headDim, d);
-        denseWeight = p.get("language_expert_dense.weight", d, d);
-        INDArray invFreq = p.get("rotary_emb.inv_freq", headDim / 2);
-        rotary = p.dryRun() ? null : new RotaryEmbedding(invFreq, headDim);
+        qkvWeight = p.linear("language_expert_query_key_value.weight", d + 2L * kvHeads * headDim, d);
+        denseWeight = p.linear("language_expert_dense.weight", d, d);
+        invFreq = p.get("rotary_emb.inv_freq", headDim / 2);
     }
 
     /** {@code x [1, L, hidden]}, position ids of the L tokens → {@code [1, L, hidden]}. */
@@ -46,7 +45,8 @@ final class DecoderAttention {
         INDArray k = mixed.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(q1, k1)).dup('c');
         INDArray v = mixed.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(k1, v1)).dup('c');
         Release.free(mixed);
-        float[][][] rope = rotary.tables(positions); // per layer: each layer has its own inv_freq buffer
+        RotaryEmbedding rotary = new RotaryEmbedding(invFreq, headDim); // each layer has its own inv_freq buffer
+        float[][][] rope = rotary.tables(positions);
         rotary.applyInPlace(q, heads, rope);
         rotary.applyInPlace(k, kvHeads, rope);
         if (trace.wants(path + ".rotary_emb.out.0")) { // upstream layout (B, heads, L, hd), kv heads not expanded

@@ -1,5 +1,6 @@
 package io.github.v2a4j.cogvlm;
 
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -8,7 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code CogVLMDecoderLayer} ({@code model.layers.i}), a plain pre-norm Llama layer:
  * {@code h = x + attn(RMSNorm_in(x))}, {@code out = h + mlp(RMSNorm_post(h))}.
  */
-final class DecoderLayer {
+public final class DecoderLayer {
 
     private final String path;
     private final double eps;
@@ -17,18 +18,17 @@ final class DecoderLayer {
     private final DecoderAttention attention;
     private final DecoderMlp mlp;
 
-    DecoderLayer(Params root, String path, CogVlmConfig cfg) {
-        this.path = path;
+    public DecoderLayer(Binder p, CogVlmConfig cfg) {
+        this.path = p.path();
         this.eps = cfg.rmsNormEps();
-        Params p = root.at(path);
         inNorm = p.get("input_layernorm.weight", cfg.hiddenSize());
         postNorm = p.get("post_attention_layernorm.weight", cfg.hiddenSize());
-        attention = new DecoderAttention(root, path + ".self_attn", cfg);
-        mlp = new DecoderMlp(root, path + ".mlp", cfg);
+        attention = new DecoderAttention(p.at("self_attn"), cfg);
+        mlp = new DecoderMlp(p.at("mlp"), cfg);
     }
 
     /** {@code x [1, L, hidden]} → a new array ({@code x} is left untouched). */
-    INDArray forward(INDArray x, long[] positions, Trace trace) {
+    public INDArray forward(INDArray x, long[] positions, Trace trace) {
         INDArray n = NN.rmsNorm(x, inNorm, eps);
         trace.record(path + ".input_layernorm.out", n);
         INDArray a = attention.forward(n, positions, trace);

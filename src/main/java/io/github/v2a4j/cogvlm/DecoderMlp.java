@@ -1,5 +1,6 @@
 package io.github.v2a4j.cogvlm;
 
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -15,14 +16,14 @@ final class DecoderMlp {
     private final INDArray up;
     private final INDArray down;
 
-    DecoderMlp(Params root, String path, CogVlmConfig cfg) {
-        this.path = path;
-        Params p = root.at(path + ".language_mlp");
+    DecoderMlp(Binder mlp, CogVlmConfig cfg) {
+        this.path = mlp.path();
+        Binder p = mlp.at("language_mlp");
         long d = cfg.hiddenSize();
         long i = cfg.intermediateSize();
-        gate = p.get("gate_proj.weight", i, d);
-        up = p.get("up_proj.weight", i, d);
-        down = p.get("down_proj.weight", d, i);
+        gate = p.linear("gate_proj.weight", i, d);
+        up = p.linear("up_proj.weight", i, d);
+        down = p.linear("down_proj.weight", d, i);
     }
 
     INDArray forward(INDArray x, Trace trace) {

@@ -1,5 +1,6 @@
 package io.github.v2a4j.cogvlm;
 
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -20,12 +21,11 @@ final class PatchEmbedding {
     private final INDArray cls;
     private final INDArray positions;
 
-    PatchEmbedding(Params root, String path, CogVlmConfig.Vision cfg) {
-        this.path = path;
+    PatchEmbedding(Binder p, CogVlmConfig.Vision cfg) {
+        this.path = p.path();
         this.patch = cfg.patchSize();
         this.hidden = cfg.hiddenSize();
-        Params p = root.at(path);
-        projWeight = p.get("proj.weight", hidden, cfg.inChannels(), patch, patch);
+        projWeight = p.conv("proj.weight", hidden, cfg.inChannels(), patch, patch);
         projBias = p.get("proj.bias", hidden);
         cls = p.get("cls_embedding", 1, hidden);
         positions = p.get("position_embedding.weight", cfg.numPositions(), hidden);

@@ -1,6 +1,7 @@
 package io.github.v2a4j.cogvlm;
 
 import io.github.v2a4j.nn.Attention;
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -21,14 +22,13 @@ final class VisionAttention {
     private final INDArray denseWeight;
     private final INDArray denseBias;
 
-    VisionAttention(Params root, String path, CogVlmConfig.Vision cfg) {
-        this.path = path;
+    VisionAttention(Binder p, CogVlmConfig.Vision cfg) {
+        this.path = p.path();
         this.hidden = cfg.hiddenSize();
         this.heads = cfg.numHeads();
-        Params p = root.at(path);
-        qkvWeight = p.get("query_key_value.weight", 3L * hidden, hidden);
+        qkvWeight = p.linear("query_key_value.weight", 3L * hidden, hidden);
         qkvBias = p.get("query_key_value.bias", 3L * hidden);
-        denseWeight = p.get("dense.weight", hidden, hidden);
+        denseWeight = p.linear("dense.weight", hidden, hidden);
         denseBias = p.get("dense.bias", hidden);
     }
 

@@ -1,5 +1,6 @@
 package io.github.v2a4j.cogvlm;
 
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -9,7 +10,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * → {@code norm1} LayerNorm (PyTorch default eps 1e-5, not the vision eps) → exact GELU → {@code dense_4h_to_h(
  * SiLU(gate_proj(y)) ⊙ dense_h_to_4h(y))}, no biases.
  */
-final class VisionGlu {
+public final class VisionGlu {
 
     private final String path;
     private final INDArray proj;
@@ -19,21 +20,20 @@ final class VisionGlu {
     private final INDArray gate;
     private final INDArray fourHToH;
 
-    VisionGlu(Params root, String path, CogVlmConfig cfg) {
-        this.path = path;
-        Params p = root.at(path);
+    public VisionGlu(Binder p, CogVlmConfig cfg) {
+        this.path = p.path();
         long d = cfg.hiddenSize();
         long i = cfg.intermediateSize();
-        proj = p.get("linear_proj.weight", d, cfg.vision().hiddenSize());
+        proj = p.linear("linear_proj.weight", d, cfg.vision().hiddenSize());
         normWeight = p.get("norm1.weight", d);
         normBias = p.get("norm1.bias", d);
-        hTo4h = p.get("dense_h_to_4h.weight", i, d);
-        gate = p.get("gate_proj.weight", i, d);
-        fourHToH = p.get("dense_4h_to_h.weight", d, i);
+        hTo4h = p.linear("dense_h_to_4h.weight", i, d);
+        gate = p.linear("gate_proj.weight", i, d);
+        fourHToH = p.linear("dense_4h_to_h.weight", d, i);
     }
 
     /** {@code x [frames, tokens, vision hidden]} → {@code [frames, tokens, hidden]}. */
-    INDArray forward(INDArray x, Trace trace) {
+    public INDArray forward(INDArray x, Trace trace) {
         INDArray y = NN.linear(x, proj, null);
         trace.record(path + ".linear_proj.out", y);
         INDArray n = NN.layerNorm(y, normWeight, normBias, CogVlmConfig.ADAPTER_LAYER_NORM_EPS);

@@ -1,5 +1,6 @@
 package io.github.v2a4j.cogvlm;
 
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -13,12 +14,11 @@ final class VisionMlp {
     private final INDArray fc2Weight;
     private final INDArray fc2Bias;
 
-    VisionMlp(Params root, String path, CogVlmConfig.Vision cfg) {
-        this.path = path;
-        Params p = root.at(path);
-        fc1Weight = p.get("fc1.weight", cfg.intermediateSize(), cfg.hiddenSize());
+    VisionMlp(Binder p, CogVlmConfig.Vision cfg) {
+        this.path = p.path();
+        fc1Weight = p.linear("fc1.weight", cfg.intermediateSize(), cfg.hiddenSize());
         fc1Bias = p.get("fc1.bias", cfg.intermediateSize());
-        fc2Weight = p.get("fc2.weight", cfg.hiddenSize(), cfg.intermediateSize());
+        fc2Weight = p.linear("fc2.weight", cfg.hiddenSize(), cfg.intermediateSize());
         fc2Bias = p.get("fc2.bias", cfg.hiddenSize());
     }
 

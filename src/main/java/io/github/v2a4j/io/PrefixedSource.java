@@ -48,5 +48,15 @@ public final class PrefixedSource implements TensorSource {
     }
 
     @Override
+    public INDArray rows(String name, long[] rows) {
+        return source.rows(prefix + name, rows);
+    }
+
+    @Override
     public void close() {}
+
+    @Override
+    public String toString() {
+        return source + " (tensors " + prefix + "*)";
+    }
 }

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -217,6 +218,11 @@ public final class ShardedSafetensors extends Safetensors {
     }
 
     @Override
+    public INDArray rows(String name, long[] rows) {
+        return shard(name).rows(name, rows);
+    }
+
+    @Override
     public float[] getFloat(String name) {
         return shard(name).getFloat(name);
     }
@@ -239,6 +245,11 @@ public final class ShardedSafetensors extends Safetensors {
     @Override
     public ByteBuffer mappedBytes(String name) {
         return shard(name).mappedBytes(name);
+    }
+
+    @Override
+    public void stream(String name, Dtype to, Consumer<ByteBuffer> sink) {
+        shard(name).stream(name, to, sink);
     }
 
     @Override

@@ -95,7 +95,8 @@ public final class EndToEndValidator implements Validator {
             var weights = bundle.weights();
             CogVlmEncoder encoder = new CogVlmEncoder(CogVlmConfig.parse(gson.toJson(config.get("cogvlm"))),
                     new PrefixedSource(weights, "multimodal."), null, "", 8);
-            UNet unet = UNet.load(UNetConfig.fromJson(config.getAsJsonObject("unet")), weights, "unet.");
+            UNet unet = UNet.load(UNetConfig.fromJson(config.getAsJsonObject("unet")),
+                    new PrefixedSource(weights, "unet."));
             VaeDecoder vae = new VaeDecoder(VaeConfig.parse(gson.toJson(config.get("vae"))),
                     new PrefixedSource(weights, "vae."));
             PndmScheduler.Config scheduler = PndmScheduler.Config.fromJson(config.getAsJsonObject("scheduler"));

@@ -94,14 +94,14 @@ public final class Video2AudioPipeline implements AutoCloseable {
             opened.add(cogWeights);
             CogVlmEncoder encoder = new CogVlmEncoder(cogConfig, cogWeights, CogVlmEncoder.defaultCacheDir(modelDir),
                     CogVlmEncoder.fingerprint(modelDir), 8);
-            encoder.verifyCheckpoint(cog.toString());
+            encoder.verifyCheckpoint();
             LlamaTokenizer tokenizer = LlamaTokenizer.load(require(cog.resolve("tokenizer.json")));
             opened.add(tokenizer);
 
             Path unetDir = require(modelDir.resolve("unet"));
             TensorSource unetWeights = Safetensors.open(unetDir);
             opened.add(unetWeights);
-            UNet unet = UNet.load(UNetConfig.read(require(unetDir.resolve("config.json"))), unetWeights, "");
+            UNet unet = UNet.load(UNetConfig.read(require(unetDir.resolve("config.json"))), unetWeights);
 
             Path vaeDir = require(modelDir.resolve("vae"));
             TensorSource vaeWeights = Safetensors.open(vaeDir);

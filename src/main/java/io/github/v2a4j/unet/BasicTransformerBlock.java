@@ -1,5 +1,6 @@
 package io.github.v2a4j.unet;
 
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -16,17 +17,17 @@ final class BasicTransformerBlock {
     private final PromptCrossAttention attn2;
     private final FeedForward ff;
 
-    BasicTransformerBlock(Params p, String path, int channels, int heads, int crossDim, int videoDim, int textDim) {
-        this.path = path;
+    BasicTransformerBlock(Binder p, int channels, int heads, int crossDim, int videoDim, int textDim) {
+        this.path = p.path();
         norm1W = p.get("norm1.weight", channels);
         norm1B = p.get("norm1.bias", channels);
         norm2W = p.get("norm2.weight", channels);
         norm2B = p.get("norm2.bias", channels);
         norm3W = p.get("norm3.weight", channels);
         norm3B = p.get("norm3.bias", channels);
-        attn1 = new VideoSelfAttention(p.at("attn1"), path + ".attn1", channels, heads, videoDim);
-        attn2 = new PromptCrossAttention(p.at("attn2"), path + ".attn2", channels, heads, crossDim, textDim);
-        ff = new FeedForward(p.at("ff"), path + ".ff", channels);
+        attn1 = new VideoSelfAttention(p.at("attn1"), channels, heads, videoDim);
+        attn2 = new PromptCrossAttention(p.at("attn2"), channels, heads, crossDim, textDim);
+        ff = new FeedForward(p.at("ff"), channels);
     }
 
     /** tokens {@code [B,HW,C]}; consumed (freed) — each residual sum lands in the branch output's buffer. */

@@ -1,5 +1,6 @@
 package io.github.v2a4j.unet;
 
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.Trace;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -15,19 +16,19 @@ final class CrossAttnUpBlock2D implements UpBlock {
     /**
      * @param skipChannels channels of the skips this block pops, in pop order
      */
-    CrossAttnUpBlock2D(Params p, String path, UNetConfig c, int prevOut, int cout, int[] skipChannels, int heads,
+    CrossAttnUpBlock2D(Binder p, UNetConfig c, int prevOut, int cout, int[] skipChannels, int heads,
                        boolean addUpsample) {
-        this.path = path;
+        this.path = p.path();
         resnets = new ResnetBlock2D[skipChannels.length];
         attentions = new Transformer2D[skipChannels.length];
         for (int j = 0; j < resnets.length; j++) {
             int hin = j == 0 ? prevOut : cout;
-            resnets[j] = new ResnetBlock2D(p.at("resnets." + j), path + ".resnets." + j, hin + skipChannels[j], cout,
+            resnets[j] = new ResnetBlock2D(p.at("resnets." + j), hin + skipChannels[j], cout,
                     c.timeEmbedDim(), c.normNumGroups(), c.normEps(), 1.0);
-            attentions[j] = new Transformer2D(p.at("attentions." + j), path + ".attentions." + j, cout, heads,
+            attentions[j] = new Transformer2D(p.at("attentions." + j), cout, heads,
                     c.normNumGroups(), c.crossAttentionDim(), c.videoEmbedDim(), c.textEmbedDim());
         }
-        upsampler = addUpsample ? new Upsample2D(p.at("upsamplers.0"), path + ".upsamplers.0", cout) : null;
+        upsampler = addUpsample ? new Upsample2D(p.at("upsamplers.0"), cout) : null;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.github.v2a4j.unet;
 
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -9,9 +10,9 @@ final class Downsample2D {
     final String path;
     private final INDArray convW, convB;
 
-    Downsample2D(Params p, String path, int channels) {
-        this.path = path;
-        convW = p.get("conv.weight", channels, channels, 3, 3);
+    Downsample2D(Binder p, int channels) {
+        this.path = p.path();
+        convW = p.conv("conv.weight", channels, channels, 3, 3);
         convB = p.get("conv.bias", channels);
     }
 

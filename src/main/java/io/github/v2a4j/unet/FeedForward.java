@@ -1,5 +1,6 @@
 package io.github.v2a4j.unet;
 
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -24,17 +25,17 @@ final class FeedForward {
     private final int rowsPerBlock;
     private final INDArray projW, projB, outW, outB;
 
-    FeedForward(Params p, String path, int channels) {
-        this(p, path, channels, ROWS);
+    FeedForward(Binder p, int channels) {
+        this(p, channels, ROWS);
     }
 
-    FeedForward(Params p, String path, int channels, int rowsPerBlock) {
-        this.path = path;
+    FeedForward(Binder p, int channels, int rowsPerBlock) {
+        this.path = p.path();
         this.rowsPerBlock = rowsPerBlock;
         this.inner = 4 * channels;
-        projW = p.get("net.0.proj.weight", 2L * inner, channels);
+        projW = p.linear("net.0.proj.weight", 2L * inner, channels);
         projB = p.get("net.0.proj.bias", 2L * inner);
-        outW = p.get("net.2.weight", channels, inner);
+        outW = p.linear("net.2.weight", channels, inner);
         outB = p.get("net.2.bias", channels);
     }
 

@@ -1,12 +1,13 @@
 package io.github.v2a4j.unet;
 
 import io.github.v2a4j.nn.Attention;
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * {@code attn2} with K4's PromptAttnProcessor2_0 (spec §2.3): the text embeddings go through
+ * {@code attn2} with K4's PromptAttnProcessor2_0: the text embeddings go through
  * {@code processor.text_projection} (textDim → cross-attention width) and then standard cross-attention. All text
  * slots attend, zero-padded ones included (no mask).
  */
@@ -15,15 +16,15 @@ final class PromptCrossAttention {
     private final int heads;
     private final INDArray toQ, toK, toV, toOutW, toOutB, textProjW, textProjB;
 
-    PromptCrossAttention(Params p, String path, int channels, int heads, int crossDim, int textDim) {
-        this.path = path;
+    PromptCrossAttention(Binder p, int channels, int heads, int crossDim, int textDim) {
+        this.path = p.path();
         this.heads = heads;
-        toQ = p.get("to_q.weight", channels, channels);
-        toK = p.get("to_k.weight", channels, crossDim);
-        toV = p.get("to_v.weight", channels, crossDim);
-        toOutW = p.get("to_out.0.weight", channels, channels);
+        toQ = p.linear("to_q.weight", channels, channels);
+        toK = p.linear("to_k.weight", channels, crossDim);
+        toV = p.linear("to_v.weight", channels, crossDim);
+        toOutW = p.linear("to_out.0.weight", channels, channels);
         toOutB = p.get("to_out.0.bias", channels);
-        textProjW = p.get("processor.text_projection.weight", crossDim, textDim);
+        textProjW = p.linear("processor.text_projection.weight", crossDim, textDim);
         textProjB = p.get("processor.text_projection.bias", crossDim);
     }
 

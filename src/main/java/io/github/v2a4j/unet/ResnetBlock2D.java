@@ -1,5 +1,6 @@
 package io.github.v2a4j.unet;
 
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -17,24 +18,24 @@ final class ResnetBlock2D {
     private final INDArray norm1W, norm1B, conv1W, conv1B, tembW, tembB, norm2W, norm2B, conv2W, conv2B;
     private final INDArray shortcutW, shortcutB;
 
-    ResnetBlock2D(Params p, String path, int cin, int cout, int tembDim, int groups, double eps,
+    ResnetBlock2D(Binder p, int cin, int cout, int tembDim, int groups, double eps,
                   double outputScaleFactor) {
-        this.path = path;
+        this.path = p.path();
         this.groups = groups;
         this.eps = eps;
         this.outputScaleFactor = outputScaleFactor;
         norm1W = p.get("norm1.weight", cin);
         norm1B = p.get("norm1.bias", cin);
-        conv1W = p.get("conv1.weight", cout, cin, 3, 3);
+        conv1W = p.conv("conv1.weight", cout, cin, 3, 3);
         conv1B = p.get("conv1.bias", cout);
-        tembW = p.get("time_emb_proj.weight", cout, tembDim);
+        tembW = p.linear("time_emb_proj.weight", cout, tembDim);
         tembB = p.get("time_emb_proj.bias", cout);
         norm2W = p.get("norm2.weight", cout);
         norm2B = p.get("norm2.bias", cout);
-        conv2W = p.get("conv2.weight", cout, cout, 3, 3);
+        conv2W = p.conv("conv2.weight", cout, cout, 3, 3);
         conv2B = p.get("conv2.bias", cout);
         if (cin != cout) {
-            shortcutW = p.get("conv_shortcut.weight", cout, cin, 1, 1);
+            shortcutW = p.conv("conv_shortcut.weight", cout, cin, 1, 1);
             shortcutB = p.get("conv_shortcut.bias", cout);
         } else {
             shortcutW = null;

@@ -1,5 +1,6 @@
 package io.github.v2a4j.unet;
 
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -18,14 +19,14 @@ final class TimestepEmbedding {
     private final int freqShift;
     private final INDArray w1, b1, w2, b2;
 
-    TimestepEmbedding(Params p, String path, int dim, int timeEmbedDim, boolean flipSinToCos, int freqShift) {
-        this.path = path;
+    TimestepEmbedding(Binder p, int dim, int timeEmbedDim, boolean flipSinToCos, int freqShift) {
+        this.path = p.path();
         this.dim = dim;
         this.flipSinToCos = flipSinToCos;
         this.freqShift = freqShift;
-        w1 = p.get("linear_1.weight", timeEmbedDim, dim);
+        w1 = p.linear("linear_1.weight", timeEmbedDim, dim);
         b1 = p.get("linear_1.bias", timeEmbedDim);
-        w2 = p.get("linear_2.weight", timeEmbedDim, timeEmbedDim);
+        w2 = p.linear("linear_2.weight", timeEmbedDim, timeEmbedDim);
         b2 = p.get("linear_2.bias", timeEmbedDim);
     }
 

@@ -1,5 +1,6 @@
 package io.github.v2a4j.unet;
 
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -15,17 +16,17 @@ final class Transformer2D {
     private final INDArray normW, normB, projInW, projInB, projOutW, projOutB;
     private final BasicTransformerBlock block;
 
-    Transformer2D(Params p, String path, int channels, int heads, int groups, int crossDim, int videoDim,
+    Transformer2D(Binder p, int channels, int heads, int groups, int crossDim, int videoDim,
                   int textDim) {
-        this.path = path;
+        this.path = p.path();
         this.groups = groups;
         normW = p.get("norm.weight", channels);
         normB = p.get("norm.bias", channels);
-        projInW = p.get("proj_in.weight", channels, channels, 1, 1);
+        projInW = p.conv("proj_in.weight", channels, channels, 1, 1);
         projInB = p.get("proj_in.bias", channels);
-        projOutW = p.get("proj_out.weight", channels, channels, 1, 1);
+        projOutW = p.conv("proj_out.weight", channels, channels, 1, 1);
         projOutB = p.get("proj_out.bias", channels);
-        block = new BasicTransformerBlock(p.at("transformer_blocks.0"), path + ".transformer_blocks.0", channels,
+        block = new BasicTransformerBlock(p.at("transformer_blocks.0"), channels,
                 heads, crossDim, videoDim, textDim);
     }
 

@@ -1,16 +1,18 @@
 package io.github.v2a4j.unet;
 
+import io.github.v2a4j.io.MapSource;
 import io.github.v2a4j.io.TensorSource;
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
-import io.github.v2a4j.nn.Weights;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The K4 video-conditioned UNet (diffusers UNet2DConditionModel + K4 attention processors, spec §2), eager fp32.
+ * The K4 video-conditioned UNet (diffusers UNet2DConditionModel + K4 attention processors), eager fp32.
  *
  * <pre>
  * temb = time_embedding(time_proj(t));  h = conv_in(sample);  skips = [h]
@@ -26,23 +28,26 @@ public final class UNet {
     private final UNetMidBlock2DCrossAttn midBlock;
     private final UpBlock[] upBlocks;
 
-    /** Builds the UNet over a checkpoint and checks it strictly: one error lists every missing, unexpected, mis-shaped tensor. */
-    public static UNet load(UNetConfig config, TensorSource source, String prefix) {
-        Weights w = Weights.of(source, prefix);
-        UNet unet = new UNet(config, Params.of(w));
-        w.verify(true);
+    /**
+     * Builds the UNet over a checkpoint (its tensors named as in a diffusers {@code unet/} folder) and checks it
+     * strictly: one error lists every missing, unexpected and mis-shaped tensor.
+     */
+    public static UNet load(UNetConfig config, TensorSource source) {
+        Binder b = Binder.load(source, "UNet");
+        UNet unet = new UNet(config, b);
+        b.verify();
         return unet;
     }
 
-    public UNet(UNetConfig config, Params p) {
+    UNet(UNetConfig config, Binder p) {
         config.check();
         this.config = config;
         int[] out = config.blockOutChannels();
         int c0 = out[0];
         int groups = config.normNumGroups();
-        convInW = p.get("conv_in.weight", c0, config.inChannels(), 3, 3);
+        convInW = p.conv("conv_in.weight", c0, config.inChannels(), 3, 3);
         convInB = p.get("conv_in.bias", c0);
-        timeEmbedding = new TimestepEmbedding(p.at("time_embedding"), "time_embedding", c0, config.timeEmbedDim(),
+        timeEmbedding = new TimestepEmbedding(p.at("time_embedding"), c0, config.timeEmbedDim(),
                 config.flipSinToCos(), config.freqShift());
 
         int n = out.length;
@@ -51,15 +56,14 @@ public final class UNet {
         int prev = c0;
         for (int i = 0; i < n; i++) {
             boolean last = i == n - 1;
-            String path = "down_blocks." + i;
-            Params bp = p.at(path);
+            Binder bp = p.at("down_blocks." + i);
             downBlocks[i] = config.downBlockTypes()[i].equals("CrossAttnDownBlock2D")
-                    ? new CrossAttnDownBlock2D(bp, path, config, prev, out[i], config.attentionHeads()[i], !last)
-                    : new DownBlock2D(bp, path, config, prev, out[i], !last);
+                    ? new CrossAttnDownBlock2D(bp, config, prev, out[i], config.attentionHeads()[i], !last)
+                    : new DownBlock2D(bp, config, prev, out[i], !last);
             for (int j = 0; j < config.layersPerBlock() + (last ? 0 : 1); j++) skipChannels.add(out[i]);
             prev = out[i];
         }
-        midBlock = new UNetMidBlock2DCrossAttn(p.at("mid_block"), "mid_block", config);
+        midBlock = new UNetMidBlock2DCrossAttn(p.at("mid_block"), config);
 
         upBlocks = new UpBlock[n];
         int layers = config.layersPerBlock() + 1;
@@ -68,16 +72,15 @@ public final class UNet {
             int cout = out[n - 1 - i];
             int[] skips = new int[layers];
             for (int j = 0; j < layers; j++) skips[j] = skipChannels.remove(skipChannels.size() - 1);
-            String path = "up_blocks." + i;
-            Params bp = p.at(path);
+            Binder bp = p.at("up_blocks." + i);
             upBlocks[i] = config.upBlockTypes()[i].equals("CrossAttnUpBlock2D")
-                    ? new CrossAttnUpBlock2D(bp, path, config, prev, cout, skips, config.upHeads(i), !last)
-                    : new UpBlock2D(bp, path, config, prev, cout, skips, !last);
+                    ? new CrossAttnUpBlock2D(bp, config, prev, cout, skips, config.upHeads(i), !last)
+                    : new UpBlock2D(bp, config, prev, cout, skips, !last);
             prev = cout;
         }
         normOutW = p.get("conv_norm_out.weight", c0);
         normOutB = p.get("conv_norm_out.bias", c0);
-        convOutW = p.get("conv_out.weight", config.outChannels(), c0, 3, 3);
+        convOutW = p.conv("conv_out.weight", config.outChannels(), c0, 3, 3);
         convOutB = p.get("conv_out.bias", config.outChannels());
         if (groups <= 0 || c0 % groups != 0) {
             throw new IllegalArgumentException("norm_num_groups " + groups + " does not divide " + c0);
@@ -149,11 +152,11 @@ public final class UNet {
 
     /**
      * Every tensor this UNet reads, with its shape, in the order it asks for them: the checkpoint layout for
-     * {@code config} (used to make random-weight models).
+     * {@code config}, from a dry run of the constructor (no tensor is allocated).
      */
-    public static java.util.Map<String, long[]> parameterShapes(UNetConfig config) {
-        Weights w = Weights.of(io.github.v2a4j.io.MapSource.empty(), "");
-        new UNet(config, Params.of(w));
-        return w.requested();
+    public static Map<String, long[]> parameterShapes(UNetConfig config) {
+        Binder b = Binder.check(MapSource.empty(), "UNet");
+        new UNet(config, b);
+        return b.parameters();
     }
 }

@@ -1,5 +1,6 @@
 package io.github.v2a4j.unet;
 
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -9,14 +10,14 @@ final class UNetMidBlock2DCrossAttn {
     private final ResnetBlock2D resnet0, resnet1;
     private final Transformer2D attention;
 
-    UNetMidBlock2DCrossAttn(Params p, String path, UNetConfig c) {
-        this.path = path;
+    UNetMidBlock2DCrossAttn(Binder p, UNetConfig c) {
+        this.path = p.path();
         int ch = c.blockOutChannels()[c.blockOutChannels().length - 1];
-        resnet0 = new ResnetBlock2D(p.at("resnets.0"), path + ".resnets.0", ch, ch, c.timeEmbedDim(),
+        resnet0 = new ResnetBlock2D(p.at("resnets.0"), ch, ch, c.timeEmbedDim(),
                 c.normNumGroups(), c.normEps(), c.midBlockScaleFactor());
-        attention = new Transformer2D(p.at("attentions.0"), path + ".attentions.0", ch, c.midHeads(),
+        attention = new Transformer2D(p.at("attentions.0"), ch, c.midHeads(),
                 c.normNumGroups(), c.crossAttentionDim(), c.videoEmbedDim(), c.textEmbedDim());
-        resnet1 = new ResnetBlock2D(p.at("resnets.1"), path + ".resnets.1", ch, ch, c.timeEmbedDim(),
+        resnet1 = new ResnetBlock2D(p.at("resnets.1"), ch, ch, c.timeEmbedDim(),
                 c.normNumGroups(), c.normEps(), c.midBlockScaleFactor());
     }
 

@@ -25,7 +25,7 @@ public final class UNetValidator implements Validator {
     @Override
     public ComparisonReport validate(GoldenBundle bundle) {
         UNetConfig config = UNetConfig.fromJson(bundle.config());
-        UNet unet = UNet.load(config, bundle.weights(), "");
+        UNet unet = UNet.load(config, bundle.weights());
         Safetensors io = bundle.io();
         Trace trace = Trace.all();
         INDArray out = unet.forward(io.mapped("sample"), io.loadLong("timestep")[0],

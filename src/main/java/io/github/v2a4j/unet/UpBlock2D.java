@@ -1,5 +1,6 @@
 package io.github.v2a4j.unet;
 
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.Trace;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -11,15 +12,15 @@ final class UpBlock2D implements UpBlock {
     private final ResnetBlock2D[] resnets;
     private final Upsample2D upsampler;
 
-    UpBlock2D(Params p, String path, UNetConfig c, int prevOut, int cout, int[] skipChannels, boolean addUpsample) {
-        this.path = path;
+    UpBlock2D(Binder p, UNetConfig c, int prevOut, int cout, int[] skipChannels, boolean addUpsample) {
+        this.path = p.path();
         resnets = new ResnetBlock2D[skipChannels.length];
         for (int j = 0; j < resnets.length; j++) {
             int hin = j == 0 ? prevOut : cout;
-            resnets[j] = new ResnetBlock2D(p.at("resnets." + j), path + ".resnets." + j, hin + skipChannels[j], cout,
+            resnets[j] = new ResnetBlock2D(p.at("resnets." + j), hin + skipChannels[j], cout,
                     c.timeEmbedDim(), c.normNumGroups(), c.normEps(), 1.0);
         }
-        upsampler = addUpsample ? new Upsample2D(p.at("upsamplers.0"), path + ".upsamplers.0", cout) : null;
+        upsampler = addUpsample ? new Upsample2D(p.at("upsamplers.0"), cout) : null;
     }
 
     @Override

@@ -1,13 +1,14 @@
 package io.github.v2a4j.unet;
 
 import io.github.v2a4j.nn.Attention;
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * {@code attn1} with K4's VideoAttnProcessor2_0 (spec §2.3): standard self-attention {@code h1} over the tokens,
+ * {@code attn1} with K4's VideoAttnProcessor2_0: standard self-attention {@code h1} over the tokens,
  * then a second attention whose query is {@code video_q(h1)} (the self-attention OUTPUT, not the normed input) and
  * whose keys/values are the projected video frames plus a sinusoidal frame-position embedding; returns
  * {@code h1 + video_out(o)} (the block adds the residual).
@@ -18,25 +19,25 @@ final class VideoSelfAttention {
     private final INDArray toQ, toK, toV, toOutW, toOutB;
     private final INDArray videoQW, videoQB, videoKW, videoKB, videoVW, videoVB, videoOutW, videoOutB;
 
-    VideoSelfAttention(Params p, String path, int channels, int heads, int videoDim) {
-        this.path = path;
+    VideoSelfAttention(Binder p, int channels, int heads, int videoDim) {
+        this.path = p.path();
         this.heads = heads;
         if (channels % heads != 0) {
             throw new IllegalArgumentException(path + ": " + channels + " channels not divisible by " + heads + " heads");
         }
-        toQ = p.get("to_q.weight", channels, channels);
-        toK = p.get("to_k.weight", channels, channels);
-        toV = p.get("to_v.weight", channels, channels);
-        toOutW = p.get("to_out.0.weight", channels, channels);
+        toQ = p.linear("to_q.weight", channels, channels);
+        toK = p.linear("to_k.weight", channels, channels);
+        toV = p.linear("to_v.weight", channels, channels);
+        toOutW = p.linear("to_out.0.weight", channels, channels);
         toOutB = p.get("to_out.0.bias", channels);
-        Params v = p.at("processor");
-        videoQW = v.get("video_q.weight", channels, channels);
+        Binder v = p.at("processor");
+        videoQW = v.linear("video_q.weight", channels, channels);
         videoQB = v.get("video_q.bias", channels);
-        videoKW = v.get("video_k.weight", channels, videoDim);
+        videoKW = v.linear("video_k.weight", channels, videoDim);
         videoKB = v.get("video_k.bias", channels);
-        videoVW = v.get("video_v.weight", channels, videoDim);
+        videoVW = v.linear("video_v.weight", channels, videoDim);
         videoVB = v.get("video_v.bias", channels);
-        videoOutW = v.get("video_out.weight", channels, channels);
+        videoOutW = v.linear("video_out.weight", channels, channels);
         videoOutB = v.get("video_out.bias", channels);
     }
 

@@ -1,8 +1,8 @@
 package io.github.v2a4j.vae;
 
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
-import io.github.v2a4j.nn.Weights;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -13,20 +13,18 @@ final class Conv2d {
     private final String path;
     private final INDArray weight;
     private final INDArray bias;
-    private final INDArray weight2d;
     private final int pad;
 
-    Conv2d(Weights w, String path, int cin, int cout, int kernel) {
-        this.path = path;
-        this.weight = w.get(path + ".weight", cout, cin, kernel, kernel);
-        this.bias = w.get(path + ".bias", cout);
-        this.weight2d = kernel == 1 ? weight.reshape(cout, cin) : null;
+    Conv2d(Binder w, int cin, int cout, int kernel) {
+        this.path = w.path();
+        this.weight = w.conv("weight", cout, cin, kernel, kernel);
+        this.bias = w.get("bias", cout);
         this.pad = kernel / 2;
     }
 
     /** A new array; {@code x} ({@code [B, H, W, cin]}) is left untouched. */
     INDArray forward(INDArray x, Trace trace) {
-        INDArray y = weight2d != null ? NN.linear(x, weight2d, bias)
+        INDArray y = weight.size(2) == 1 ? NN.linear(x, weight.reshape(weight.size(0), weight.size(1)), bias)
                 : NN.conv2dChannelsLast(x, weight, bias, pad,
                         Buffers.take(x.size(0), x.size(1), x.size(2), weight.size(0)));
         Layout.record(trace, path + ".out", y);

@@ -1,9 +1,9 @@
 package io.github.v2a4j.vae;
 
 import io.github.v2a4j.nn.Attention;
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
-import io.github.v2a4j.nn.Weights;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -20,18 +20,18 @@ final class VaeAttention {
     private final GroupNorm groupNorm;
     private final INDArray wq, bq, wk, bk, wv, bv, wo, bo;
 
-    VaeAttention(Weights w, String path, int channels, int groups) {
-        this.path = path;
+    VaeAttention(Binder w, int channels, int groups) {
+        this.path = w.path();
         this.channels = channels;
-        this.groupNorm = new GroupNorm(w, path + ".group_norm", channels, groups, VaeResnetBlock.EPS);
-        wq = w.get(path + ".to_q.weight", channels, channels);
-        bq = w.get(path + ".to_q.bias", channels);
-        wk = w.get(path + ".to_k.weight", channels, channels);
-        bk = w.get(path + ".to_k.bias", channels);
-        wv = w.get(path + ".to_v.weight", channels, channels);
-        bv = w.get(path + ".to_v.bias", channels);
-        wo = w.get(path + ".to_out.0.weight", channels, channels);
-        bo = w.get(path + ".to_out.0.bias", channels);
+        this.groupNorm = new GroupNorm(w.at("group_norm"), channels, groups, VaeResnetBlock.EPS);
+        wq = w.linear("to_q.weight", channels, channels);
+        bq = w.get("to_q.bias", channels);
+        wk = w.linear("to_k.weight", channels, channels);
+        bk = w.get("to_k.bias", channels);
+        wv = w.linear("to_v.weight", channels, channels);
+        bv = w.get("to_v.bias", channels);
+        wo = w.linear("to_out.0.weight", channels, channels);
+        bo = w.get("to_out.0.bias", channels);
     }
 
     /** Consumes {@code x} ({@code [B, H, W, C]}; the residual is added into it). */

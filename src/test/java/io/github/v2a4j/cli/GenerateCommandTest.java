@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.v2a4j.io.video.VideoReader;
 import io.github.v2a4j.io.video.VideoWriter;
-import io.github.v2a4j.pipeline.DemoModel;
+import io.github.v2a4j.synthetic.DemoModel;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -178,7 +178,7 @@ class GenerateCommandTest {
         Path broken = dir.resolve("broken-model");
         DemoModel.write(broken);
         // rewrite the UNet weights without conv_in.bias and with conv_out.weight of the wrong shape
-        Path file = broken.resolve("unet/diffusion_pytorch_model.safetensors");
+        Path file = broken.resolve("unet/model.safetensors");
         var w = new io.github.v2a4j.io.SafetensorsWriter();
         try (var src = io.github.v2a4j.io.Safetensors.open(file)) {
             for (String n : src.names()) {

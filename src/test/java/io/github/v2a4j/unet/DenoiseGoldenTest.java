@@ -9,6 +9,7 @@ import io.github.v2a4j.diffusion.DenoiseLoop;
 import io.github.v2a4j.diffusion.Guidance;
 import io.github.v2a4j.diffusion.PndmScheduler;
 import io.github.v2a4j.golden.GoldenBundle;
+import io.github.v2a4j.io.PrefixedSource;
 import io.github.v2a4j.io.Safetensors;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -75,7 +76,7 @@ class DenoiseGoldenTest {
     }
 
     private static CfgDenoiser denoiser(Safetensors weights, Safetensors acts) throws IOException {
-        UNet unet = UNet.load(UNetConfig.fromJson(config().getAsJsonObject("unet")), weights, "unet.");
+        UNet unet = UNet.load(UNetConfig.fromJson(config().getAsJsonObject("unet")), new PrefixedSource(weights, "unet."));
         return new CfgDenoiser(unet, acts.mapped("_encode_conditions.out.0"), acts.mapped("_encode_conditions.out.1"));
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.github.v2a4j.io.MapSource;
 import io.github.v2a4j.nn.Trace;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,7 +40,7 @@ class UNetGoldenTest {
         JsonObject aliases = JsonParser.parseString(Files.readString(dir.resolve("manifest.json")))
                 .getAsJsonObject().getAsJsonObject("aliases");
 
-        UNet unet = UNet.load(config, TestTensors.source(weights), "");
+        UNet unet = UNet.load(config, new MapSource(weights));
         Trace trace = Trace.all();
         INDArray out = unet.forward(io.get("sample"), io.get("timestep").getFloat(0), io.get("encoder_hidden_states"),
                 io.get("image_embeds"), trace);

@@ -1,7 +1,8 @@
-package io.github.v2a4j.pipeline;
+package io.github.v2a4j.synthetic;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.v2a4j.pipeline.Video2AudioPipeline;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.github.v2a4j.pipeline;
+package io.github.v2a4j.synthetic;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
@@ -17,11 +17,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
- * The bundled demo model ({@code assets/demo-model}): the real pipeline's structure at tiny widths, with seeded random
- * weights. It exercises every stage (96 frames × 66 vision slots through CogVLM2, 51 UNet evaluations with CFG, the
+ * The bundled demo model ({@code assets/demo-model}): the real pipeline's structure at tiny widths, with synthetic
+ * weights ({@link SyntheticWeights}). It exercises every stage (96 frames × 66 vision slots through CogVLM2, 51 UNet evaluations with CFG, the
  * VAE to a 512-row spectrogram, Griffin-Lim at riffusion's real parameters) in seconds. <b>Its sound is noise</b>:
  * it shows that the machinery runs, nothing about audio quality.
  *
@@ -49,59 +48,31 @@ public final class DemoModel {
         JsonObject unet = unetConfig();
         JsonObject vae = vaeConfig();
         CogVlmConfig cogConfig = CogVlmConfig.parse(gson.toJson(cog));
+        SyntheticWeights weights = new SyntheticWeights(SEED);
         writeComponent(dir.resolve("cogvlm"), "model.safetensors", gson.toJson(cog),
-                CogVlmEncoder.parameterShapes(cogConfig), SEED);
+                CogVlmEncoder.parameterShapes(cogConfig), weights);
         writeText(dir.resolve("cogvlm/tokenizer.json"), tokenizerJson());
-        writeComponent(dir.resolve("unet"), "diffusion_pytorch_model.safetensors", gson.toJson(unet),
-                UNet.parameterShapes(UNetConfig.fromJson(unet)), SEED + 1);
-        writeComponent(dir.resolve("vae"), "diffusion_pytorch_model.safetensors", gson.toJson(vae),
-                VaeDecoder.parameterShapes(VaeConfig.parse(gson.toJson(vae))), SEED + 2);
+        writeComponent(dir.resolve("unet"), "model.safetensors", gson.toJson(unet),
+                UNet.parameterShapes(UNetConfig.fromJson(unet)), weights);
+        writeComponent(dir.resolve("vae"), "model.safetensors", gson.toJson(vae),
+                VaeDecoder.parameterShapes(VaeConfig.parse(gson.toJson(vae))), weights);
         writeText(dir.resolve("scheduler/scheduler_config.json"), gson.toJson(schedulerConfig()) + "\n");
         writeText(dir.resolve("README.md"), """
                 # v2a4j demo model: structure only
 
-                Random weights at tiny widths (CogVLM2 hidden 64, UNet channels 8–16, VAE channels 8), laid out as
-                `v2a convert` writes a real model. Every stage of the pipeline runs on it; **the sound it makes is
+                Synthetic weights at tiny widths (CogVLM2 hidden 64, UNet channels 8–16, VAE channels 8), laid out
+                as `v2a convert` writes a real model. Every stage of the pipeline runs on it; **the sound it makes is
                 noise**. Regenerate with `assets/make-demo-model.sh` (deterministic).
                 """);
     }
 
     private static void writeComponent(Path dir, String file, String configJson, Map<String, long[]> shapes,
-                                       long seed) {
+                                       SyntheticWeights weights) {
         writeText(dir.resolve("config.json"), configJson + "\n");
         SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt")
-                .metadata("v2a4j", "demo model: random weights, structure only");
-        SplittableRandom rng = new SplittableRandom(seed);
-        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
-            w.putFloat(e.getKey(), values(e.getKey(), e.getValue(), rng), e.getValue());
-        }
+                .metadata("v2a4j", "demo model: synthetic weights, structure only");
+        shapes.forEach((name, shape) -> w.put(name, weights.tensor(name, shape)));
         w.write(dir.resolve(file));
-    }
-
-    /**
-     * PyTorch-like initial values: weights uniform ±1/√fan_in, norm scales 1, biases small, RoPE's {@code inv_freq}
-     * the real table, so activations stay finite and O(1) through every block.
-     */
-    static float[] values(String name, long[] shape, SplittableRandom rng) {
-        long n = 1;
-        for (long d : shape) n *= d;
-        float[] v = new float[Math.toIntExact(n)];
-        if (name.endsWith("rotary_emb.inv_freq")) {
-            for (int j = 0; j < v.length; j++) {
-                v[j] = (float) (1.0 / Math.pow(CogVlmConfig.ROPE_BASE, (2.0 * j) / (2.0 * v.length)));
-            }
-            return v;
-        }
-        boolean norm = name.contains("norm") && name.endsWith(".weight") && shape.length == 1;
-        if (norm) {
-            java.util.Arrays.fill(v, 1f);
-            return v;
-        }
-        long fanIn = 1;
-        for (int i = 1; i < shape.length; i++) fanIn *= shape[i];
-        double bound = shape.length >= 2 ? 1.0 / Math.sqrt(fanIn) : 0.02;
-        for (int i = 0; i < v.length; i++) v[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
-        return v;
     }
 
     static JsonObject cogvlmConfig() {

@@ -1,23 +1,31 @@
-package io.github.v2a4j.cogvlm;
+package io.github.v2a4j.bench;
 
+import io.github.v2a4j.cogvlm.CogVlmConfig;
+import io.github.v2a4j.cogvlm.ConversationInput;
+import io.github.v2a4j.cogvlm.DecoderLayer;
+import io.github.v2a4j.cogvlm.LlamaDecoder;
+import io.github.v2a4j.cogvlm.VisionConv;
+import io.github.v2a4j.cogvlm.VisionGlu;
+import io.github.v2a4j.cogvlm.VisionTower;
+import io.github.v2a4j.cogvlm.VisionTransformerLayer;
+import io.github.v2a4j.io.MapSource;
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.Trace;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.github.v2a4j.synthetic.SyntheticSource;
+import io.github.v2a4j.synthetic.SyntheticWeights;
 import java.util.Arrays;
-import java.util.Map;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Timings of the CogVLM2 blocks at real widths with random in-memory weights (the {@code v2a bench cogvlm} workload):
+ * Timings of the CogVLM2 blocks at real widths with synthetic in-memory weights (the {@code v2a bench cogvlm} workload):
  * one vision layer over F frames × 257 tokens, the adapter (conv 2×2 + GLU) over F frames, one decoder layer over L
  * tokens with the video pass's positions. The same block classes as the encoder run, with a recording-free trace.
  * FLOP counts are 2×MAC of what the code executes.
  */
 public final class CogVlmBench {
     private CogVlmBench() {}
+
+    private static final String COMPONENT = "CogVLM2";
 
     public record Result(String block, String size, double[] millis, double gflop) {
         public double medianMs() {
@@ -35,13 +43,15 @@ public final class CogVlmBench {
     public static Result visionLayer(CogVlmConfig cfg, int frames, int warmup, int repeats, long seed) {
         CogVlmConfig.Vision v = cfg.vision();
         String path = VisionTower.layerPath(0);
-        Params check = Params.check(new RandomTensorSource(Map.of(), seed));
-        new VisionTransformerLayer(check, path, v);
-        try (RandomTensorSource src = new RandomTensorSource(check.requested(), seed); Params p = Params.load(src, "")) {
-            VisionTransformerLayer layer = new VisionTransformerLayer(p, path, v);
+        Binder layout = Binder.check(MapSource.empty(), COMPONENT);
+        new VisionTransformerLayer(layout.at(path), v);
+        try (SyntheticSource src = new SyntheticSource(layout.parameters(), seed)) {
+            Binder b = Binder.load(src, COMPONENT);
+            VisionTransformerLayer layer = new VisionTransformerLayer(b.at(path), v);
+            b.verify();
             int tokens = v.numPositions();
-            INDArray x = Nd4j.rand(DataType.FLOAT, frames, tokens, v.hiddenSize()).subi(0.5).muli(3.4);
-            double[] ms = time(warmup, repeats, () -> Release.free(layer.forward(x, Trace.OFF)));
+            INDArray x = input(seed, frames, tokens, v.hiddenSize());
+            double[] ms = time(warmup, repeats, () -> layer.forward(x, Trace.OFF).close());
             return new Result("vision layer", frames + " frames x " + tokens + " tokens", ms, visionLayerGflop(v, tokens) * frames);
         }
     }
@@ -49,19 +59,19 @@ public final class CogVlmBench {
     /** conv 2×2 stride 2 + GLU adapter on {@code frames} frames. */
     public static Result adapter(CogVlmConfig cfg, int frames, int warmup, int repeats, long seed) {
         CogVlmConfig.Vision v = cfg.vision();
-        Params check = Params.check(new RandomTensorSource(Map.of(), seed));
-        Params at = check.at(VisionTower.PATH);
-        at.get("conv.weight", v.hiddenSize(), v.hiddenSize(), 2, 2);
-        at.get("conv.bias", v.hiddenSize());
-        new VisionGlu(check, VisionTower.PATH + ".linear_proj", cfg);
-        try (RandomTensorSource src = new RandomTensorSource(check.requested(), seed);
-                Params root = Params.load(src, "")) {
-            Params p = root.at(VisionTower.PATH);
-            VisionGlu glu = new VisionGlu(root, VisionTower.PATH + ".linear_proj", cfg);
-            INDArray x = Nd4j.rand(DataType.FLOAT, frames, v.numPositions(), v.hiddenSize()).subi(0.5).muli(3.4);
+        Binder layout = Binder.check(MapSource.empty(), COMPONENT);
+        new VisionConv(layout.at(VisionTower.PATH).at("conv"), v);
+        new VisionGlu(layout.at(VisionTower.PATH).at("linear_proj"), cfg);
+        try (SyntheticSource src = new SyntheticSource(layout.parameters(), seed)) {
+            Binder b = Binder.load(src, COMPONENT);
+            VisionConv conv = new VisionConv(b.at(VisionTower.PATH).at("conv"), v);
+            VisionGlu glu = new VisionGlu(b.at(VisionTower.PATH).at("linear_proj"), cfg);
+            b.verify();
+            INDArray x = input(seed, frames, v.numPositions(), v.hiddenSize());
             double[] ms = time(warmup, repeats, () -> {
-                INDArray seq = VisionTower.mergePatches(x, p, v, Trace.OFF);
-                Release.free(glu.forward(seq, Trace.OFF), seq);
+                INDArray seq = conv.forward(x, Trace.OFF);
+                glu.forward(seq, Trace.OFF).close();
+                seq.close();
             });
             return new Result("adapter (conv+GLU)", frames + " frames", ms, adapterGflop(cfg) * frames);
         }
@@ -70,15 +80,22 @@ public final class CogVlmBench {
     /** One decoder layer on the video pass sequence of {@code tokens} tokens (BOS + tokens−1 vision slots). */
     public static Result decoderLayer(CogVlmConfig cfg, int tokens, int warmup, int repeats, long seed) {
         String path = LlamaDecoder.layerPath(0);
-        Params check = Params.check(new RandomTensorSource(Map.of(), seed));
-        new DecoderLayer(check, path, cfg);
-        try (RandomTensorSource src = new RandomTensorSource(check.requested(), seed); Params p = Params.load(src, "")) {
-            DecoderLayer layer = new DecoderLayer(p, path, cfg);
+        Binder layout = Binder.check(MapSource.empty(), COMPONENT);
+        new DecoderLayer(layout.at(path), cfg);
+        try (SyntheticSource src = new SyntheticSource(layout.parameters(), seed)) {
+            Binder b = Binder.load(src, COMPONENT);
+            DecoderLayer layer = new DecoderLayer(b.at(path), cfg);
+            b.verify();
             long[] pos = ConversationInput.base(cfg.bosTokenId(), cfg.padTokenId(), tokens - 1, new int[0]).positionIds();
-            INDArray x = Nd4j.rand(DataType.FLOAT, 1, tokens, cfg.hiddenSize()).subi(0.5).muli(3.4);
-            double[] ms = time(warmup, repeats, () -> Release.free(layer.forward(x, pos, Trace.OFF)));
+            INDArray x = input(seed, 1, tokens, cfg.hiddenSize());
+            double[] ms = time(warmup, repeats, () -> layer.forward(x, pos, Trace.OFF).close());
             return new Result("decoder layer", tokens + " tokens", ms, decoderLayerGflop(cfg, tokens));
         }
+    }
+
+    /** Activations of unit scale, deterministic like the weights. */
+    private static INDArray input(long seed, long... shape) {
+        return new SyntheticWeights(seed).normal("input", 1.0, shape);
     }
 
     static double visionLayerGflop(CogVlmConfig.Vision v, int tokens) {
@@ -114,32 +131,6 @@ public final class CogVlmBench {
             ms[i] = (System.nanoTime() - t0) / 1e6;
         }
         return ms;
-    }
-
-    /** Peak resident set of this process (VmHWM), in MB; -1 where /proc is not available. */
-    public static long peakRssMb() {
-        return procStatus("VmHWM:");
-    }
-
-    static long procStatus(String key) {
-        try {
-            for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (l.startsWith(key)) return Long.parseLong(l.replaceAll("\\D+", "")) / 1024;
-            }
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
-    }
-
-    /** {@code /proc/loadavg} (1, 5, 15 minutes), or "n/a". */
-    public static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException e) {
-            return "n/a";
-        }
     }
 
 }
