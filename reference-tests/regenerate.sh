@@ -8,8 +8,14 @@
 #                                            any difference, a missing or an unexpected bundle
 #   --keep                                   keep the temporary directory (its path is printed)
 #
+# The bf16/fp16 sidecars (<name>/bf16_reference.json, vae-tiny/fp16_reference.json) are made by
+# dump_bf16_reference.py with $V2A_TORCH2_PYTHON: from the new bundles when regenerating; with --check, from the
+# committed bundles (the command recorded in each sidecar), then compared with the committed sidecars: bit-identical
+# on the CPU kind and runtime that made them, else every number within dump_bf16_reference.py's --rel-tol.
+#
 # Needs the reference environment of reference-tests/README.md (/usr/bin/python3 with Debian torch 1.13 and the
-# upstream checkouts under $V2A_REFERENCE_SRC, default /work/refsrc). Run from anywhere.
+# upstream checkouts under $V2A_REFERENCE_SRC, default /work/refsrc) and V2A_TORCH2_PYTHON: a Python whose torch is
+# 2.x and which sees Debian's packages (a venv made with --system-site-packages). Run from anywhere.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,10 +27,17 @@ for a in "$@"; do
   case "$a" in
     --check) check=1 ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "regenerate.sh: unknown argument '$a'" >&2; exit 2 ;;
   esac
 done
+
+py2="${V2A_TORCH2_PYTHON:-}"
+if [ -z "$py2" ]; then
+  echo "regenerate.sh: set V2A_TORCH2_PYTHON to a Python with torch 2.x that sees Debian's packages (venv made with" \
+    "--system-site-packages); it makes the bf16/fp16 sidecars (reference-tests/README.md)" >&2
+  exit 2
+fi
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/v2a-bundles.XXXXXX")"
 if [ "$keep" = 0 ]; then trap 'rm -rf "$tmp"' EXIT; else echo "temporary bundles: $tmp"; fi
@@ -43,6 +56,21 @@ for s in "${scripts[@]}"; do
 done
 
 committed="reference-tests/bundles"
+sidecars="$tmp/.sidecars"
+if [ "$check" = 1 ]; then
+  echo "== dump_bf16_reference.py (from the committed bundles)" >&2
+  "$py2" reference-tests/dump_bf16_reference.py --bundles "$committed" --out "$sidecars" \
+    || { echo "FAILED   dump_bf16_reference.py" >&2; failed+=(dump_bf16_reference.py); }
+elif [ "${#failed[@]}" = 0 ]; then
+  echo "== dump_bf16_reference.py (from the new bundles)" >&2
+  "$py2" reference-tests/dump_bf16_reference.py --bundles "$tmp" --out "$tmp" \
+    || { echo "FAILED   dump_bf16_reference.py" >&2; failed+=(dump_bf16_reference.py); }
+fi
+
+# the files the dump scripts write (the sidecars are compared number by number)
+hashes() { (cd "$1" && find . -maxdepth 1 -type f ! -name '*_reference.json' -printf '%f\0' | sort -z \
+  | xargs -0 sha256sum --); }
+
 if [ "$check" = 1 ]; then
   status=0
   for d in "$tmp"/*/; do
@@ -50,8 +78,8 @@ if [ "$check" = 1 ]; then
     if [ ! -d "$committed/$name" ]; then
       echo "NEW      $name (not committed)"; status=1; continue
     fi
-    a="$(cd "$d" && sha256sum -- * | sort -k2)"
-    b="$(cd "$committed/$name" && sha256sum -- * | sort -k2)"
+    a="$(hashes "$d")"
+    b="$(hashes "$committed/$name")"
     if [ "$a" = "$b" ]; then
       echo "OK       $name"
     else
@@ -63,8 +91,11 @@ if [ "$check" = 1 ]; then
     name="$(basename "$d")"
     [ -d "$tmp/$name" ] || { echo "MISSING  $name (committed, not regenerated)"; status=1; }
   done
+  if [ -d "$sidecars" ]; then
+    "$py2" reference-tests/dump_bf16_reference.py --bundles "$committed" --compare "$sidecars" || status=1
+  fi
   for s in "${failed[@]}"; do echo "FAILED   $s"; status=1; done
-  if [ "$status" = 0 ]; then echo "all bundles bit-identical"; fi
+  if [ "$status" = 0 ]; then echo "all bundles bit-identical, sidecars as committed"; fi
   exit "$status"
 fi
 

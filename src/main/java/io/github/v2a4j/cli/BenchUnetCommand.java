@@ -13,9 +13,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code v2a bench unet}: one K4 UNet forward at real size (SD-1.5 widths, latent 4×64×148, 96 frames, 100 text
@@ -110,8 +110,8 @@ public final class BenchUnetCommand implements Callable<Integer> {
     }
 
     /**
-     * Multiply-adds ×2 of one batch-1 forward: convolutions, linears and the attention cores (QKᵀ and PV), the same
-     * count as shared/spec/flops.py; norms and elementwise ops are left out.
+     * Multiply-adds ×2 of one batch-1 forward: convolutions, linears and the attention cores (QKᵀ and PV); norms and
+     * elementwise ops are left out.
      */
     static double flops(UNetConfig c, int h, int w, int frames, int tokens) {
         int[] ch = c.blockOutChannels();

@@ -3,6 +3,8 @@ package io.github.v2a4j.cogvlm;
 import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.io.MapSource;
 import io.github.v2a4j.io.Safetensors;
+import io.github.v2a4j.io.SafetensorsFile;
+import io.github.v2a4j.io.TensorInfo;
 import io.github.v2a4j.io.TensorSource;
 import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.Precision;
@@ -13,6 +15,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -27,7 +30,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * What K4 takes from CogVLM2-video (spec §1.7): {@code extract_video_embedding} and {@code extract_text_embedding}.
+ * What K4 takes from CogVLM2-video: {@code extract_video_embedding} and {@code extract_text_embedding}.
  *
  * <ul>
  *   <li>{@link #videoEmbedding}: uint8 clip {@code (3,T,H,W)} → preprocess → vision tower → sequence BOS + 66·T
@@ -237,10 +240,10 @@ public final class CogVlmEncoder {
      */
     String cacheKey(INDArray images) {
         MessageDigest md = sha256();
-        md.update(weightsFingerprint.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        md.update(weightsFingerprint.getBytes(StandardCharsets.UTF_8));
         // fp32 adds nothing to the key, so fp32 entries made before the precision option stay valid
-        if (precision != Precision.FP32) md.update(precision.label().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        md.update(cfg.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        if (precision != Precision.FP32) md.update(precision.label().getBytes(StandardCharsets.UTF_8));
+        md.update(cfg.toString().getBytes(StandardCharsets.UTF_8));
         float[] f = images.dup('c').data().asFloat();
         ByteBuffer b = ByteBuffer.allocate(f.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(f);
@@ -250,8 +253,9 @@ public final class CogVlmEncoder {
 
     /**
      * A cheap identity of a checkpoint: sha256 over every {@code *.safetensors} / {@code *.json} file's name, size and,
-     * for safetensors, its header (tensor names, dtypes, shapes, offsets). Reading headers takes milliseconds where a
-     * full hash of 25 GB would take minutes; a re-exported or re-quantised checkpoint changes the headers or sizes.
+     * for safetensors, its header (tensor names, dtypes, shapes, offsets, metadata). Reading headers takes
+     * milliseconds where a full hash of 25 GB would take minutes; a re-exported or re-quantised checkpoint changes
+     * the headers or sizes.
      */
     public static String fingerprint(Path modelDir) {
         MessageDigest md = sha256();
@@ -259,17 +263,15 @@ public final class CogVlmEncoder {
             for (Path p : files.sorted().toList()) {
                 String name = p.getFileName().toString();
                 if (!Files.isRegularFile(p) || !(name.endsWith(".safetensors") || name.endsWith(".json"))) continue;
-                md.update(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                md.update(Long.toString(Files.size(p)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                md.update((name + "\n" + Files.size(p) + "\n").getBytes(StandardCharsets.UTF_8));
                 if (name.endsWith(".safetensors")) {
-                    try (var ch = java.nio.channels.FileChannel.open(p)) {
-                        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-                        ch.read(len, 0);
-                        long n = len.flip().getLong();
-                        if (n < 0 || n > 100_000_000) throw new IOException("bad safetensors header length " + n + " in " + p);
-                        ByteBuffer header = ByteBuffer.allocate((int) n);
-                        ch.read(header, 8);
-                        md.update(header.flip());
+                    try (SafetensorsFile st = SafetensorsFile.open(p)) {
+                        md.update(st.metadata().toString().getBytes(StandardCharsets.UTF_8));
+                        for (String t : st.names()) {
+                            TensorInfo i = st.info(t);
+                            md.update((t + " " + i.dtype() + " " + i.shapeString() + " " + i.begin() + " " + i.end()
+                                    + "\n").getBytes(StandardCharsets.UTF_8));
+                        }
                     }
                 } else {
                     md.update(Files.readAllBytes(p));

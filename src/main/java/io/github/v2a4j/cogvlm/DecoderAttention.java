@@ -1,7 +1,7 @@
 package io.github.v2a4j.cogvlm;
 
-import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.Attention;
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.nn.Linear;
 import io.github.v2a4j.nn.Precision;

@@ -5,7 +5,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The video transform of {@code build_conversation_input_ids} (spec §1.3): {@code x/255} → {@code NormalizeVideo}
+ * The video transform of {@code build_conversation_input_ids}: {@code x/255} → {@code NormalizeVideo}
  * (CLIP mean/std) → pytorchvideo {@code ShortSideScale(224)} (bilinear, align_corners=False, no antialias) →
  * {@code CenterCropVideo(224)} → transpose to {@code (T, 3, 224, 224)}.
  *

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -92,7 +93,7 @@ public final class ConfigSymbols {
         long[] b = new long[4];
         for (int i = 0; i < 4; i++) b[i] = a.get(i).getAsLong();
         if (b[0] == b[1] || b[1] == b[2] || b[2] != b[3]) {
-            throw new ConvertException(file + ": block_out_channels " + java.util.Arrays.toString(b)
+            throw new ConvertException(file + ": block_out_channels " + Arrays.toString(b)
                     + " do not follow the published pattern (first three different, last two equal), "
                     + "so the model would hold other shortcut convolutions");
         }

@@ -53,6 +53,11 @@ public final class PrefixedSource implements TensorSource {
     }
 
     @Override
+    public INDArray rows(String name, long[] rows) {
+        return source.rows(prefix + name, rows);
+    }
+
+    @Override
     public void close() {}
 
     @Override

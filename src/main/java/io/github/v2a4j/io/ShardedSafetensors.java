@@ -223,6 +223,11 @@ public final class ShardedSafetensors extends Safetensors {
     }
 
     @Override
+    public INDArray rows(String name, long[] rows) {
+        return shard(name).rows(name, rows);
+    }
+
+    @Override
     public float[] getFloat(String name) {
         return shard(name).getFloat(name);
     }

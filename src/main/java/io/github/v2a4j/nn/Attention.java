@@ -127,7 +127,7 @@ public final class Attention {
         return NN.view(v, new long[] {kvHeads, 1, limit, d}, new long[] {d, d, v.stride(1), 1}, b * v.stride(0));
     }
 
-    private static void checkShapes(INDArray q, INDArray k, INDArray v, int heads, int kvHeads, int d) {
+    static void checkShapes(INDArray q, INDArray k, INDArray v, int heads, int kvHeads, int d) {
         if (q.rank() != 3 || k.rank() != 3 || v.rank() != 3 || heads % kvHeads != 0
                 || q.size(2) != (long) heads * d || k.size(2) != (long) kvHeads * d || !k.equalShapes(v)
                 || q.size(0) != k.size(0)) {

@@ -2,6 +2,7 @@ package io.github.v2a4j.nn;
 
 import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
+import org.nd4j.enums.WeightsFormat;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
@@ -9,7 +10,6 @@ import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.enums.WeightsFormat;
 
 /**
  * The layer maths shared by every model, as eager ND4J calls on fp32 arrays. Every method returns a NEW array and
@@ -17,7 +17,7 @@ import org.nd4j.enums.WeightsFormat;
  * ({@code [out, in]} for linear, {@code [out, in, kh, kw]} for convolution). Token tensors are {@code [B, L, C]}.
  *
  * <p>Normalisations are plain Java over the raw buffer with double-precision statistics: ND4J has no group or RMS
- * norm op, its native layer_norm has no epsilon (nd4j-notes §2), and one pass over a direct buffer is as fast as the
+ * norm op, its native layer_norm has no epsilon, and one pass over a direct buffer is as fast as the
  * three or four allocating ND4J ops a composition would take.
  */
 public final class NN {

@@ -1,9 +1,9 @@
 package io.github.v2a4j.synthetic;
 
 import io.github.v2a4j.cogvlm.CogVlmConfig;
-import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.stream.LongStream;
+import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -93,13 +93,15 @@ public final class SyntheticWeights {
         INDArray a = Nd4j.createUninitialized(DataType.FLOAT, shape);
         long n = a.length();
         if (n == 0) return a;
-        FloatBuffer target = a.data().asNioFloat();
+        FloatPointer target = new FloatPointer(a.data().addressPointer());
+        target.capacity(n);
         LongStream.range(0, (n + CHUNK - 1) / CHUNK).parallel().forEach(c -> {
             long first = c * CHUNK;
             int len = (int) Math.min(CHUNK, n - first);
             float[] v = new float[len];
             fill(in, first, v, 0, len);
-            target.duplicate().position(Math.toIntExact(first)).put(v, 0, len);
+            // getPointer, not position(): JavaCPP 1.5.7 builds a wrong buffer once position exceeds 2^31 bytes
+            target.<FloatPointer>getPointer(first).put(v, 0, len);
         });
         return a;
     }

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -99,7 +100,7 @@ public final class UpstreamCheckpoints {
                 .shapes(ConfigSymbols.cogvlm(config, dir.resolve("config.json")));
         List<Map<String, long[]>> shards = new ArrayList<>();
         List<Map.Entry<String, long[]>> entries = new ArrayList<>(all.entrySet());
-        entries.sort(java.util.Comparator.comparing(e -> e.getKey().equals("lm_head.weight")));
+        entries.sort(Comparator.comparing(e -> e.getKey().equals("lm_head.weight")));
         int at = 0;
         for (int count : COGVLM_SHARDS) {
             Map<String, long[]> shard = new LinkedHashMap<>();

@@ -1,7 +1,7 @@
 package io.github.v2a4j.unet;
 
-import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.Attention;
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.nn.Linear;
 import io.github.v2a4j.nn.Precision;
@@ -9,7 +9,7 @@ import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * {@code attn2} with K4's PromptAttnProcessor2_0 (spec §2.3): the text embeddings go through
+ * {@code attn2} with K4's PromptAttnProcessor2_0: the text embeddings go through
  * {@code processor.text_projection} (textDim → cross-attention width) and then standard cross-attention. All text
  * slots attend, zero-padded ones included (no mask).
  */

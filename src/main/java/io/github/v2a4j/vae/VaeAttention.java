@@ -2,9 +2,9 @@ package io.github.v2a4j.vae;
 
 import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.nn.Attention;
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
-import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.Linear;
 import org.nd4j.linalg.api.ndarray.INDArray;
 

@@ -1,7 +1,7 @@
 package io.github.v2a4j.vae;
 
-import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** diffusers {@code UNetMidBlock2D} without time embedding: resnet → attention (optional) → resnet. */

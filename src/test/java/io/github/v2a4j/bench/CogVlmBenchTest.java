@@ -25,9 +25,9 @@ class CogVlmBenchTest {
     @Test
     void realSizeFlopCountsMatchTheSpec() {
         CogVlmConfig real = CogVlmConfig.real();
-        // spec §6: ≈35.4 GFLOP per vision layer per frame (257 tokens)
+        // ≈35.4 GFLOP per vision layer per frame (257 tokens)
         assertThat(CogVlmBench.visionLayerGflop(real.vision(), 257)).isCloseTo(35.4, within(0.1));
-        // spec §6: 0.436 GFLOP per decoder layer per token (dense part); attention 4·L²·d executed
+        // 0.436 GFLOP per decoder layer per token (dense part); attention 4·L²·d executed
         double l = 6337;
         assertThat(CogVlmBench.decoderLayerGflop(real, 6337) - 4 * l * l * 4096 / 1e9).isCloseTo(0.436 * l, within(0.001 * l));
     }

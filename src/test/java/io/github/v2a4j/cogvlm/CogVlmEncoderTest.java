@@ -3,6 +3,7 @@ package io.github.v2a4j.cogvlm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.v2a4j.io.SafetensorsFile;
 import io.github.v2a4j.nn.Trace;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -123,12 +124,15 @@ class CogVlmEncoderTest {
 
     @Test
     void embeddingRowsFromFileEqualRowsFromMemory() {
-        Tiny t = new Tiny(); // file-backed infos: rows are read from the safetensors file
+        Tiny t = new Tiny();
         MapTensorSource mem = new MapTensorSource();
         mem.put(TokenEmbedding.NAME, t.weights.raw(TokenEmbedding.NAME), "F32");
         int last = t.cfg.vocabSize() - 1;
         int[] ids = {t.cfg.bosTokenId(), 0, last, 17, 17};
-        INDArray fromFile = TokenEmbedding.rows(t.weights, ids, t.cfg.vocabSize(), t.cfg.hiddenSize());
+        INDArray fromFile;
+        try (SafetensorsFile file = SafetensorsFile.open(Golden.bundle("cogvlm-tiny").resolve("weights.safetensors"))) {
+            fromFile = TokenEmbedding.rows(file, ids, t.cfg.vocabSize(), t.cfg.hiddenSize());
+        }
         INDArray fromMem = TokenEmbedding.rows(mem, ids, t.cfg.vocabSize(), t.cfg.hiddenSize());
         assertThat(fromFile.data().asFloat()).containsExactly(fromMem.data().asFloat());
         assertThat(fromFile.getRow(2).data().asFloat()).containsExactly(t.weights.raw(TokenEmbedding.NAME).getRow(last).dup().data().asFloat());

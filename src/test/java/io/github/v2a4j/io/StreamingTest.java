@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** What the converter takes from io: Hugging Face folders, tensors streamed with dtype conversion, hashed writes. */
 class StreamingTest {
@@ -97,6 +98,25 @@ class StreamingTest {
             assertThat(new float[] {half.getFloat(0), half.getFloat(4)}).containsExactly(1f, -2f);
             assertThatThrownBy(() -> st.stream("ids", Dtype.F32, p -> {})).isInstanceOf(SafetensorsException.class)
                     .hasMessageContaining("tensor 'ids'").hasMessageContaining("I64");
+        }
+    }
+
+    @Test
+    void rowsAreReadOnTheirOwnAndConverted() throws Exception {
+        Path file = dir.resolve("table.safetensors");
+        new SafetensorsWriter().putFloat("f", new float[] {0, 1, 2, 3, 4, 5}, 3, 2)
+                .putRaw("h", Dtype.BF16, bf16(0, 1, 2, 3, 4, 5), 3, 2).write(file);
+        try (SafetensorsFile st = SafetensorsFile.open(file)) {
+            for (String n : new String[] {"f", "h"}) {
+                INDArray r = st.rows(n, new long[] {2, 0, 2});
+                assertThat(r.shape()).containsExactly(3, 2);
+                assertThat(r.toFloatMatrix()).isEqualTo(new float[][] {{4, 5}, {0, 1}, {4, 5}});
+                // the interface's default (through mapped) gives the same rows
+                TensorSource viaMapping = new PrefixedSource(new MapSource(Map.of(n, st.loadFloat(n))), "");
+                assertThat(viaMapping.rows(n, new long[] {2, 0, 2})).isEqualTo(r);
+            }
+            assertThatThrownBy(() -> st.rows("f", new long[] {3})).isInstanceOf(SafetensorsException.class)
+                    .hasMessageContaining("row 3 outside f [3, 2]");
         }
     }
 

@@ -13,6 +13,37 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 /** The chunked attention against the plain formula (its slow twin), over the cases the models use. */
 class AttentionTest {
 
+    /** The plain formula, materialising all scores: the slow twin that tests the chunked path at small sizes. */
+    static INDArray sdpaPlain(INDArray q, INDArray k, INDArray v, int heads, int kvHeads, boolean causal) {
+        long b = q.size(0);
+        int lq = (int) q.size(1);
+        int lk = (int) k.size(1);
+        int d = (int) (q.size(2) / heads);
+        Attention.checkShapes(q, k, v, heads, kvHeads, d);
+        int group = heads / kvHeads;
+        INDArray out = Nd4j.create(DataType.FLOAT, b, lq, (long) heads * d);
+        for (long bi = 0; bi < b; bi++) {
+            for (int h = 0; h < heads; h++) {
+                int g = h / group;
+                INDArray qs = q.get(NDArrayIndex.point(bi), NDArrayIndex.all(), NDArrayIndex.interval(h * d, (h + 1) * d));
+                INDArray ks = k.get(NDArrayIndex.point(bi), NDArrayIndex.all(), NDArrayIndex.interval(g * d, (g + 1) * d));
+                INDArray vs = v.get(NDArrayIndex.point(bi), NDArrayIndex.all(), NDArrayIndex.interval(g * d, (g + 1) * d));
+                INDArray s = qs.dup('c').mmul(ks.dup('c').transpose()).muli(1.0 / Math.sqrt(d));
+                for (int i = 0; i < lq; i++) {
+                    for (int j = 0; j < lk; j++) {
+                        if (causal && j > i + lk - lq) s.putScalar(i, j, Double.NEGATIVE_INFINITY);
+                    }
+                }
+                INDArray max = s.max(1).reshape(lq, 1);
+                INDArray e = org.nd4j.linalg.ops.transforms.Transforms.exp(s.subColumnVector(max), true);
+                e.diviColumnVector(e.sum(1).reshape(lq, 1));
+                out.get(NDArrayIndex.point(bi), NDArrayIndex.all(), NDArrayIndex.interval(h * d, (h + 1) * d))
+                        .assign(e.mmul(vs.dup('c')));
+            }
+        }
+        return out;
+    }
+
     private static double maxAbs(INDArray a, INDArray b) {
         return a.sub(b).amaxNumber().doubleValue();
     }
@@ -57,36 +88,6 @@ class AttentionTest {
         INDArray o = Attention.sdpa(q, k, v, 1, 1, false);
         assertThat(o.getDouble(0, 0, 0)).isCloseTo(10 * w0, org.assertj.core.data.Offset.offset(1e-5));
         assertThat(o.getDouble(0, 0, 1)).isCloseTo(10 * (1 - w0), org.assertj.core.data.Offset.offset(1e-5));
-    }
-
-    /** The plain formula, materialising all scores: the slow twin of the chunked path at small sizes. */
-    static INDArray sdpaPlain(INDArray q, INDArray k, INDArray v, int heads, int kvHeads, boolean causal) {
-        long b = q.size(0);
-        int lq = (int) q.size(1);
-        int lk = (int) k.size(1);
-        int d = (int) (q.size(2) / heads);
-        int group = heads / kvHeads;
-        INDArray out = Nd4j.create(DataType.FLOAT, b, lq, (long) heads * d);
-        for (long bi = 0; bi < b; bi++) {
-            for (int h = 0; h < heads; h++) {
-                int g = h / group;
-                INDArray qs = q.get(NDArrayIndex.point(bi), NDArrayIndex.all(), NDArrayIndex.interval(h * d, (h + 1) * d));
-                INDArray ks = k.get(NDArrayIndex.point(bi), NDArrayIndex.all(), NDArrayIndex.interval(g * d, (g + 1) * d));
-                INDArray vs = v.get(NDArrayIndex.point(bi), NDArrayIndex.all(), NDArrayIndex.interval(g * d, (g + 1) * d));
-                INDArray s = qs.dup('c').mmul(ks.dup('c').transpose()).muli(1.0 / Math.sqrt(d));
-                for (int i = 0; i < lq; i++) {
-                    for (int j = 0; j < lk; j++) {
-                        if (causal && j > i + lk - lq) s.putScalar(i, j, Double.NEGATIVE_INFINITY);
-                    }
-                }
-                INDArray max = s.max(1).reshape(lq, 1);
-                INDArray e = Transforms.exp(s.subColumnVector(max), true);
-                e.diviColumnVector(e.sum(1).reshape(lq, 1));
-                out.get(NDArrayIndex.point(bi), NDArrayIndex.all(), NDArrayIndex.interval(h * d, (h + 1) * d))
-                        .assign(e.mmul(vs.dup('c')));
-            }
-        }
-        return out;
     }
 
     @Test

@@ -46,7 +46,7 @@ class UNetWeightsTest {
 
     @Test
     void realSizeHasTheSpecsParameterCount() {
-        // spec §2.4: SD-1.5 859 520 964 + video 127 066 880 + text 50 343 936 = 1 036 931 780; counted on shapes only
+        // SD-1.5 859 520 964 + video 127 066 880 + text 50 343 936 = 1 036 931 780; counted on shapes only
         Map<String, long[]> shapes = UNet.parameterShapes(UNetConfig.k4());
         long total = 0;
         for (long[] s : shapes.values()) {

@@ -1,11 +1,11 @@
 package io.github.v2a4j.vae;
 
-import io.github.v2a4j.io.MapSource;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.v2a4j.io.MapSource;
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
-import io.github.v2a4j.nn.Binder;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

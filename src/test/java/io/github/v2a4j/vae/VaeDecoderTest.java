@@ -122,6 +122,6 @@ class VaeDecoderTest {
             for (long d : s) n *= d;
             params += n;
         }
-        assertThat(params).isEqualTo(49_490_199L); // architecture.md §6
+        assertThat(params).isEqualTo(49_490_199L); // diffusers' AutoencoderKL decoder + post_quant_conv
     }
 }

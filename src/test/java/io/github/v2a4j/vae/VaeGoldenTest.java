@@ -1,13 +1,13 @@
 package io.github.v2a4j.vae;
 
 import io.github.v2a4j.nn.Buffers;
-import io.github.v2a4j.io.MapSource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.v2a4j.golden.ComparisonReport;
 import io.github.v2a4j.golden.GoldenBundle;
-import io.github.v2a4j.nn.Trace;
+import io.github.v2a4j.io.MapSource;
 import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Trace;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
