@@ -49,6 +49,10 @@ public final class BenchUnetCommand implements Callable<Integer> {
     @Option(names = "--warmup", description = "untimed forwards per batch size first (default ${DEFAULT-VALUE})")
     int warmup = 1;
 
+    @Option(names = "--precision", paramLabel = "fp32|bf16", defaultValue = "fp32",
+            description = "arithmetic of the products (default ${DEFAULT-VALUE})")
+    String precision;
+
     @Option(names = "--seed", description = "weight/input seed (default ${DEFAULT-VALUE})")
     long seed = 0;
 
@@ -62,13 +66,13 @@ public final class BenchUnetCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "load average at start: %s%n", Machine.loadAverage());
         long t0 = System.nanoTime();
         SyntheticSource weights = new SyntheticSource(UNet.parameterShapes(config), seed);
-        UNet unet = UNet.load(config, weights);
+        UNet unet = UNet.load(config, weights, io.github.v2a4j.nn.Precision.parse(precision));
         long nParams = weights.parameterCount();
         System.out.printf(Locale.ROOT, "synthetic weights: %d tensors, %,d parameters (%.2f GB fp32) in %.1f s, RSS %.2f GB%n",
                 weights.names().size(), nParams, nParams * 4 / 1e9, (System.nanoTime() - t0) / 1e9, Machine.memoryGb("VmRSS"));
         double flops1 = flops(config, height, width, frames, tokens);
-        System.out.printf(Locale.ROOT, "latent 4x%dx%d, T=%d, %d text tokens: %.3f TFLOP per batch-1 forward%n",
-                height, width, frames, tokens, flops1 / 1e12);
+        System.out.printf(Locale.ROOT, "latent 4x%dx%d, T=%d, %d text tokens: %.3f TFLOP per batch-1 forward, %s%n",
+                height, width, frames, tokens, flops1 / 1e12, precision);
 
         double[] medians = new double[batches.length];
         for (int bi = 0; bi < batches.length; bi++) {

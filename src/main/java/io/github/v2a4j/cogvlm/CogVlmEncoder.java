@@ -1,11 +1,13 @@
 package io.github.v2a4j.cogvlm;
 
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.io.MapSource;
 import io.github.v2a4j.io.Safetensors;
 import io.github.v2a4j.io.SafetensorsFile;
 import io.github.v2a4j.io.TensorInfo;
 import io.github.v2a4j.io.TensorSource;
 import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -55,6 +57,7 @@ public final class CogVlmEncoder {
     private final LlamaDecoder decoder;
     private final Path cacheDir;
     private final String weightsFingerprint;
+    private final Precision precision;
     private Progress progress = Progress.NONE;
 
     /**
@@ -63,11 +66,18 @@ public final class CogVlmEncoder {
      * @param frameChunk frames per vision-layer call (bounds the MLP intermediate; 8 keeps it near 126 MB at real size)
      */
     public CogVlmEncoder(CogVlmConfig cfg, TensorSource source, Path cacheDir, String weightsFingerprint, int frameChunk) {
+        this(cfg, source, cacheDir, weightsFingerprint, frameChunk, Precision.FP32);
+    }
+
+    /** As above, with the products of every layer in {@code precision}. */
+    public CogVlmEncoder(CogVlmConfig cfg, TensorSource source, Path cacheDir, String weightsFingerprint, int frameChunk,
+                         Precision precision) {
         this.cfg = cfg;
         this.source = source;
+        this.precision = precision;
         this.preprocessor = new VideoPreprocessor(cfg.vision().imageSize());
-        this.vision = new VisionTower(cfg, source, frameChunk);
-        this.decoder = new LlamaDecoder(cfg, source);
+        this.vision = new VisionTower(cfg, source, frameChunk, precision);
+        this.decoder = new LlamaDecoder(cfg, source, precision);
         this.cacheDir = cacheDir;
         this.weightsFingerprint = weightsFingerprint;
     }
@@ -129,6 +139,12 @@ public final class CogVlmEncoder {
 
     /** The video pass from preprocessed frames {@code (T, 3, 224, 224)}. */
     public INDArray embedPreprocessed(INDArray images, Trace trace) {
+        try (Buffers.Pool ignored = Buffers.open()) {
+            return embed(images, trace);
+        }
+    }
+
+    private INDArray embed(INDArray images, Trace trace) {
         int frames = (int) images.size(0);
         int perFrame = cfg.tokensPerFrame();
         Progress.Counter steps = Progress.counter(progress, vision.steps() + decoder.layersUsed());
@@ -136,12 +152,12 @@ public final class CogVlmEncoder {
         long d = cfg.hiddenSize();
         ConversationInput input = ConversationInput.base(cfg.bosTokenId(), cfg.padTokenId(), perFrame * frames, new int[0]);
         INDArray hidden = decoder.hiddenStates(input, features.reshape('c', (long) perFrame * frames, d), trace, steps);
-        Release.free(features);
+        Buffers.release(features);
         int[] rows = input.rowsOfType(ConversationInput.VISION_TOKEN_TYPE);
         INDArray visionRows = hidden.get(NDArrayIndex.interval(rows[0], rows[rows.length - 1] + 1), NDArrayIndex.all());
         // rows are contiguous (BOS, then every slot): reshape (T, 66, hidden) and average each frame's 66 rows
         INDArray out = visionRows.dup('c').reshape('c', frames, perFrame, d).mean(1);
-        Release.free(hidden);
+        Buffers.release(hidden);
         return out;
     }
 
@@ -150,10 +166,16 @@ public final class CogVlmEncoder {
      * {@code (100, hidden)}.
      */
     public INDArray textEmbedding(int[] textIds, Trace trace) {
+        try (Buffers.Pool ignored = Buffers.open()) {
+            return text(textIds, trace);
+        }
+    }
+
+    private INDArray text(int[] textIds, Trace trace) {
         ConversationInput input = ConversationInput.base(cfg.bosTokenId(), cfg.padTokenId(), 0, textIds);
         INDArray hidden = decoder.hiddenStates(input, null, trace, Progress.counter(progress, decoder.layersUsed()));
         INDArray out = padRows(hidden);
-        Release.free(hidden);
+        Buffers.release(hidden);
         return out;
     }
 
@@ -162,13 +184,19 @@ public final class CogVlmEncoder {
      * at real size this halves the bf16 → fp32 conversion work of the text passes). Same results as one call each.
      */
     public List<INDArray> textEmbeddings(List<int[]> textIds) {
+        try (Buffers.Pool ignored = Buffers.open()) {
+            return texts(textIds);
+        }
+    }
+
+    private List<INDArray> texts(List<int[]> textIds) {
         List<ConversationInput> inputs = new ArrayList<>();
         for (int[] ids : textIds) inputs.add(ConversationInput.base(cfg.bosTokenId(), cfg.padTokenId(), 0, ids));
         List<INDArray> hidden = decoder.textHiddenStates(inputs, Progress.counter(progress, decoder.layersUsed()));
         List<INDArray> out = new ArrayList<>();
         for (INDArray h : hidden) {
             out.add(padRows(h));
-            Release.free(h);
+            Buffers.release(h);
         }
         return out;
     }
@@ -206,12 +234,15 @@ public final class CogVlmEncoder {
     }
 
     /**
-     * sha256 over the weights fingerprint and the preprocessed black clip (its exact float bits: bilinear scaling of
-     * a constant can differ in the last bit with the input size, so H and W alone would not be an exact key).
+     * sha256 over the weights fingerprint, the precision and the preprocessed black clip (its exact float bits:
+     * bilinear scaling of a constant can differ in the last bit with the input size, so H and W alone would not be
+     * an exact key).
      */
     String cacheKey(INDArray images) {
         MessageDigest md = sha256();
         md.update(weightsFingerprint.getBytes(StandardCharsets.UTF_8));
+        // fp32 adds nothing to the key, so fp32 entries made before the precision option stay valid
+        if (precision != Precision.FP32) md.update(precision.label().getBytes(StandardCharsets.UTF_8));
         md.update(cfg.toString().getBytes(StandardCharsets.UTF_8));
         float[] f = images.dup('c').data().asFloat();
         ByteBuffer b = ByteBuffer.allocate(f.length * 4).order(ByteOrder.LITTLE_ENDIAN);

@@ -1,6 +1,7 @@
 package io.github.v2a4j.cogvlm;
 
 import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -32,14 +33,14 @@ public final class DecoderLayer {
         INDArray n = NN.rmsNorm(x, inNorm, eps);
         trace.record(path + ".input_layernorm.out", n);
         INDArray a = attention.forward(n, positions, trace);
-        Release.free(n);
+        Buffers.release(n);
         INDArray h = a.addi(x);
         INDArray n2 = NN.rmsNorm(h, postNorm, eps);
         trace.record(path + ".post_attention_layernorm.out", n2);
         INDArray m = mlp.forward(n2, trace);
-        Release.free(n2);
+        Buffers.release(n2);
         INDArray out = m.addi(h);
-        Release.free(h);
+        Buffers.release(h);
         trace.record(path + ".out.0", out);
         return out;
     }

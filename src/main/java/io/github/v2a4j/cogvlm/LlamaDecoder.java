@@ -1,7 +1,9 @@
 package io.github.v2a4j.cogvlm;
 
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.io.TensorSource;
 import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,10 +25,16 @@ public final class LlamaDecoder {
 
     private final CogVlmConfig cfg;
     private final TensorSource source;
+    private final Precision precision;
 
     public LlamaDecoder(CogVlmConfig cfg, TensorSource source) {
+        this(cfg, source, Precision.FP32);
+    }
+
+    public LlamaDecoder(CogVlmConfig cfg, TensorSource source, Precision precision) {
         this.cfg = cfg;
         this.source = source;
+        this.precision = precision;
     }
 
     public static String layerPath(int i) {
@@ -111,12 +119,12 @@ public final class LlamaDecoder {
     private List<INDArray> run(List<INDArray> xs, List<long[]> positions, Trace trace, Progress.Counter progress) {
         List<INDArray> cur = new ArrayList<>(xs);
         for (int i = 0; i < layersUsed(); i++) {
-            try (Binder b = Binder.load(source, CogVlmEncoder.COMPONENT)) {
+            try (Binder b = Binder.load(source, CogVlmEncoder.COMPONENT, precision)) {
                 DecoderLayer layer = new DecoderLayer(b.at(layerPath(i)), cfg);
                 b.verifyRequested();
                 for (int j = 0; j < cur.size(); j++) {
                     INDArray next = layer.forward(cur.get(j), positions.get(j), trace);
-                    Release.free(cur.get(j));
+                    Buffers.release(cur.get(j));
                     cur.set(j, next);
                 }
             }

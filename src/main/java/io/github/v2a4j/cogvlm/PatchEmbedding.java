@@ -1,5 +1,6 @@
 package io.github.v2a4j.cogvlm;
 
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
@@ -45,7 +46,7 @@ final class PatchEmbedding {
         // flatten(2).transpose(1, 2): [F, C, h, w] → [F, h·w, C]
         out.get(NDArrayIndex.all(), NDArrayIndex.interval(1, tokens + 1), NDArrayIndex.all())
                 .assign(grid.reshape('c', frames, hidden, tokens).permute(0, 2, 1));
-        Release.free(grid);
+        Buffers.release(grid);
         for (long f = 0; f < frames; f++) {
             out.get(NDArrayIndex.point(f), NDArrayIndex.point(0), NDArrayIndex.all()).assign(cls.reshape(hidden));
         }

@@ -1,5 +1,6 @@
 package io.github.v2a4j.cogvlm;
 
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.io.TensorInfo;
 import io.github.v2a4j.io.TensorSource;
 import org.nd4j.linalg.api.ndarray.INDArray;

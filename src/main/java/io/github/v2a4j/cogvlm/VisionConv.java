@@ -1,5 +1,6 @@
 package io.github.v2a4j.cogvlm;
 
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
@@ -31,11 +32,11 @@ public final class VisionConv {
         INDArray grid = x.get(NDArrayIndex.all(), NDArrayIndex.interval(1, tokens + 1), NDArrayIndex.all())
                 .reshape('c', frames, g, g, channels).permute(0, 3, 1, 2).dup('c');
         INDArray merged = NN.conv2d(grid, weight, bias, 2, 0);
-        Release.free(grid);
+        Buffers.release(grid);
         trace.record(path + ".out", merged);
         long m = merged.size(2) * merged.size(3);
         INDArray seq = merged.reshape('c', frames, channels, m).permute(0, 2, 1).dup('c');
-        Release.free(merged);
+        Buffers.release(merged);
         return seq;
     }
 }

@@ -1,7 +1,9 @@
 package io.github.v2a4j.cogvlm;
 
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.io.TensorSource;
 import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -25,11 +27,17 @@ public final class VisionTower {
     private final CogVlmConfig cfg;
     private final TensorSource source;
     private final int frameChunk;
+    private final Precision precision;
 
     public VisionTower(CogVlmConfig cfg, TensorSource source, int frameChunk) {
+        this(cfg, source, frameChunk, Precision.FP32);
+    }
+
+    public VisionTower(CogVlmConfig cfg, TensorSource source, int frameChunk, Precision precision) {
         this.cfg = cfg;
         this.source = source;
         this.frameChunk = Math.max(1, frameChunk);
+        this.precision = precision;
     }
 
     /** Asks for every parameter of the tower (a {@link Binder#check} reads headers only). */
@@ -60,7 +68,7 @@ public final class VisionTower {
 
     /** A binder for one streamed block: its converted weights are freed when it is closed. */
     private Binder block() {
-        return Binder.load(source, CogVlmEncoder.COMPONENT);
+        return Binder.load(source, CogVlmEncoder.COMPONENT, precision);
     }
 
     INDArray forward(INDArray images, Trace trace, Progress.Counter progress) {
@@ -82,15 +90,15 @@ public final class VisionTower {
                 if (chunk >= frames) {
                     next = layer.forward(x, trace);
                 } else {
-                    next = Nd4j.createUninitialized(x.dataType(), x.shape());
+                    next = Buffers.take(x.shape());
                     for (long f0 = 0; f0 < frames; f0 += chunk) {
                         long f1 = Math.min(frames, f0 + chunk);
                         INDArray out = layer.forward(x.get(NDArrayIndex.interval(f0, f1), NDArrayIndex.all(), NDArrayIndex.all()), trace);
                         next.get(NDArrayIndex.interval(f0, f1), NDArrayIndex.all(), NDArrayIndex.all()).assign(out);
-                        Release.free(out);
+                        Buffers.release(out);
                     }
                 }
-                Release.free(x);
+                Buffers.release(x);
                 x = next;
             }
             progress.tick();
@@ -103,7 +111,7 @@ public final class VisionTower {
             b.verifyRequested();
             seq = conv.forward(x, trace);
         }
-        Release.free(x);
+        Buffers.release(x);
 
         INDArray adapted;
         try (Binder b = block()) {
@@ -111,13 +119,13 @@ public final class VisionTower {
             b.verifyRequested();
             adapted = glu.forward(seq, trace);
         }
-        Release.free(seq);
+        Buffers.release(seq);
 
         long d = cfg.hiddenSize();
         long m = adapted.size(1);
         INDArray out = Nd4j.createUninitialized(adapted.dataType(), frames, m + 2, d);
         out.get(NDArrayIndex.all(), NDArrayIndex.interval(1, m + 1), NDArrayIndex.all()).assign(adapted);
-        Release.free(adapted);
+        Buffers.release(adapted);
         try (Binder b = block()) {
             INDArray boi = b.at(PATH).get("boi", 1, 1, d);
             INDArray eoi = b.at(PATH).get("eoi", 1, 1, d);

@@ -1,7 +1,8 @@
 package io.github.v2a4j.cogvlm;
 
 import io.github.v2a4j.nn.Binder;
-import io.github.v2a4j.nn.NN;
+import io.github.v2a4j.nn.Buffers;
+import io.github.v2a4j.nn.Norms;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -36,16 +37,14 @@ public final class VisionTransformerLayer {
     /** {@code x [frames, tokens, hidden]} → a new array of the same shape ({@code x} is left untouched). */
     public INDArray forward(INDArray x, Trace trace) {
         INDArray a = attention.forward(x, trace);
-        INDArray an = NN.layerNorm(a, inNormWeight, inNormBias, eps);
-        Release.free(a);
-        trace.record(path + ".input_layernorm.out", an);
-        INDArray h = an.addi(x);
+        Norms.layerNorm(a, inNormWeight, inNormBias, eps, a);
+        trace.record(path + ".input_layernorm.out", a);
+        INDArray h = a.addi(x);
         INDArray m = mlp.forward(h, trace);
-        INDArray mn = NN.layerNorm(m, postNormWeight, postNormBias, eps);
-        Release.free(m);
-        trace.record(path + ".post_attention_layernorm.out", mn);
-        INDArray out = mn.addi(h);
-        Release.free(h);
+        Norms.layerNorm(m, postNormWeight, postNormBias, eps, m);
+        trace.record(path + ".post_attention_layernorm.out", m);
+        INDArray out = m.addi(h);
+        Buffers.release(h);
         trace.record(path + ".out", out);
         return out;
     }

@@ -43,6 +43,11 @@ public final class PrefixedSource implements TensorSource {
     }
 
     @Override
+    public INDArray mappedAsStored(String name) {
+        return source.mappedAsStored(prefix + name);
+    }
+
+    @Override
     public INDArray loadFloat(String name) {
         return source.loadFloat(prefix + name);
     }

@@ -153,6 +153,36 @@ public final class SafetensorsFile extends Safetensors {
         return Nd4j.create(db, t.shape(), cStrides(t.shape()), 0, 'c', DataType.FLOAT);
     }
 
+    /**
+     * BF16 and F16 tensors as zero-copy READ-ONLY views of the file in their own type (2-byte aligned, under 2 GB);
+     * everything else as {@link #mapped}.
+     */
+    @Override
+    public INDArray mappedAsStored(String name) {
+        TensorInfo t = info(name);
+        Dtype d = header.dtypes.get(name);
+        long bytes = t.end() - t.begin();
+        long abs = header.dataStart + t.begin();
+        if ((d != Dtype.BF16 && d != Dtype.F16) || bytes == 0 || bytes > Integer.MAX_VALUE || abs % 2 != 0) {
+            return mapped(name);
+        }
+        checkRank(t);
+        MappedByteBuffer mb;
+        try {
+            mb = ch.map(FileChannel.MapMode.READ_ONLY, abs, bytes);
+        } catch (IOException e) {
+            throw wrap(file, name, e);
+        }
+        org.bytedeco.javacpp.ShortPointer sp =
+                new org.bytedeco.javacpp.ShortPointer(mb.order(ByteOrder.LITTLE_ENDIAN).asShortBuffer());
+        DataType type = d == Dtype.BF16 ? DataType.BFLOAT16 : DataType.HALF;
+        org.bytedeco.javacpp.indexer.Indexer ix = d == Dtype.BF16
+                ? org.bytedeco.javacpp.indexer.Bfloat16Indexer.create(sp)
+                : org.bytedeco.javacpp.indexer.HalfIndexer.create(sp);
+        DataBuffer db = Nd4j.createBuffer(sp, type, t.elements(), ix);
+        return Nd4j.create(db, t.shape(), cStrides(t.shape()), 0, 'c', type);
+    }
+
     /** A new writable F32 array; read in windows, so tensors above 2 GB work too. */
     @Override
     public INDArray loadFloat(String name) {

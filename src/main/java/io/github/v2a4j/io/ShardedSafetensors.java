@@ -213,6 +213,11 @@ public final class ShardedSafetensors extends Safetensors {
     }
 
     @Override
+    public INDArray mappedAsStored(String name) {
+        return shard(name).mappedAsStored(name);
+    }
+
+    @Override
     public INDArray loadFloat(String name) {
         return shard(name).loadFloat(name);
     }

@@ -27,6 +27,14 @@ public interface TensorSource extends AutoCloseable {
      */
     INDArray mapped(String name);
 
+    /**
+     * The tensor in its stored floating type (F32, BF16 or F16), zero-copy and READ-ONLY where the source can map
+     * it: for kernels that read bf16 weights directly. Sources that cannot map a type give {@link #mapped}.
+     */
+    default INDArray mappedAsStored(String name) {
+        return mapped(name);
+    }
+
     /** A new, writable F32 copy of the tensor, whatever its stored dtype. */
     INDArray loadFloat(String name);
 

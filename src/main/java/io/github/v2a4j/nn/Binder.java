@@ -57,16 +57,20 @@ public final class Binder implements AutoCloseable {
         final TensorSource source;
         final String component;
         final boolean load;
+        final Precision precision;
         final Set<String> used = new TreeSet<>();
         final Map<String, long[]> requested = new LinkedHashMap<>();
         final List<String> missing = new ArrayList<>();
         final List<String> misShaped = new ArrayList<>();
         final List<INDArray> owned = new ArrayList<>();
+        /** Layers made by dense/conv2d: their packed weights are freed on close. */
+        final List<Runnable> layers = new ArrayList<>();
 
-        Shared(TensorSource source, String component, boolean load) {
+        Shared(TensorSource source, String component, boolean load, Precision precision) {
             this.source = source;
             this.component = component;
             this.load = load;
+            this.precision = precision;
         }
     }
 
@@ -77,12 +81,17 @@ public final class Binder implements AutoCloseable {
 
     /** A binder that hands out the tensors of {@code source}; {@code component} names the model in errors. */
     public static Binder load(TensorSource source, String component) {
-        return new Binder(new Shared(source, component, true), "");
+        return load(source, component, Precision.FP32);
+    }
+
+    /** A binder whose {@link #dense} and {@link #conv2d} layers compute their products in {@code precision}. */
+    public static Binder load(TensorSource source, String component, Precision precision) {
+        return new Binder(new Shared(source, component, true, precision), "");
     }
 
     /** A binder that checks names and shapes against {@code source}'s headers and hands out {@code null}. */
     public static Binder check(TensorSource source, String component) {
-        return new Binder(new Shared(source, component, false), "");
+        return new Binder(new Shared(source, component, false, Precision.FP32), "");
     }
 
     /** The scope of submodule {@code child} (one or more dotted path segments). */
@@ -98,6 +107,48 @@ public final class Binder implements AutoCloseable {
     /** The full upstream name of {@code local} in this scope. */
     public String name(String local) {
         return path.isEmpty() ? local : path + "." + local;
+    }
+
+    /** The arithmetic of the products of the layers this binder makes. */
+    public Precision precision() {
+        return shared.precision;
+    }
+
+    /**
+     * The linear layer {@code module} ({@code module.weight [out, in]}, and {@code module.bias [out]} if
+     * {@code bias}); null from a checking binder.
+     */
+    public Linear dense(String module, long out, long in, boolean bias) {
+        INDArray w = stored(part(module, "weight"), out, in);
+        INDArray b = bias ? get(part(module, "bias"), out) : null;
+        return w == null ? null : keep(new Linear(name(part(module, "weight")), w, b, shared.precision));
+    }
+
+    /** {@code module.local}, or {@code local} for the module this binder is scoped to ({@code module} empty). */
+    private static String part(String module, String local) {
+        return module.isEmpty() ? local : module + "." + local;
+    }
+
+    private Linear keep(Linear l) {
+        shared.layers.add(l::release);
+        return l;
+    }
+
+    /** A 1×1 convolution {@code module} ({@code [out, in, 1, 1]}) applied to token rows: a linear layer. */
+    public Linear dense1x1(String module, long out, long in, boolean bias) {
+        INDArray w = stored(part(module, "weight"), out, in, 1, 1);
+        INDArray b = bias ? get(part(module, "bias"), out) : null;
+        return w == null ? null : keep(new Linear(name(part(module, "weight")), w.reshape('c', out, in), b, shared.precision));
+    }
+
+    /** The convolution {@code module} ({@code [out, in, k, k]}, zero padding, stride), channels-last; null when checking. */
+    public Conv2d conv2d(String module, long out, long in, int k, int stride, int pad, boolean bias) {
+        INDArray w = stored(part(module, "weight"), out, in, k, k);
+        INDArray b = bias ? get(part(module, "bias"), out) : null;
+        if (w == null) return null;
+        Conv2d c = new Conv2d(name(part(module, "weight")), w, b, stride, pad, shared.precision);
+        shared.layers.add(c::release);
+        return c;
     }
 
     /** A matmul weight {@code [out, in]}. */
@@ -128,6 +179,20 @@ public final class Binder implements AutoCloseable {
         shared.used.add(name(local));
     }
 
+    /**
+     * A matmul or convolution weight in its stored type (a read-only mapping where possible): the oneDNN layers pack
+     * it once, in the operand type of their precision, so a bf16 checkpoint is never widened to fp32 first.
+     */
+    private INDArray stored(String local, long... shape) {
+        String full = name(local);
+        TensorInfo info = find(full, shape);
+        if (info == null || !shared.load) return null;
+        INDArray a = shared.source.mappedAsStored(full);
+        // a source that cannot map the stored type converts: that copy is ours to free
+        if (!"F32".equals(info.dtype()) && a.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT) shared.owned.add(a);
+        return a;
+    }
+
     private INDArray request(Role role, String local, long[] shape) {
         String full = name(local);
         TensorInfo info = find(full, shape);
@@ -151,9 +216,8 @@ public final class Binder implements AutoCloseable {
     }
 
     /**
-     * The one place a tensor leaves the source. F32 is shared with the source (a read-only mapping or its in-memory
-     * array); anything else is a conversion this binder owns and frees on {@link #close()}. {@code role} is unused
-     * by the fp32 policy here.
+     * The one place a tensor leaves the source as F32: shared with the source (a read-only mapping or its in-memory
+     * array), or a conversion this binder owns and frees on {@link #close()}.
      */
     private INDArray fetch(Role role, String full, TensorInfo info) {
         INDArray a = shared.source.mapped(full);
@@ -205,11 +269,14 @@ public final class Binder implements AutoCloseable {
     }
 
     /**
-     * Frees the converted (non-F32) tensors handed out by this binder and all its scopes. Mappings and in-memory
-     * arrays of the source are left alone.
+     * Frees the converted (non-F32) tensors handed out by this binder and all its scopes, and the packed weights of
+     * the layers it made: a streamed block's memory leaves with it. Mappings and in-memory arrays of the source are
+     * left alone. Layers used after this pack their weights again.
      */
     @Override
     public void close() {
+        shared.layers.forEach(Runnable::run);
+        shared.layers.clear();
         long bytes = 0;
         for (INDArray a : shared.owned) {
             bytes += a.length() * 4;

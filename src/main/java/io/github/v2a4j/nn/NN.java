@@ -271,6 +271,22 @@ public final class NN {
 
     // ---- raw-buffer helpers ----
 
+    /**
+     * A view of {@code x}'s memory with its own shape and strides, starting {@code offset} elements after x's first
+     * element. ND4J reads a non-zero offset given with a view's buffer as an offset into the buffer the view was cut
+     * from (zero keeps the view's own start), so the view is made over that root buffer with x's absolute offset.
+     */
+    public static INDArray view(INDArray x, long[] shape, long[] strides, long offset) {
+        org.nd4j.linalg.api.buffer.DataBuffer data = x.data();
+        org.nd4j.linalg.api.buffer.DataBuffer root = data.originalDataBuffer();
+        long absolute = offset;
+        if (root != null) {
+            data = root;
+            absolute += x.offset();
+        }
+        return Nd4j.create(data, shape, strides, absolute, 'c', x.dataType());
+    }
+
     /** {@code x} itself if it is a dense c-order array, else a dense copy. */
     public static INDArray contiguous(INDArray x) {
         if (isDense(x)) return x;

@@ -14,7 +14,6 @@ import io.github.v2a4j.diffusion.Guidance;
 import io.github.v2a4j.diffusion.PndmScheduler;
 import io.github.v2a4j.io.Safetensors;
 import io.github.v2a4j.io.TensorSource;
-import io.github.v2a4j.nn.Attention;
 import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.unet.CfgDenoiser;
 import io.github.v2a4j.unet.UNet;
@@ -184,14 +183,12 @@ public final class Video2AudioPipeline implements AutoCloseable {
         }
         INDArray finalLatents = timed(Stage.DENOISE, listener, timings,
                 () -> denoise(latents, text, videoEmbeds, options, listener, trace));
-        Attention.releaseBuffers();
 
         BufferedImage image = timed(Stage.VAE_DECODE, listener, timings, () -> {
             trace.record("vae.decode.in.z", finalLatents.div(vae.config().scalingFactor()));
             INDArray decoded = vae.decode(finalLatents, Trace.OFF);
             return VaeImageProcessor.postprocess(decoded).toBufferedImage();
         });
-        Attention.releaseBuffers();
 
         Audio audio = timed(Stage.AUDIO, listener, timings, () -> audioFromSpectrogram(image, options, trace));
         return new GenerationResult(image, audio.waveform(), audio.pcm(), spectrogramParams.sampleRate(), timings);

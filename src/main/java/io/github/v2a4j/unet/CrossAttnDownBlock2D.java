@@ -1,6 +1,7 @@
 package io.github.v2a4j.unet;
 
 import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.nn.Trace;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -31,7 +32,7 @@ final class CrossAttnDownBlock2D implements DownBlock {
         for (int j = 0; j < resnets.length; j++) {
             INDArray r = resnets[j].forward(x, tembSilu, trace);
             x = attentions[j].forward(r, cond, trace);
-            Ops.free(r);   // the block's input is a skip and stays; the resnet output is dead
+            Buffers.release(r);   // the block's input is a skip and stays; the resnet output is dead
             skips.add(x);
         }
         if (downsampler != null) {
@@ -39,8 +40,8 @@ final class CrossAttnDownBlock2D implements DownBlock {
             skips.add(x);
         }
         // the block returns (hidden_states, its skips): recorded as .out.0 and .out.1.<j>
-        trace.record(path + ".out.0", x);
-        for (int j = first; j < skips.size(); j++) trace.record(path + ".out.1." + (j - first), skips.get(j));
+        trace.recordChannelsLast(path + ".out.0", x);
+        for (int j = first; j < skips.size(); j++) trace.recordChannelsLast(path + ".out.1." + (j - first), skips.get(j));
         return x;
     }
 }

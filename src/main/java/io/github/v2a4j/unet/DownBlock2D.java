@@ -33,8 +33,8 @@ final class DownBlock2D implements DownBlock {
             skips.add(x);
         }
         // the block returns (hidden_states, its skips): recorded as .out.0 and .out.1.<j>
-        trace.record(path + ".out.0", x);
-        for (int j = first; j < skips.size(); j++) trace.record(path + ".out.1." + (j - first), skips.get(j));
+        trace.recordChannelsLast(path + ".out.0", x);
+        for (int j = first; j < skips.size(); j++) trace.recordChannelsLast(path + ".out.1." + (j - first), skips.get(j));
         return x;
     }
 }

@@ -3,6 +3,11 @@ package io.github.v2a4j.unet;
 import io.github.v2a4j.io.MapSource;
 import io.github.v2a4j.io.TensorSource;
 import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Buffers;
+import io.github.v2a4j.nn.ChannelsLast;
+import io.github.v2a4j.nn.Conv2d;
+import io.github.v2a4j.nn.Norms;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import java.util.ArrayList;
@@ -22,7 +27,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class UNet {
     private final UNetConfig config;
-    private final INDArray convInW, convInB, normOutW, normOutB, convOutW, convOutB;
+    private final Conv2d convIn, convOut;
+    private final INDArray normOutW, normOutB;
     private final TimestepEmbedding timeEmbedding;
     private final DownBlock[] downBlocks;
     private final UNetMidBlock2DCrossAttn midBlock;
@@ -33,7 +39,12 @@ public final class UNet {
      * strictly: one error lists every missing, unexpected and mis-shaped tensor.
      */
     public static UNet load(UNetConfig config, TensorSource source) {
-        Binder b = Binder.load(source, "UNet");
+        return load(config, source, Precision.FP32);
+    }
+
+    /** As {@link #load(UNetConfig, TensorSource)}, with the products (linears, convolutions, attention) in {@code precision}. */
+    public static UNet load(UNetConfig config, TensorSource source, Precision precision) {
+        Binder b = Binder.load(source, "UNet", precision);
         UNet unet = new UNet(config, b);
         b.verify();
         return unet;
@@ -45,8 +56,7 @@ public final class UNet {
         int[] out = config.blockOutChannels();
         int c0 = out[0];
         int groups = config.normNumGroups();
-        convInW = p.conv("conv_in.weight", c0, config.inChannels(), 3, 3);
-        convInB = p.get("conv_in.bias", c0);
+        convIn = p.conv2d("conv_in", c0, config.inChannels(), 3, 1, 1, true);
         timeEmbedding = new TimestepEmbedding(p.at("time_embedding"), c0, config.timeEmbedDim(),
                 config.flipSinToCos(), config.freqShift());
 
@@ -80,24 +90,21 @@ public final class UNet {
         }
         normOutW = p.get("conv_norm_out.weight", c0);
         normOutB = p.get("conv_norm_out.bias", c0);
-        convOutW = p.conv("conv_out.weight", config.outChannels(), c0, 3, 3);
-        convOutB = p.get("conv_out.bias", config.outChannels());
+        convOut = p.conv2d("conv_out", config.outChannels(), c0, 3, 1, 1, true);
         if (groups <= 0 || c0 % groups != 0) {
             throw new IllegalArgumentException("norm_num_groups " + groups + " does not divide " + c0);
         }
     }
 
     /**
-     * ND4J returns an array's native buffer only when its Java object is garbage-collected; the blocks free their
-     * own dead activations, but temporaries inside ND4J and nn (attention head splits, score buffers dropped from
-     * the cache, dense copies) stay until a GC, and a UNet run's tiny Java heap never triggers one. Measured at
-     * latent 32×74: peak RSS weights + 4 GB without this, weights + 0.9 GB with it; a GC of the small heap costs
-     * milliseconds against seconds per block at real size.
+     * Activation buffers kept between evaluations: the 51 evaluations of a denoising loop run the same pass, so after
+     * the first one the UNet takes every buffer from here instead of allocating (and first-touching) it.
      */
-    private static final long GC_MIN_SAMPLE = 1 << 14;
+    private final Buffers.Pool scratch = Buffers.newPool(Buffers.DEFAULT_BUDGET);
 
-    private static void collectGarbage() {
-        System.gc();
+    /** Frees the activation buffers kept between evaluations (after a denoising loop). */
+    public void releaseScratch() {
+        scratch.clear();
     }
 
     public UNetConfig config() {
@@ -118,36 +125,44 @@ public final class UNet {
             throw new IllegalArgumentException("UNet: sample " + Arrays.toString(sample.shape()) + " does not fit "
                     + config.inChannels() + " channels / conditioning batch " + cond.batch());
         }
+        try (Buffers.Scope ignored = scratch.enter()) {
+            return run(sample, timestep, cond, trace);
+        }
+    }
+
+    /** The pass itself, channels-last inside: {@code [B,C,H,W]} in, {@code [B,C,H,W]} out. */
+    private INDArray run(INDArray sample, float timestep, Conditioning cond, Trace trace) {
         int batch = (int) sample.size(0);
         if (config.centerInputSample()) sample = sample.mul(2.0).subi(1.0);
         INDArray temb = timeEmbedding.forward(timestep, batch, trace);
         // every resnet applies SiLU to temb first: compute it once
-        INDArray tembSilu = NN.silu(temb);
+        INDArray tembSilu = NN.siluInPlace(temb);
 
-        INDArray h = NN.conv2d(sample, convInW, convInB, 1, 1);
-        trace.record("conv_in.out", h);
+        INDArray x = ChannelsLast.fromChannelsFirst(sample);
+        INDArray h = convIn.apply(x);
+        Buffers.release(x);
+        trace.recordChannelsLast("conv_in.out", h);
         List<INDArray> skips = new ArrayList<>();
         skips.add(h);
-        // a GC costs ~10-50 ms: worth it between blocks of a real-size latent, not at golden-test sizes
-        boolean collect = sample.length() >= GC_MIN_SAMPLE;
-        for (DownBlock b : downBlocks) {
-            h = b.forward(h, tembSilu, cond, skips, trace);
-            if (collect) collectGarbage();
-        }
+        for (DownBlock b : downBlocks) h = b.forward(h, tembSilu, cond, skips, trace);
         h = midBlock.forward(h, tembSilu, cond, trace);
-        for (UpBlock b : upBlocks) {
-            h = b.forward(h, tembSilu, cond, skips, trace);
-            if (collect) collectGarbage();
-        }
+        for (UpBlock b : upBlocks) h = b.forward(h, tembSilu, cond, skips, trace);
 
-        INDArray n = NN.groupNorm(h, config.normNumGroups(), normOutW, normOutB, config.normEps());
-        Ops.free(h);
-        trace.record("conv_norm_out.out", n);
-        NN.siluInPlace(n);
-        INDArray out = NN.conv2d(n, convOutW, convOutB, 1, 1);
-        Ops.free(n);
-        trace.record("conv_out.out", out);
-        return out;
+        // conv_norm_out is traced before its SiLU: fused only when nobody looks
+        boolean traced = trace.wants("conv_norm_out.out");
+        INDArray n = Buffers.take(h.shape());
+        Norms.groupNorm(h, config.normNumGroups(), normOutW, normOutB, config.normEps(), !traced, n);
+        Buffers.release(h);
+        if (traced) {
+            trace.recordChannelsLast("conv_norm_out.out", n);
+            NN.siluInPlace(n);
+        }
+        INDArray out = convOut.apply(n);
+        Buffers.release(n, tembSilu);
+        INDArray eps = ChannelsLast.toChannelsFirst(out);
+        Buffers.release(out);
+        trace.record("conv_out.out", eps);
+        return eps;
     }
 
     /**

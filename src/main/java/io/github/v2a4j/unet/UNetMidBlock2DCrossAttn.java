@@ -1,6 +1,7 @@
 package io.github.v2a4j.unet;
 
 import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -25,10 +26,10 @@ final class UNetMidBlock2DCrossAttn {
         // the input is the last skip (kept); the two intermediates are dead after use
         INDArray r = resnet0.forward(x, tembSilu, trace);
         INDArray a = attention.forward(r, cond, trace);
-        Ops.free(r);
+        Buffers.release(r);
         x = resnet1.forward(a, tembSilu, trace);
-        Ops.free(a);
-        trace.record(path + ".out", x);
+        Buffers.release(a);
+        trace.recordChannelsLast(path + ".out", x);
         return x;
     }
 }

@@ -1,10 +1,11 @@
 package io.github.v2a4j.unet;
 
 import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Buffers;
+import io.github.v2a4j.nn.ChannelsLast;
 import io.github.v2a4j.nn.Trace;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /** diffusers UpBlock2D: (concat skip → resnet) × (layers+1), then an optional upsample. */
 final class UpBlock2D implements UpBlock {
@@ -28,18 +29,18 @@ final class UpBlock2D implements UpBlock {
         for (ResnetBlock2D r : resnets) {
             INDArray skip = skips.remove(skips.size() - 1);
             // each skip is used once; h, the skip and their concat are dead after the resnet
-            INDArray cat = Nd4j.concat(1, x, skip);
-            Ops.free(x, skip);
+            INDArray cat = ChannelsLast.concat(x, skip);
+            Buffers.release(x, skip);
             x = r.forward(cat, tembSilu, trace);
-            Ops.free(cat);
+            Buffers.release(cat);
         }
         if (upsampler != null) {
             INDArray next = skips.get(skips.size() - 1);
-            INDArray up = upsampler.forward(x, next.size(2), next.size(3), trace);
-            Ops.free(x);
+            INDArray up = upsampler.forward(x, next.size(1), next.size(2), trace);
+            Buffers.release(x);
             x = up;
         }
-        trace.record(path + ".out", x);
+        trace.recordChannelsLast(path + ".out", x);
         return x;
     }
 }

@@ -1,7 +1,8 @@
 package io.github.v2a4j.vae;
 
-import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.nn.Trace;
+import io.github.v2a4j.nn.Binder;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**

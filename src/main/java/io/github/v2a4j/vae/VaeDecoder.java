@@ -1,5 +1,6 @@
 package io.github.v2a4j.vae;
 
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.io.MapSource;
 import io.github.v2a4j.io.TensorSource;
 import io.github.v2a4j.nn.Binder;
@@ -73,7 +74,7 @@ public final class VaeDecoder {
             throw new IllegalArgumentException("VAE decode: latents must be [B, " + config.latentChannels()
                     + ", h, w], got " + java.util.Arrays.toString(latents.shape()));
         }
-        try (Buffers.Pool pool = Buffers.open()) {
+        try (Buffers.Pool pool = Buffers.open(0)) {
             return decodeChannelsLast(latents, trace);
         }
     }

@@ -52,7 +52,8 @@ class BandedConvTest {
             for (int rows : new int[] {1, 2, 3, 4, 6, 12, 13, 20}) {
                 BandedConv.bandBytes = 2L * 5 * 7 * 4 * rows;
                 INDArray got = Layout.toChannelsFirst(
-                        BandedConv.conv(rowsOf(Layout.toChannelsLast(x)), new long[] {2, 7, 5}, w, b, k / 2));
+                        BandedConv.conv(rowsOf(Layout.toChannelsLast(x)), new long[] {2, 7, 5},
+                                new io.github.v2a4j.nn.Conv2d("w", w, b, 1, k / 2, io.github.v2a4j.nn.Precision.FP32)));
                 assertThat(maxDiff(got, want)).as("k=%d rows=%d", k, rows).isLessThan(1e-5);
             }
         }

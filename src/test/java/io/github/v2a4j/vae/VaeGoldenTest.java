@@ -1,5 +1,6 @@
 package io.github.v2a4j.vae;
 
+import io.github.v2a4j.nn.Buffers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.v2a4j.golden.ComparisonReport;
