@@ -100,7 +100,7 @@ public final class SpectrogramConverter {
      * riffusion's channel rule: stereo params take channels 0 and 1 (a mono input cloned); mono params take a mono
      * input as is and mix a stereo one down as pydub {@code set_channels(1)} does.
      */
-    static short[][] channelsFor(WavFile wav, SpectrogramParams p) {
+    public static short[][] channelsFor(WavFile wav, SpectrogramParams p) {
         if (p.stereo())
             return wav.channels == 1 ? new short[][] {wav.channel(0), wav.channel(0)} : new short[][] {wav.channel(0), wav.channel(1)};
         if (wav.channels == 1) return new short[][] {wav.channel(0)};

@@ -170,6 +170,15 @@ public final class Video2AudioPipeline implements AutoCloseable {
         INDArray video = timed(Stage.ENCODE_VIDEO, listener, timings, () -> encoder.videoEmbedding(clip, Trace.OFF));
         INDArray black = timed(Stage.ENCODE_BLACK_VIDEO, listener, timings,
                 () -> encoder.unconditionalVideoEmbedding(frames, height, width));
+        // the reference's order of the four passes: prompt, clip, negative prompt, black clip
+        trace.record("extract_text_embedding.out", prompt);
+        trace.record("extract_video_embedding.in.images", clip);
+        trace.record("extract_video_embedding.out", video);
+        trace.record("extract_text_embedding.out", negative);
+        if (trace.wants("extract_video_embedding.in.images")) {
+            trace.record("extract_video_embedding.in.images", Nd4j.zeros(clip.dataType(), clip.shape()));
+        }
+        trace.record("extract_video_embedding.out", black);
         INDArray text = Nd4j.stack(0, negative, prompt);     // (2, 100, hidden): [uncond, cond]
         INDArray videoEmbeds = Nd4j.stack(0, black, video);  // (2, T, hidden)
         trace.record("_encode_conditions.out.0", text);
@@ -223,9 +232,14 @@ public final class Video2AudioPipeline implements AutoCloseable {
         INDArray x = latents.mul(scheduler.initNoiseSigma());
         listener.started(Stage.DENOISE, timesteps.length);
         for (int i = 0; i < timesteps.length; i++) {
+            trace.record("unet.in.timestep", Nd4j.scalar((long) timesteps[i]));
             INDArray[] eps = model.predictBoth(x, timesteps[i], o.oneBatch(), trace);
             if (trace.wants("unet.out.0")) trace.record("unet.out.0", Nd4j.concat(0, eps[0], eps[1]));
-            x = scheduler.step(Guidance.combine(eps[0], eps[1], o.guidance()), timesteps[i], x);
+            INDArray guided = Guidance.combine(eps[0], eps[1], o.guidance());
+            trace.record("scheduler.step.in.model_output", guided);
+            trace.record("scheduler.step.in.timestep", Nd4j.scalar((long) timesteps[i]));
+            trace.record("scheduler.step.in.sample", x);
+            x = scheduler.step(guided, timesteps[i], x);
             trace.record("scheduler.step.out.0", x);
             listener.progress(Stage.DENOISE, i + 1, timesteps.length);
             // ND4J frees native buffers only when their Java objects are collected; a collection per step keeps

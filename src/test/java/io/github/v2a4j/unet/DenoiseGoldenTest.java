@@ -1,7 +1,6 @@
 package io.github.v2a4j.unet;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -29,11 +28,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 class DenoiseGoldenTest {
 
-    static final Path DIR = TestTensors.BUNDLES.resolve("e2e-tiny");
+    static final Path DIR = io.github.v2a4j.golden.TestBundles.committed("e2e-tiny");
 
     @Test
     void guidedNoiseOfEveryStepFedTheGoldenLatents() throws IOException {
-        assumeTrue(Files.isDirectory(DIR), "golden bundle " + DIR + " not present");
         try (GoldenBundle b = GoldenBundle.open(DIR)) {
             CfgDenoiser model = denoiser(b.weights(), b.activations());
             long[] ts = b.io().loadLong("timesteps");
@@ -52,7 +50,6 @@ class DenoiseGoldenTest {
 
     @Test
     void chainedLoopFromTheGivenLatents() throws IOException {
-        assumeTrue(Files.isDirectory(DIR), "golden bundle " + DIR + " not present");
         try (Safetensors weights = Safetensors.open(DIR.resolve("weights.safetensors"));
              Safetensors acts = Safetensors.open(DIR.resolve("activations.safetensors"));
              Safetensors io = Safetensors.open(DIR.resolve("io.safetensors"))) {

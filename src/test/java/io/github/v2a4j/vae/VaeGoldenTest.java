@@ -1,5 +1,7 @@
 package io.github.v2a4j.vae;
 
+import io.github.v2a4j.golden.TestBundles;
+import io.github.v2a4j.validate.VaeValidator;
 import io.github.v2a4j.io.MapSource;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -29,7 +31,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * exact given the golden sample.
  */
 class VaeGoldenTest {
-    static final Path BUNDLE = Path.of("reference-tests/bundles/vae-tiny");
+    static final Path BUNDLE = TestBundles.committed("vae-tiny");
     static final double MODULE_TOL = 1e-5;
     static final double CHAIN_TOL = 1e-4;
 

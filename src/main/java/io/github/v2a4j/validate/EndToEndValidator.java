@@ -1,5 +1,9 @@
-package io.github.v2a4j.pipeline;
+package io.github.v2a4j.validate;
 
+import io.github.v2a4j.pipeline.Video2AudioPipeline;
+import io.github.v2a4j.pipeline.PipelineListener;
+import io.github.v2a4j.pipeline.GenerationResult;
+import io.github.v2a4j.pipeline.GenerationOptions;
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import io.github.v2a4j.audio.SpectrogramParams;
@@ -112,7 +116,7 @@ public final class EndToEndValidator implements Validator {
                     .withGuidance(args.get("guidance_scale").getAsFloat())
                     .withLatents(bundle.io().loadFloat("latents"))
                     .withGriffinLimPhases(bundle.io().getFloat("griffinlim.init_phase"));
-            Trace trace = Trace.matching(List.of("_encode_conditions.*", "unet*.out.0", "scheduler.step*.out.0",
+            Trace trace = Trace.matching(List.of("extract_*", "_encode_conditions.*", "unet*", "scheduler.step*",
                     "vae.decode.in.z"));
             GenerationResult result = pipeline.generate(clip, duration, ints(bundle.io().loadLong("prompt_ids")),
                     ints(bundle.io().loadLong("negative_prompt_ids")), options, PipelineListener.NONE, trace);

@@ -1,4 +1,4 @@
-package io.github.v2a4j.pipeline;
+package io.github.v2a4j.validate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -18,7 +18,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * postprocess, inverse mel, Griffin-Lim, PCM and levels, from the reference's own inputs.
  */
 class EndToEndGoldenTest {
-    static final Path BUNDLE = Path.of("reference-tests/bundles/e2e-tiny");
+    static final Path BUNDLE = io.github.v2a4j.golden.TestBundles.committed("e2e-tiny");
 
     static GoldenBundle bundle;
     static EndToEndValidator.Run run;
@@ -44,9 +44,12 @@ class EndToEndGoldenTest {
     void everyStageMatchesTheReference() {
         ComparisonReport report = new EndToEndValidator().validate(bundle);
         System.out.println(report.format(true));
-        // 2 conditioning tensors, the UNet outputs the bundle keeps (calls 0, 1, 50), 51 latents, the VAE input,
-        // then mel, waveform, int16, filtered int16 and the image and levelled PCM outputs
-        assertThat(report.rows()).hasSize(2 + 3 + 51 + 1 + 4 + 2);
+        // the four CogVLM2 passes (prompt, clip and its input, negative prompt, black clip and its input), 2
+        // conditioning tensors, 51 UNet timesteps, the UNet outputs the bundle keeps (calls 0, 1, 50), per step the
+        // scheduler's 3 inputs and its output, the VAE input, then mel, waveform, int16, filtered int16 and the
+        // image and levelled PCM outputs
+        assertThat(report.rows()).hasSize(6 + 2 + 51 + 3 + 51 * 4 + 1 + 4 + 2);
+        assertThat(report.missing()).isEmpty();
         assertThat(report.passed()).as(report.format()).isTrue();
     }
 

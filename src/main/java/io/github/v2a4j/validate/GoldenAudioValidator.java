@@ -1,5 +1,12 @@
-package io.github.v2a4j.audio;
+package io.github.v2a4j.validate;
 
+import io.github.v2a4j.audio.Stft;
+import io.github.v2a4j.audio.SpectrogramParams;
+import io.github.v2a4j.audio.SpectrogramImage;
+import io.github.v2a4j.audio.Pcm;
+import io.github.v2a4j.audio.MelFilterbank;
+import io.github.v2a4j.audio.InverseMelScale;
+import io.github.v2a4j.audio.GriffinLim;
 import io.github.v2a4j.golden.BundleException;
 import io.github.v2a4j.golden.Comparison;
 import io.github.v2a4j.golden.ComparisonReport;
@@ -178,20 +185,15 @@ public final class GoldenAudioValidator implements Validator {
         return s;
     }
 
-    static SpectrogramParams params(GoldenBundle bundle) {
+    /**
+     * The bundle's {@code spectrogram_params}, with the two constants riffusion's code fixes outside them
+     * ({@code image_to_mel.max_value}, {@code griffinlim.momentum}) where the bundle records them.
+     */
+    public static SpectrogramParams params(GoldenBundle bundle) {
         var c = bundle.config();
         var sp = c.getAsJsonObject("spectrogram_params");
         if (sp == null) throw new BundleException(bundle.dir() + ": config.json has no spectrogram_params");
-        var b = SpectrogramParams.builder().stereo(sp.get("stereo").getAsBoolean())
-                .sampleRate(sp.get("sample_rate").getAsInt()).stepSizeMs(sp.get("step_size_ms").getAsInt())
-                .windowDurationMs(sp.get("window_duration_ms").getAsInt())
-                .paddedDurationMs(sp.get("padded_duration_ms").getAsInt())
-                .numFrequencies(sp.get("num_frequencies").getAsInt())
-                .minFrequency(sp.get("min_frequency").getAsDouble()).maxFrequency(sp.get("max_frequency").getAsDouble())
-                .melScaleNorm(sp.get("mel_scale_norm").isJsonNull() ? null : sp.get("mel_scale_norm").getAsString())
-                .melScaleType(sp.get("mel_scale_type").getAsString())
-                .numGriffinLimIters(sp.get("num_griffin_lim_iters").getAsInt())
-                .powerForImage(sp.get("power_for_image").getAsDouble());
+        var b = SpectrogramParams.fromJson(sp).toBuilder();
         if (c.has("image_to_mel")) b.maxValue(c.getAsJsonObject("image_to_mel").get("max_value").getAsDouble());
         if (c.has("griffinlim")) b.momentum(c.getAsJsonObject("griffinlim").get("momentum").getAsDouble());
         return b.build();
