@@ -1,6 +1,7 @@
 package io.github.v2a4j.unet;
 
 import io.github.v2a4j.io.TensorSource;
+import io.github.v2a4j.nn.Attention;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.nn.Weights;
@@ -89,12 +90,32 @@ public final class UNet {
      * own dead activations, but temporaries inside ND4J and nn (attention head splits, score buffers dropped from
      * the cache, dense copies) stay until a GC, and a UNet run's tiny Java heap never triggers one. Measured at
      * latent 32×74: peak RSS weights + 4 GB without this, weights + 0.9 GB with it; a GC of the small heap costs
-     * milliseconds against seconds per block at real size.
+     * milliseconds against seconds per block at real size, and is skipped below this many sample values.
      */
     private static final long GC_MIN_SAMPLE = 1 << 14;
 
+    /** Whether the last evaluation was large enough for its dead activations to be worth a collection. */
+    private volatile boolean collect;
+
     private static void collectGarbage() {
         System.gc();
+    }
+
+    /**
+     * Gives back the memory of finished evaluations (their dead activations and ND4J temporaries) after a real-size
+     * evaluation; a denoising loop calls it after every step.
+     */
+    public void releaseScratch() {
+        if (collect) collectGarbage();
+    }
+
+    /**
+     * {@link #releaseScratch()} plus the attention score buffers this thread keeps for the next evaluation (up to
+     * 256 MB): call it when no evaluation follows.
+     */
+    public void releaseBuffers() {
+        Attention.releaseBuffers();
+        collectGarbage();
     }
 
     public UNetConfig config() {
@@ -126,7 +147,7 @@ public final class UNet {
         List<INDArray> skips = new ArrayList<>();
         skips.add(h);
         // a GC costs ~10-50 ms: worth it between blocks of a real-size latent, not at golden-test sizes
-        boolean collect = sample.length() >= GC_MIN_SAMPLE;
+        collect = sample.length() >= GC_MIN_SAMPLE;
         for (DownBlock b : downBlocks) {
             h = b.forward(h, tembSilu, cond, skips, trace);
             if (collect) collectGarbage();

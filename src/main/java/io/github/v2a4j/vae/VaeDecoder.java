@@ -1,6 +1,7 @@
 package io.github.v2a4j.vae;
 
 import io.github.v2a4j.io.TensorSource;
+import io.github.v2a4j.nn.Attention;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.nn.Weights;
@@ -71,6 +72,11 @@ public final class VaeDecoder {
         try (Buffers.Pool pool = Buffers.open()) {
             return decodeChannelsLast(latents, trace);
         }
+    }
+
+    /** Gives back the attention score buffers this thread keeps after a decode: call it when no decode follows. */
+    public void releaseBuffers() {
+        Attention.releaseBuffers();
     }
 
     private INDArray decodeChannelsLast(INDArray latents, Trace trace) {

@@ -3,19 +3,22 @@ package io.github.v2a4j.validate;
 import io.github.v2a4j.pipeline.Video2AudioPipeline;
 import io.github.v2a4j.pipeline.PipelineListener;
 import io.github.v2a4j.pipeline.GenerationResult;
+import io.github.v2a4j.pipeline.Defaults;
 import io.github.v2a4j.pipeline.GenerationOptions;
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
+import io.github.v2a4j.audio.SpectrogramConverter;
 import io.github.v2a4j.audio.SpectrogramParams;
 import io.github.v2a4j.cogvlm.CogVlmConfig;
 import io.github.v2a4j.cogvlm.CogVlmEncoder;
-import io.github.v2a4j.diffusion.PndmScheduler;
+import io.github.v2a4j.golden.BundleException;
 import io.github.v2a4j.golden.Comparison;
 import io.github.v2a4j.golden.ComparisonReport;
 import io.github.v2a4j.golden.GoldenBundle;
 import io.github.v2a4j.golden.Tolerance;
 import io.github.v2a4j.golden.Validator;
 import io.github.v2a4j.io.PrefixedSource;
+import io.github.v2a4j.io.video.VideoReader;
 import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.unet.UNet;
 import io.github.v2a4j.unet.UNetConfig;
@@ -69,14 +72,14 @@ public final class EndToEndValidator implements Validator {
         Map<String, INDArray> outputs = new LinkedHashMap<>();
         outputs.put("image", imageHwc(run.result.spectrogram()));
         Trace audio = Trace.matching(List.of("spectrogram_from_image.out", "audio_from_waveform.*", "apply_filters.out"));
-        Video2AudioPipeline.Audio a = run.pipeline.audioFromSpectrogram(referenceImage(bundle), run.options, audio);
+        SpectrogramConverter.Audio a = run.pipeline.audioFromSpectrogram(referenceImage(bundle), run.options, audio);
         outputs.put("pcm_target", Nd4j.createFromArray(a.pcm()));
         Map<String, INDArray> activations = new LinkedHashMap<>(run.trace.recorded());
         activations.putAll(audio.recorded());
         return Comparison.of(bundle).tolerance(EndToEndValidator::tolerance).compare(activations, outputs);
     }
 
-    /** One pipeline run on the bundle's inputs. */
+    /** One pipeline run on the bundle's inputs, with the bundle's pipeline arguments and spectrogram parameters. */
     public static final class Run {
         public final Video2AudioPipeline pipeline;
         public final GenerationOptions options;
@@ -94,43 +97,52 @@ public final class EndToEndValidator implements Validator {
         }
 
         public static Run of(GoldenBundle bundle) {
+            return of(bundle, PipelineListener.NONE);
+        }
+
+        public static Run of(GoldenBundle bundle, PipelineListener listener) {
             Gson gson = new Gson();
             JsonObject config = bundle.config();
             var weights = bundle.weights();
             CogVlmEncoder encoder = new CogVlmEncoder(CogVlmConfig.parse(gson.toJson(config.get("cogvlm"))),
-                    new PrefixedSource(weights, "multimodal."), null, "", 8);
+                    new PrefixedSource(weights, "multimodal."), null, "", Defaults.FRAME_CHUNK);
             UNet unet = UNet.load(UNetConfig.fromJson(config.getAsJsonObject("unet")), weights, "unet.");
             VaeDecoder vae = new VaeDecoder(VaeConfig.parse(gson.toJson(config.get("vae"))),
                     new PrefixedSource(weights, "vae."));
-            PndmScheduler.Config scheduler = PndmScheduler.Config.fromJson(config.getAsJsonObject("scheduler"));
-            Video2AudioPipeline pipeline = new Video2AudioPipeline(encoder, null, unet, scheduler, vae,
-                    SpectrogramParams.defaults(), List.of());
-
             JsonObject args = config.getAsJsonObject("pipeline");
+            SpectrogramParams spectrogram = SpectrogramParams.fromJson(config.getAsJsonObject("spectrogram_params"));
+            Video2AudioPipeline pipeline = new Video2AudioPipeline(encoder, null, unet,
+                    config.getAsJsonObject("scheduler"), vae, args.get("height").getAsInt(), spectrogram, List.of());
+
             JsonObject load = args.getAsJsonObject("load_video");
-            int duration = args.get("duration_sec").getAsInt();
-            INDArray clip = clip(bundle.io().loadFloat("video"), load.get("fps").getAsDouble(),
-                    load.get("num_frames").getAsInt(), duration);
+            INDArray video = bundle.io().loadFloat("video");
+            double fps = load.get("fps").getAsDouble();
+            int duration = VideoReader.durationSec((int) video.size(0), fps, load.get("max_duration_sec").getAsInt());
+            if (duration != args.get("duration_sec").getAsInt()) {
+                throw new BundleException(bundle.dir() + ": load_video gives " + duration + " s, the bundle's call "
+                        + "used duration_sec " + args.get("duration_sec"));
+            }
+            INDArray clip = clip(video, VideoReader.linspaceIndices(VideoReader.keptFrames(duration, fps),
+                    load.get("num_frames").getAsInt()));
             GenerationOptions options = GenerationOptions.defaults()
                     .withSteps(args.get("num_inference_steps").getAsInt())
                     .withGuidance(args.get("guidance_scale").getAsFloat())
+                    .withTargetDbfs(args.getAsJsonObject("image_to_audio").get("target_dBFS").getAsDouble())
                     .withLatents(bundle.io().loadFloat("latents"))
                     .withGriffinLimPhases(bundle.io().getFloat("griffinlim.init_phase"));
             Trace trace = Trace.matching(List.of("extract_*", "_encode_conditions.*", "unet*", "scheduler.step*",
                     "vae.decode.in.z"));
             GenerationResult result = pipeline.generate(clip, duration, ints(bundle.io().loadLong("prompt_ids")),
-                    ints(bundle.io().loadLong("negative_prompt_ids")), options, PipelineListener.NONE, trace);
+                    ints(bundle.io().loadLong("negative_prompt_ids")), options, listener, () -> false, trace);
             return new Run(pipeline, options, clip, trace, result);
         }
     }
 
-    /** K4 {@code load_video}: frames {@code [0, int(duration·fps))}, {@code n} of them by truncated linspace → (3,T,H,W). */
-    static INDArray clip(INDArray video, double fps, int n, int durationSec) {
-        int total = (int) (durationSec * fps);
-        INDArray out = Nd4j.create(DataType.UINT8, 3, n, video.size(1), video.size(2));
-        for (int t = 0; t < n; t++) {
-            int idx = n == 1 ? 0 : (int) ((double) t * (total - 1) / (n - 1));
-            INDArray frame = video.get(NDArrayIndex.point(idx)).permute(2, 0, 1);
+    /** The sampled frames of a decoded video {@code (N, H, W, 3)}, as the clip {@code (3, T, H, W)} uint8. */
+    static INDArray clip(INDArray video, int[] frames) {
+        INDArray out = Nd4j.create(DataType.UINT8, 3, frames.length, video.size(1), video.size(2));
+        for (int t = 0; t < frames.length; t++) {
+            INDArray frame = video.get(NDArrayIndex.point(frames[t])).permute(2, 0, 1);
             out.get(NDArrayIndex.all(), NDArrayIndex.point(t)).assign(frame.castTo(DataType.UINT8));
         }
         return out;

@@ -107,7 +107,7 @@ class GenerateCommandTest {
         var audio = io.github.v2a4j.io.WavFile.read(wav);
         assertThat(audio.sampleRate).isEqualTo(44100);
         assertThat(audio.samples.length).isEqualTo(441 * 191);
-        var loaded = VideoReader.load(out);
+        var loaded = VideoReader.load(out, 96, 12);
         assertThat(loaded.durationSec()).isEqualTo(1); // re-timed to the 1.91 s of audio
         assertThat(filesIn(out.getParent())).containsExactlyInAnyOrder("out.mp4", "out.wav", "out.png",
                 "out.mp4.dump.safetensors", "out.mp4.attention.png");
