@@ -31,7 +31,7 @@ if [ "$keep" = 0 ]; then trap 'rm -rf "$tmp"' EXIT; else echo "temporary bundles
 
 cd "$repo"
 # scripts in a fixed order; the cogvlm/e2e dumps are run only where present
-scripts=(dump_pndm.py dump_audio.py dump_audio_forward.py dump_unet.py dump_vae.py dump_cogvlm.py dump_e2e.py)
+scripts=(dump_pndm.py dump_ddim.py dump_audio.py dump_audio_forward.py dump_unet.py dump_vae.py dump_cogvlm.py dump_e2e.py)
 failed=()
 for s in "${scripts[@]}"; do
   if [ -f "reference-tests/$s" ]; then

@@ -106,10 +106,12 @@ public final class PndmScheduler implements Scheduler {
         return 1.0f;
     }
 
+    @Override
     public float[] betas() {
         return betas.clone();
     }
 
+    @Override
     public float[] alphasCumprod() {
         return alphasCumprod.clone();
     }

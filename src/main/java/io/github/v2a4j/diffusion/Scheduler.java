@@ -20,6 +20,12 @@ public interface Scheduler {
     /** The timesteps to run after {@link #setTimesteps}, one model evaluation each. */
     int[] timesteps();
 
+    /** The noise schedule's {@code betas} (one per training timestep). */
+    float[] betas();
+
+    /** {@code alphas_cumprod}: the cumulative product of {@code 1 - betas}. */
+    float[] alphasCumprod();
+
     /** {@code init_noise_sigma}: the initial latents are standard normal noise times this. */
     float initNoiseSigma();
 

@@ -22,6 +22,7 @@ public final class Schedulers {
     static {
         // one line per scheduler
         KNOWN.put(PndmScheduler.NAME, PndmScheduler::fromConfig);
+        KNOWN.put(DdimScheduler.NAME, DdimScheduler::fromConfig);
     }
 
     private Schedulers() {}

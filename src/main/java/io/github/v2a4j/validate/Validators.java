@@ -15,7 +15,7 @@ public final class Validators {
     public static List<Validator> all() {
         return List.of(
                 new UNetValidator(),
-                new PndmValidator(),
+                new SchedulerValidator(),
                 new VaeValidator(),
                 new CogVlmValidator(),
                 new CogVlmValidator.Preprocess(),

@@ -137,4 +137,16 @@ class VideoToVideoTest {
         assertThat(files(out)).containsExactly("taken.wav");
         assertThat(Files.readString(out.resolve("taken.wav"))).isEqualTo("mine");
     }
+
+    /** A scheduler named in the options replaces the model's: DDIM takes one evaluation per step, PNDM one more. */
+    @Test
+    void theOptionsSchedulerReplacesTheModels() {
+        io.github.v2a4j.io.video.LoadedVideo v = VideoReader.load(video, 4, 12);
+        for (String name : new String[] {null, "ddim"}) {
+            io.github.v2a4j.nn.Trace trace = io.github.v2a4j.nn.Trace.matching(List.of("scheduler.step*.out.0"));
+            pipeline.generate(v.clip(), v.durationSec(), FAST.withScheduler(name), PipelineListener.NONE, () -> false,
+                    trace);
+            assertThat(trace.recorded()).as(String.valueOf(name)).hasSize(name == null ? 3 : 2);
+        }
+    }
 }
