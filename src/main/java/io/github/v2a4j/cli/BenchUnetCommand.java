@@ -110,7 +110,7 @@ public final class BenchUnetCommand implements Callable<Integer> {
 
     /**
      * Multiply-adds ×2 of one batch-1 forward: convolutions, linears and the attention cores (QKᵀ and PV), the same
-     * count as shared/spec/flops.py; norms and elementwise ops are left out.
+     * count as bench_unet.py; norms and elementwise ops are left out.
      */
     static double flops(UNetConfig c, int h, int w, int frames, int tokens) {
         int[] ch = c.blockOutChannels();

@@ -24,7 +24,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * What K4 takes from CogVLM2-video (spec §1.7): {@code extract_video_embedding} and {@code extract_text_embedding}.
+ * What K4 takes from CogVLM2-video: {@code extract_video_embedding} and {@code extract_text_embedding}.
  *
  * <ul>
  *   <li>{@link #videoEmbedding}: uint8 clip {@code (3,T,H,W)} → preprocess → vision tower → sequence BOS + 66·T

@@ -5,12 +5,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The video transform of {@code build_conversation_input_ids} (spec §1.3): {@code x/255} → {@code NormalizeVideo}
+ * The video transform of {@code build_conversation_input_ids}: {@code x/255} → {@code NormalizeVideo}
  * (CLIP mean/std) → pytorchvideo {@code ShortSideScale(224)} (bilinear, align_corners=False, no antialias) →
  * {@code CenterCropVideo(224)} → transpose to {@code (T, 3, 224, 224)}.
  *
  * <p>Float32 in the order ATen's generic kernel evaluates it (source index in double, as ATen's acc_type does).
- * Measured against torch 1.13 on this machine: indices and weights are bit-identical (checked one-hot, per axis),
+ * Compared with torch 1.13: indices and weights are bit-identical (checked one-hot, per axis),
  * about half the outputs differ by one ulp (max 4.8e-7 on values up to 4) because the exact operation order of
  * the vectorised 2-D kernel is not reproduced. Two shortcuts that change
  * no number: the per-pixel normalisation is applied while reading the (at most four) source pixels of an output

@@ -10,7 +10,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * {@code EVA2CLIPModel} ({@code model.vision}): patch embedding → 63 post-norm layers (no final norm) → drop cls →
  * 2×2 stride-2 {@code conv} on the 16×16 grid → GLU adapter → {@code boi} + 64 tokens + {@code eoi}: 66 rows of LLM
- * width per frame (spec §1.4). Frames are independent.
+ * width per frame. Frames are independent.
  *
  * <p>Layer streaming: each layer's weights are loaded (bf16 → fp32 for the real checkpoint), run over every frame,
  * and released before the next layer, so at most one layer (272 MB fp32 at real size) plus the activations of all

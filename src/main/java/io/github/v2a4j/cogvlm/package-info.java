@@ -1,5 +1,5 @@
 /**
- * CogVLM2-video-llama3 as Kandinsky-4 V2A uses it (spec §1): the video and text embeddings of
+ * CogVLM2-video-llama3 as Kandinsky-4 V2A uses it: the video and text embeddings of
  * {@code extract_video_embedding} / {@code extract_text_embedding}.
  *
  * <p>Entry point: {@link io.github.v2a4j.cogvlm.CogVlmEncoder}. Blocks, one class per upstream module, named and

@@ -17,7 +17,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * Returns {@code [B, Lq, heads·D]}.
  *
  * <p>Per chunk: one GEMM per head into a slice of a {@code [heads, chunk, Lk]} buffer, one in-place rank-3 softmax over
- * the last dim (oneDNN's fast path, nd4j-notes §3.3), one GEMM per head into the output. The buffer is kept per
+ * the last dim (oneDNN's fast path for rank-3 softmax), one GEMM per head into the output. The buffer is kept per
  * thread and shape, so repeated calls (51 UNet evaluations) do not pay allocation and first touch again.
  */
 public final class Attention {

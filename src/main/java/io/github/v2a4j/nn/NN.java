@@ -17,7 +17,7 @@ import org.nd4j.enums.WeightsFormat;
  * ({@code [out, in]} for linear, {@code [out, in, kh, kw]} for convolution). Token tensors are {@code [B, L, C]}.
  *
  * <p>Normalisations are plain Java over the raw buffer with double-precision statistics: ND4J has no group or RMS
- * norm op, its native layer_norm has no epsilon (nd4j-notes §2), and one pass over a direct buffer is as fast as the
+ * norm op, its native layer_norm has no epsilon, and one pass over a direct buffer is as fast as the
  * three or four allocating ND4J ops a composition would take.
  */
 public final class NN {
@@ -54,8 +54,8 @@ public final class NN {
     /**
      * 2-D convolution on channels-last {@code [B, H, W, C]} activations (weights still PyTorch {@code [O, I, kh, kw]}),
      * stride 1, zero padding {@code pad}. oneDNN's NCHW path reorders its input and output to channels-last on every
-     * call (measured: 100 of 175 ms for 128→128 at 80×1184); in channels-last the reorders vanish and only the
-     * small weight reorder remains.
+     * call, more than half the convolution's time at the VAE's widths; in channels-last the reorders vanish and
+     * only the small weight reorder remains.
      *
      * <p>The output {@code out} (dense, {@code [B, H', W', O]}) is given: ND4J zero-fills every new buffer (115 ms for
      * 300 MB here, six times a write), so callers that recycle buffers pass them in.

@@ -6,7 +6,7 @@ import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * {@code attn2} with K4's PromptAttnProcessor2_0 (spec §2.3): the text embeddings go through
+ * {@code attn2} with K4's PromptAttnProcessor2_0: the text embeddings go through
  * {@code processor.text_projection} (textDim → cross-attention width) and then standard cross-attention. All text
  * slots attend, zero-padded ones included (no mask).
  */

@@ -11,7 +11,7 @@ import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The K4 video-conditioned UNet (diffusers UNet2DConditionModel + K4 attention processors, spec §2), eager fp32.
+ * The K4 video-conditioned UNet (diffusers UNet2DConditionModel + K4 attention processors), eager fp32.
  *
  * <pre>
  * temb = time_embedding(time_proj(t));  h = conv_in(sample);  skips = [h]

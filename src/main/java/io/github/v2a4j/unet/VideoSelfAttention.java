@@ -7,7 +7,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * {@code attn1} with K4's VideoAttnProcessor2_0 (spec §2.3): standard self-attention {@code h1} over the tokens,
+ * {@code attn1} with K4's VideoAttnProcessor2_0: standard self-attention {@code h1} over the tokens,
  * then a second attention whose query is {@code video_q(h1)} (the self-attention OUTPUT, not the normed input) and
  * whose keys/values are the projected video frames plus a sinusoidal frame-position embedding; returns
  * {@code h1 + video_out(o)} (the block adds the residual).

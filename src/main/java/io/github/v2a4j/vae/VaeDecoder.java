@@ -13,7 +13,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The decode half of diffusers {@code AutoencoderKL} (SD-1.x) as K4 calls it (architecture.md §4):
+ * The decode half of diffusers {@code AutoencoderKL} (SD-1.x) as K4 calls it:
  * {@code z = latents / scaling_factor → post_quant_conv (1×1) → decoder.conv_in → mid_block → up_blocks →
  * conv_norm_out → SiLU → conv_out}. Latent {@code [B, 4, h, w]} → image {@code [B, 3, 8h, 8w]} in about [−1, 1].
  *

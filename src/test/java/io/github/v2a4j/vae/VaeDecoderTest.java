@@ -126,6 +126,6 @@ class VaeDecoderTest {
             for (long d : s) n *= d;
             params += n;
         }
-        assertThat(params).isEqualTo(49_490_199L); // architecture.md §6
+        assertThat(params).isEqualTo(49_490_199L); // the published SD-1.x VAE decoder with post_quant_conv
     }
 }
