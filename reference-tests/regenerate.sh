@@ -3,13 +3,15 @@
 #
 #   reference-tests/regenerate.sh            regenerate every bundle into a temporary directory, then replace
 #                                            reference-tests/bundles/<name> by the new ones
-#   reference-tests/regenerate.sh --check    regenerate into a temporary directory and compare sha256 of every
-#                                            file with the committed bundles (nothing is modified); exit 1 on
-#                                            any difference, a missing or an unexpected bundle
+#   reference-tests/regenerate.sh --check    regenerate into a temporary directory and compare every tensor with
+#                                            the committed bundles against each bundle's tolerances
+#                                            (compare_bundles.py), with bit identity as an extra line; nothing is
+#                                            modified; exit 1 when a tensor is over its tolerance, or a bundle is
+#                                            missing, unexpected or failed to regenerate
 #   --keep                                   keep the temporary directory (its path is printed)
 #
-# Needs the reference environment of reference-tests/README.md (/usr/bin/python3 with Debian torch 1.13 and the
-# upstream checkouts under $V2A_REFERENCE_SRC, default /work/refsrc). Run from anywhere.
+# Needs the reference environment of reference-tests/README.md: /usr/bin/python3 with Debian torch 1.13 and
+# V2A_REFERENCE_SRC set to the folder with the upstream checkouts. Run from anywhere.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,12 +23,17 @@ for a in "$@"; do
   case "$a" in
     --check) check=1 ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "regenerate.sh: unknown argument '$a'" >&2; exit 2 ;;
   esac
 done
 
-tmp="$(mktemp -d "${TMPDIR:-/tmp}/v2a-bundles.XXXXXX")"
+if [ -z "${V2A_REFERENCE_SRC:-}" ]; then
+  echo "regenerate.sh: set V2A_REFERENCE_SRC to the folder with the upstream checkouts (reference-tests/README.md)" >&2
+  exit 2
+fi
+
+tmp="$(mktemp -d)"
 if [ "$keep" = 0 ]; then trap 'rm -rf "$tmp"' EXIT; else echo "temporary bundles: $tmp"; fi
 
 cd "$repo"
@@ -50,21 +57,14 @@ if [ "$check" = 1 ]; then
     if [ ! -d "$committed/$name" ]; then
       echo "NEW      $name (not committed)"; status=1; continue
     fi
-    a="$(cd "$d" && sha256sum -- * | sort -k2)"
-    b="$(cd "$committed/$name" && sha256sum -- * | sort -k2)"
-    if [ "$a" = "$b" ]; then
-      echo "OK       $name"
-    else
-      echo "DIFFERS  $name"; status=1
-      diff <(echo "$b") <(echo "$a") | sed 's/^/         /' || true
-    fi
+    "$py" reference-tests/compare_bundles.py "$committed/$name" "$d" || status=1
   done
   for d in "$committed"/*/; do
     name="$(basename "$d")"
     [ -d "$tmp/$name" ] || { echo "MISSING  $name (committed, not regenerated)"; status=1; }
   done
   for s in "${failed[@]}"; do echo "FAILED   $s"; status=1; done
-  if [ "$status" = 0 ]; then echo "all bundles bit-identical"; fi
+  if [ "$status" = 0 ]; then echo "every regenerated tensor within its bundle's tolerance"; fi
   exit "$status"
 fi
 
