@@ -118,7 +118,6 @@ public record SpectrogramParams(
         return stereo ? 2 : 1;
     }
 
-    public SpectrogramParams withStereo(boolean v) { return toBuilder().stereo(v).build(); }
     public SpectrogramParams withGriffinLimIters(int v) { return toBuilder().numGriffinLimIters(v).build(); }
 
     public Builder toBuilder() {

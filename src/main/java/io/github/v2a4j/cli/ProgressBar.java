@@ -4,8 +4,6 @@ import io.github.v2a4j.pipeline.PipelineListener;
 import io.github.v2a4j.pipeline.Stage;
 import java.io.PrintStream;
 import java.time.Duration;
-import java.util.EnumMap;
-import java.util.Map;
 
 /**
  * Progress on stderr: a bar with ETA and the unit just done redrawn in place on a terminal; otherwise one line per
@@ -17,7 +15,6 @@ final class ProgressBar implements PipelineListener {
 
     private final PrintStream out;
     private final boolean terminal;
-    private final Map<Stage, Duration> took = new EnumMap<>(Stage.class);
     private static final long LOG_EVERY_NANOS = 60_000_000_000L;
 
     private long stageStart;
@@ -57,13 +54,8 @@ final class ProgressBar implements PipelineListener {
 
     @Override
     public void finished(Stage stage, Duration d) {
-        took.put(stage, d);
         if (terminal) out.print("\r\033[K");
         out.printf("v2a: %s done in %s%n", stage.label(), format(d));
-    }
-
-    Map<Stage, Duration> timings() {
-        return took;
     }
 
     private void draw(Stage stage, int done, int units, String detail) {

@@ -125,11 +125,6 @@ public final class CogVlmEncoder {
         return embedPreprocessed(images, trace);
     }
 
-    /** {@code extract_video_embedding} of decoded frames, each interleaved RGB {@code (H, W, 3)} → {@code (T, hidden)}. */
-    public INDArray videoEmbeddingFrames(java.util.List<byte[]> rgbFrames, int height, int width, Trace trace) {
-        return embedPreprocessed(preprocessor.preprocessFrames(rgbFrames, height, width), trace);
-    }
-
     /** As {@link #videoEmbedding(byte[], int, int, int, Trace)} for a (small) clip held as an array {@code (3, T, H, W)}. */
     public INDArray videoEmbedding(INDArray video, Trace trace) {
         return embedPreprocessed(preprocessor.preprocess(video), trace);

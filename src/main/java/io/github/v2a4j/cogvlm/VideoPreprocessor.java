@@ -75,20 +75,6 @@ public final class VideoPreprocessor {
         return run(frames, height, width, (t, c, y, x) -> rgb[(int) (c * channel + t * plane + (long) y * width + x)] & 0xff);
     }
 
-    /**
-     * Preprocesses decoded frames as a decoder gives them: one interleaved RGB byte array {@code (H, W, 3)} per frame
-     * (no clip-sized array: 96 frames of 4K would not fit in one Java array). Same numbers as the planar form.
-     */
-    public INDArray preprocessFrames(java.util.List<byte[]> rgbFrames, int height, int width) {
-        for (int t = 0; t < rgbFrames.size(); t++) {
-            if (rgbFrames.get(t).length != 3L * height * width) {
-                throw new IllegalArgumentException("frame " + t + " has " + rgbFrames.get(t).length + " bytes, expected "
-                        + height + "x" + width + "x3");
-            }
-        }
-        return run(rgbFrames.size(), height, width, (t, c, y, x) -> rgbFrames.get(t)[(y * width + x) * 3 + c] & 0xff);
-    }
-
     /** One source pixel value 0..255 of frame t, channel c, row y, column x. */
     @FunctionalInterface
     interface Pixels {

@@ -81,37 +81,6 @@ public final class Attention {
         return merged;
     }
 
-    /** The plain formula, materialising all scores: the slow twin that tests the chunked path at small sizes. */
-    public static INDArray sdpaPlain(INDArray q, INDArray k, INDArray v, int heads, int kvHeads, boolean causal) {
-        long b = q.size(0);
-        int lq = (int) q.size(1);
-        int lk = (int) k.size(1);
-        int d = (int) (q.size(2) / heads);
-        checkShapes(q, k, v, heads, kvHeads, d);
-        int group = heads / kvHeads;
-        INDArray out = Nd4j.create(DataType.FLOAT, b, lq, (long) heads * d);
-        for (long bi = 0; bi < b; bi++) {
-            for (int h = 0; h < heads; h++) {
-                int g = h / group;
-                INDArray qs = q.get(NDArrayIndex.point(bi), NDArrayIndex.all(), NDArrayIndex.interval(h * d, (h + 1) * d));
-                INDArray ks = k.get(NDArrayIndex.point(bi), NDArrayIndex.all(), NDArrayIndex.interval(g * d, (g + 1) * d));
-                INDArray vs = v.get(NDArrayIndex.point(bi), NDArrayIndex.all(), NDArrayIndex.interval(g * d, (g + 1) * d));
-                INDArray s = qs.dup('c').mmul(ks.dup('c').transpose()).muli(1.0 / Math.sqrt(d));
-                for (int i = 0; i < lq; i++) {
-                    for (int j = 0; j < lk; j++) {
-                        if (causal && j > i + lk - lq) s.putScalar(i, j, Double.NEGATIVE_INFINITY);
-                    }
-                }
-                INDArray max = s.max(1).reshape(lq, 1);
-                INDArray e = org.nd4j.linalg.ops.transforms.Transforms.exp(s.subColumnVector(max), true);
-                e.diviColumnVector(e.sum(1).reshape(lq, 1));
-                out.get(NDArrayIndex.point(bi), NDArrayIndex.all(), NDArrayIndex.interval(h * d, (h + 1) * d))
-                        .assign(e.mmul(vs.dup('c')));
-            }
-        }
-        return out;
-    }
-
     private static void checkShapes(INDArray q, INDArray k, INDArray v, int heads, int kvHeads, int d) {
         if (q.rank() != 3 || k.rank() != 3 || v.rank() != 3 || heads % kvHeads != 0
                 || q.size(2) != (long) heads * d || k.size(2) != (long) kvHeads * d || !k.equalShapes(v)
