@@ -83,10 +83,7 @@ public final class Video2AudioPipeline implements AutoCloseable {
             throw new IllegalArgumentException("the UNet expects " + unet.config().videoEmbedDim() + "/"
                     + unet.config().textEmbedDim() + "-wide video/text embeddings but CogVLM2 gives " + hidden);
         }
-        if (height != spectrogram.numFrequencies()) {
-            throw new IllegalArgumentException("spectrogram height " + height + " != " + spectrogram.numFrequencies()
-                    + " mel bands of the spectrogram parameters");
-        }
+        checkSpectrogram(spectrogram, height);
         if (height % vae.config().scaleFactor() != 0) {
             throw new IllegalArgumentException("spectrogram height " + height + " is not a multiple of the VAE's "
                     + "scale factor " + vae.config().scaleFactor());
@@ -334,11 +331,19 @@ public final class Video2AudioPipeline implements AutoCloseable {
     private SpectrogramConverter converter(GenerationOptions options) {
         SpectrogramParams p = options.spectrogram();
         if (p == null || p.equals(converter.params())) return converter;
+        checkSpectrogram(p, height);
+        return new SpectrogramConverter(p);
+    }
+
+    /** The model's spectrograms have {@code height} rows, one per mel band, and the generated sound is mono. */
+    private static void checkSpectrogram(SpectrogramParams p, int height) {
         if (p.numFrequencies() != height) {
             throw new IllegalArgumentException(p.numFrequencies() + " mel bands do not fit this model's " + height
                     + "-row spectrograms");
         }
-        return new SpectrogramConverter(p);
+        if (p.stereo()) {
+            throw new IllegalArgumentException("stereo spectrogram parameters: the pipeline makes one channel of audio");
+        }
     }
 
     private interface Work<T> {
