@@ -8,7 +8,7 @@ random fp32 weights, timed on CPU with torch.set_num_threads(2).
 The decoder layer gets what CogVLMVideoModel.llm_forward gives it: the additive 4-D causal mask of
 _prepare_decoder_attention_mask and build_position_ids([0] + [1]*(L-1)). On torch 1.13 the remote code takes its own
 torch<2 attention branch (matmul + mask + softmax); util.apply_rotary (Triton) is replaced by the same arithmetic in
-torch (v2aref/cogvlm.py). Sources: V2A_REFERENCE_SRC (default /work/refsrc).
+torch (v2aref/cogvlm.py). Sources: V2A_REFERENCE_SRC (required).
 
 Usage: /usr/bin/python3 reference-tests/bench/bench_cogvlm.py [--frames 8] [--tokens 6337] [--repeats 3] [--only vision,adapter,decoder]
 """

@@ -3,11 +3,12 @@
 diffusers 0.31 UNet2DConditionModel, K4 attention processors) at real size with random weights, fp32 CPU,
 torch.set_num_threads(2): latent 4x64x148, T=96 video frames, 100 text tokens, batch 1 and batch 2 (CFG).
 
-Prints per-run times, medians, GFLOP/s (2.33 TFLOP per batch-1 forward, shared/spec/flops.py) and peak RSS
+Prints per-run times, medians, GFLOP/s (2.33 TFLOP per batch-1 forward: multiply-adds x2 of the convolutions,
+linears and attention cores, as `v2a bench unet` counts them) and peak RSS
 (ru_maxrss = VmHWM). Needs ~10+ GB of RAM at batch 2: torch 1.13 has no fused SDPA, the reference environment's shim
 (v2aref.env._sdpa) materialises the level-0 attention scores (2.9 GB per image).
 
-  V2A_REFERENCE_SRC=/work/refsrc /usr/bin/python3 reference-tests/bench/bench_unet.py [--repeats 3] [--batches 1,2]
+  V2A_REFERENCE_SRC=<upstream checkouts> /usr/bin/python3 reference-tests/bench/bench_unet.py [--repeats 3] [--batches 1,2]
 """
 import argparse
 import os

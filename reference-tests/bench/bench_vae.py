@@ -4,7 +4,7 @@ torch.set_num_threads(2), latent 4x64x148 -> image 3x512x1184 (a 12 s clip), as 
 vae.decode(latents / scaling_factor). Prints each run, the median, GFLOP/s over the same analytic FLOP count as the
 Java command, and peak RSS (ru_maxrss; the encoder half is deleted before timing so both sides hold decoder weights only).
 
-Run with /usr/bin/python3 (Debian torch 1.13); upstream sources from V2A_REFERENCE_SRC (default /work/refsrc).
+Run with /usr/bin/python3 (Debian torch 1.13); upstream sources from V2A_REFERENCE_SRC (required).
 """
 import argparse
 import os

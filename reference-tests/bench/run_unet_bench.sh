@@ -5,18 +5,19 @@
 #
 #   reference-tests/bench/run_unet_bench.sh [--repeats N] [--batches 1,2]
 #
-# Needs `mvn -o -q compile` done; V2A_REFERENCE_SRC (default /work/refsrc) for the Python side.
+# Needs `mvn -o -q compile` done and V2A_REFERENCE_SRC (the upstream checkouts) for the Python side.
 set -eu
+: "${V2A_REFERENCE_SRC:?set V2A_REFERENCE_SRC to the folder with the upstream checkouts (reference-tests/README.md)}"
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 cp_file=target/bench-classpath.txt
 [ -f "$cp_file" ] || mvn -o -q dependency:build-classpath -Dmdep.outputFile="$cp_file" >/dev/null
 echo "== Java (ND4J) ==  load: $(cat /proc/loadavg)"
-# The launcher's allocator setting (see `v2a`): freed activations go back to the OS at once. Measured here (batch 2):
-# peak RSS 5.08 GB and 26.2 s with it, 6.92 GB and 24.2 s without (page faults on fresh buffers cost the 2 s).
+# The launcher's allocator setting (see `v2a`): freed activations go back to the OS at once, which lowers the peak
+# RSS and costs some speed in page faults on fresh buffers (README, Performance).
 MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-1048576} java -Xmx2g -Dorg.bytedeco.javacpp.maxphysicalbytes=0 -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
   -cp "target/classes:$(cat "$cp_file")" io.github.v2a4j.cli.BenchUnetCommand "$@" 2>&1 | tee target/bench-unet-java.txt
 echo "== PyTorch (original K4 UNet) ==  load: $(cat /proc/loadavg)"
-V2A_REFERENCE_SRC=${V2A_REFERENCE_SRC:-/work/refsrc} /usr/bin/python3 reference-tests/bench/bench_unet.py "$@" 2>&1 \
+/usr/bin/python3 reference-tests/bench/bench_unet.py "$@" 2>&1 \
   | tee target/bench-unet-torch.txt
 grep -h '^RESULT' target/bench-unet-java.txt target/bench-unet-torch.txt

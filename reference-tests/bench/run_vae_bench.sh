@@ -3,6 +3,7 @@
 # The machine may be shared: the load average is printed before each run; quote it with the numbers.
 # Usage (repository root, after `mvn -o -q compile`): reference-tests/bench/run_vae_bench.sh [repeats]
 set -eu
+: "${V2A_REFERENCE_SRC:?set V2A_REFERENCE_SRC to the folder with the upstream checkouts (reference-tests/README.md)}"
 cd "$(dirname "$0")/../.."
 REPEATS="${1:-3}"
 CP="$(mktemp)"

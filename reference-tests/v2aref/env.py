@@ -2,7 +2,7 @@
 
 Call `setup()` before importing any upstream module (diffusers, transformers, kandinsky4_video2audio, ...).
 It
-  * puts the upstream checkouts of V2A_REFERENCE_SRC (default /work/refsrc) on sys.path:
+  * puts the upstream checkouts of V2A_REFERENCE_SRC (required) on sys.path:
       k4/kandinsky4_video2audio   -> `import kandinsky4_video2audio.model.unet`, `kandinsky4_video2audio.riffusion...`
       diffusers/src, hfhub/src, einops, transformers/src, pytorchvideo
       cogvlm/model/model_cogvlm2_video -> `import model_cogvlm2_video.modeling_cogvlm`
@@ -16,7 +16,7 @@ It
     transforms that the CogVLM2 preprocessing uses (Lambda, Compose, NormalizeVideo, CenterCropVideo) import as they
     are (_torchvision_for_torch2),
   * fixes threads (1 by default: single-threaded CPU reductions are bit-reproducible) and seeds.
-None of these adaptations changes the math of the upstream code (see shared/spec/reference-env.md).
+None of these adaptations changes the math of the upstream code (reference-tests/README.md lists them).
 """
 import atexit
 import math
@@ -54,7 +54,11 @@ _meta_dir = None
 
 
 def src_root():
-    return os.environ.get("V2A_REFERENCE_SRC", "/work/refsrc")
+    root = os.environ.get("V2A_REFERENCE_SRC")
+    if not root:
+        raise SystemExit("set V2A_REFERENCE_SRC to the folder with the upstream checkouts (k4/, diffusers/src, ...; "
+                         "see reference-tests/README.md, 'Reference environment')")
+    return root
 
 
 def _sdpa(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):

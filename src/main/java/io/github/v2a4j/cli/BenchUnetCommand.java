@@ -110,8 +110,8 @@ public final class BenchUnetCommand implements Callable<Integer> {
     }
 
     /**
-     * Multiply-adds ×2 of one batch-1 forward: convolutions, linears and the attention cores (QKᵀ and PV); norms and
-     * elementwise ops are left out.
+     * Multiply-adds ×2 of one batch-1 forward: convolutions, linears and the attention cores (QKᵀ and PV), the same
+     * count as bench_unet.py; norms and elementwise ops are left out.
      */
     static double flops(UNetConfig c, int h, int w, int frames, int tokens) {
         int[] ch = c.blockOutChannels();

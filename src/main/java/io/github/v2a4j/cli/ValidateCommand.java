@@ -5,6 +5,7 @@ import io.github.v2a4j.golden.GoldenBundle;
 import io.github.v2a4j.golden.Validator;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import io.github.v2a4j.validate.Validators;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -54,7 +55,7 @@ public final class ValidateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (GoldenBundle bundle = GoldenBundle.open(bundleDir)) {
-            Validator v = find(bundle.component());
+            Validator v = Validators.find(validators, bundle.component());
             if (v == null) {
                 String known = validators.isEmpty() ? "none yet"
                         : validators.stream().map(Validator::component).sorted().collect(Collectors.joining(", "));
@@ -72,13 +73,6 @@ public final class ValidateCommand implements Callable<Integer> {
             err.flush();
             return 1;
         }
-    }
-
-    /** An exact component match wins over a prefix match ("unet" for "unet/K4 UNet2DConditionModel ..."). */
-    private Validator find(String component) {
-        for (Validator v : validators) if (v.component().equals(component)) return v;
-        for (Validator v : validators) if (v.accepts(component)) return v;
-        return null;
     }
 
     /** Our own and argument/state exceptions carry messages written for users; others get their type named. */

@@ -126,6 +126,16 @@ public final class CogVlmEncoder {
         return cfg;
     }
 
+    /** {@link Progress} steps of a video pass: every vision layer, the adapter, every decoder layer used. */
+    public int videoPassSteps() {
+        return vision.steps() + decoder.layersUsed();
+    }
+
+    /** {@link Progress} steps of a text pass: every decoder layer used. */
+    public int textPassSteps() {
+        return decoder.layersUsed();
+    }
+
     /** {@code extract_video_embedding(video)}: uint8 {@code (3, T, H, W)} → {@code (T, hidden)}. */
     public INDArray videoEmbedding(byte[] video, int frames, int height, int width, Trace trace) {
         INDArray images = preprocessor.preprocess(video, frames, height, width);

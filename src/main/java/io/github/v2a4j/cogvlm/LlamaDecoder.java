@@ -128,7 +128,7 @@ public final class LlamaDecoder {
                     cur.set(j, next);
                 }
             }
-            progress.tick();
+            progress.tick("decoder layer " + (i + 1) + "/" + layersUsed());
         }
         return cur;
     }

@@ -101,7 +101,7 @@ public final class VisionTower {
                 Buffers.release(x);
                 x = next;
             }
-            progress.tick();
+            progress.tick("vision layer " + (i + 1) + "/" + v.numHiddenLayers());
         }
         trace.record(PATH + ".transformer.out", x);
 
@@ -136,7 +136,7 @@ public final class VisionTower {
             }
         }
         trace.record(PATH + ".out", out);
-        progress.tick();
+        progress.tick("adapter");
         return out;
     }
 }

@@ -54,8 +54,8 @@ public final class NN {
     /**
      * 2-D convolution on channels-last {@code [B, H, W, C]} activations (weights still PyTorch {@code [O, I, kh, kw]}),
      * stride 1, zero padding {@code pad}. oneDNN's NCHW path reorders its input and output to channels-last on every
-     * call (measured: 100 of 175 ms for 128→128 at 80×1184); in channels-last the reorders vanish and only the
-     * small weight reorder remains.
+     * call, more than half the convolution's time at the VAE's widths; in channels-last the reorders vanish and
+     * only the small weight reorder remains.
      *
      * <p>The output {@code out} (dense, {@code [B, H', W', O]}) is given: ND4J zero-fills every new buffer (115 ms for
      * 300 MB here, six times a write), so callers that recycle buffers pass them in.

@@ -94,7 +94,8 @@ public class Trace {
         return best >= 0 ? best : Math.max(0, name.lastIndexOf('.'));
     }
 
-    static String globToRegex(String glob) {
+    /** A glob ({@code *} any run of characters, {@code ?} one) as a regular expression. */
+    public static String globToRegex(String glob) {
         StringBuilder sb = new StringBuilder();
         for (char c : glob.toCharArray()) {
             switch (c) {

@@ -102,8 +102,8 @@ public final class UNet {
      */
     private final Buffers.Pool scratch = Buffers.newPool(Buffers.DEFAULT_BUDGET);
 
-    /** Frees the activation buffers kept between evaluations (after a denoising loop). */
-    public void releaseScratch() {
+    /** Frees the activation buffers kept between evaluations: call it when no evaluation follows. */
+    public void releaseBuffers() {
         scratch.clear();
     }
 

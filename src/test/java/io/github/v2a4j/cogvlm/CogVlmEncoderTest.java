@@ -43,12 +43,14 @@ class CogVlmEncoderTest {
         Tiny t = new Tiny();
         // chunk 1 with a recording-free trace: every vision layer runs frame by frame (the streaming layout)
         java.util.List<String> steps = new java.util.ArrayList<>();
-        INDArray got = new CogVlmEncoder(t.cfg, t.weights, null, "x", 1).progress((d, n) -> steps.add(d + "/" + n))
+        INDArray got = new CogVlmEncoder(t.cfg, t.weights, null, "x", 1)
+                .progress((unit, d, n) -> steps.add(unit + " " + d + "/" + n))
                 .videoEmbedding(t.io.raw("video"), Trace.OFF);
         Golden.Error e = Golden.compare("video_embedding", got, t.io.raw("video_embedding"));
         assertThat(e.rel()).as(e.toString()).isLessThanOrEqualTo(TOL);
         // 2 vision layers, the adapter, decoder layers 0..1
-        assertThat(steps).containsExactly("1/5", "2/5", "3/5", "4/5", "5/5");
+        assertThat(steps).containsExactly("vision layer 1/2 1/5", "vision layer 2/2 2/5", "adapter 3/5",
+                "decoder layer 1/2 4/5", "decoder layer 2/2 5/5");
     }
 
     @Test

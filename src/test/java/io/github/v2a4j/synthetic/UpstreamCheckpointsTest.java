@@ -82,7 +82,7 @@ class UpstreamCheckpointsTest {
         try (Video2AudioPipeline pipeline = Video2AudioPipeline.open(model)) {
             INDArray clip = Nd4j.rand(DataType.FLOAT, 3, 2, 24, 32).muli(255).castTo(DataType.UINT8);
             GenerationResult r = pipeline.generate(clip, 1, GenerationOptions.defaults().withSteps(2),
-                    PipelineListener.NONE, Trace.OFF);
+                    PipelineListener.NONE, () -> false, Trace.OFF);
             System.out.println("tiny upstream generation: " + r.timings());
             assertThat(r.spectrogram().getHeight()).isEqualTo(512);
             assertThat(r.spectrogram().getWidth()).isEqualTo(Video2AudioPipeline.spectrogramWidth(1));

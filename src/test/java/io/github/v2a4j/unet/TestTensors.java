@@ -21,9 +21,6 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class TestTensors {
     private TestTensors() {}
 
-    /** Root of the golden bundles (a symlink in a developer's worktree, a directory in the repository). */
-    public static final Path BUNDLES = Path.of("reference-tests", "bundles");
-
     public static Map<String, INDArray> read(Path file) {
         try {
             byte[] all = Files.readAllBytes(file);

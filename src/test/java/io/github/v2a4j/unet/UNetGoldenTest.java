@@ -1,7 +1,6 @@
 package io.github.v2a4j.unet;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -31,8 +30,7 @@ class UNetGoldenTest {
     @ParameterizedTest
     @ValueSource(strings = {"unet-tiny", "unet-tiny-oddwidth"})
     void everyModuleMatchesTheReference(String bundle) throws IOException {
-        Path dir = TestTensors.BUNDLES.resolve(bundle);
-        assumeTrue(Files.isDirectory(dir), "golden bundle " + dir + " not present");
+        Path dir = io.github.v2a4j.golden.TestBundles.committed(bundle);
         UNetConfig config = UNetConfig.read(dir.resolve("config.json"));
         Map<String, INDArray> weights = TestTensors.read(dir.resolve("weights.safetensors"));
         Map<String, INDArray> io = TestTensors.read(dir.resolve("io.safetensors"));

@@ -19,7 +19,7 @@ class VideoAttentionWeightsTest {
 
     @Test
     void weightsAreTheHeadAveragedSoftmaxOfTheReferenceQueriesAndKeys() throws Exception {
-        Path dir = TestTensors.BUNDLES.resolve("unet-tiny");
+        Path dir = io.github.v2a4j.golden.TestBundles.committed("unet-tiny");
         UNetConfig config = UNetConfig.read(dir.resolve("config.json"));
         Map<String, INDArray> weights = TestTensors.read(dir.resolve("weights.safetensors"));
         Map<String, INDArray> io = TestTensors.read(dir.resolve("io.safetensors"));

@@ -122,6 +122,6 @@ class VaeDecoderTest {
             for (long d : s) n *= d;
             params += n;
         }
-        assertThat(params).isEqualTo(49_490_199L); // diffusers' AutoencoderKL decoder + post_quant_conv
+        assertThat(params).isEqualTo(49_490_199L); // the published SD-1.x VAE decoder with post_quant_conv
     }
 }

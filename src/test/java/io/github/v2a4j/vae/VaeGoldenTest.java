@@ -1,6 +1,9 @@
 package io.github.v2a4j.vae;
 
 import io.github.v2a4j.nn.Buffers;
+import io.github.v2a4j.golden.TestBundles;
+import io.github.v2a4j.validate.VaeValidator;
+import io.github.v2a4j.io.MapSource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.v2a4j.golden.ComparisonReport;
@@ -30,7 +33,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * exact given the golden sample.
  */
 class VaeGoldenTest {
-    static final Path BUNDLE = Path.of("reference-tests/bundles/vae-tiny");
+    static final Path BUNDLE = TestBundles.committed("vae-tiny");
     static final double MODULE_TOL = 1e-5;
     static final double CHAIN_TOL = 1e-4;
 

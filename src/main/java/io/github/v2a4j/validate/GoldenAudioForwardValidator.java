@@ -1,5 +1,9 @@
-package io.github.v2a4j.audio;
+package io.github.v2a4j.validate;
 
+import io.github.v2a4j.audio.Stft;
+import io.github.v2a4j.audio.SpectrogramParams;
+import io.github.v2a4j.audio.SpectrogramImage;
+import io.github.v2a4j.audio.SpectrogramConverter;
 import io.github.v2a4j.golden.BundleException;
 import io.github.v2a4j.golden.Comparison;
 import io.github.v2a4j.golden.ComparisonReport;

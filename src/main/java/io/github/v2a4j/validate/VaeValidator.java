@@ -1,5 +1,8 @@
-package io.github.v2a4j.vae;
+package io.github.v2a4j.validate;
 
+import io.github.v2a4j.vae.VaeImageProcessor;
+import io.github.v2a4j.vae.VaeDecoder;
+import io.github.v2a4j.vae.VaeConfig;
 import io.github.v2a4j.golden.BundleException;
 import io.github.v2a4j.golden.Comparison;
 import io.github.v2a4j.golden.ComparisonReport;
