@@ -137,7 +137,7 @@ public final class GenerateCommand implements Callable<Integer> {
         GenerationOptions options = GenerationOptions.defaults().withPrompts(prompt, negativePrompt)
                 .withSteps(steps).withGuidance(guidance).withSeed(seed).withOneBatch("batch".equals(cfgMode));
 
-        Path modelDir = modelDir(err);
+        Path modelDir = modelDir(model, err);
         ProgressBar progress = new ProgressBar(err, System.console() != null);
         long t0 = System.nanoTime();
         progress.started(Stage.LOAD_VIDEO, 1);
@@ -186,7 +186,8 @@ public final class GenerateCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Path modelDir(PrintStream err) {
+    /** {@code --model}, else $V2A_MODEL, else the bundled demo model (said on {@code err}). */
+    static Path modelDir(Path model, PrintStream err) {
         if (model != null) return model;
         String env = System.getenv("V2A_MODEL");
         if (env != null && !env.isBlank()) return Path.of(env);
