@@ -198,6 +198,7 @@ final class JobService {
             jobs.put(id, job);
             queue.add(job);
             changed.signalAll();
+            LOG.info("v2a: job {} accepted ({} queued)", id, queue.size());
             return job;
         } finally {
             lock.unlock();
@@ -304,7 +305,7 @@ final class JobService {
             nextSeq = Math.max(nextSeq, job.seq() + 1);
         }
         if (!jobs.isEmpty()) {
-            LOG.warn("v2a: found {} jobs in {}: {} queued ({} of them interrupted and run again)", jobs.size(),
+            LOG.info("v2a: found {} jobs in {}: {} queued ({} of them interrupted and run again)", jobs.size(),
                     store.root(), requeued, rerun);
         }
     }
@@ -331,6 +332,7 @@ final class JobService {
             Job job = queue.poll();
             running.add(job);
             persist(job, job.status().running(clock.millis()));
+            LOG.info("v2a: job {} started", job.id);
             return job;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -388,6 +390,9 @@ final class JobService {
     /** A terminal state: persisted, the upload removed (the results stay until the TTL), counted. */
     private void finish(Job job, JobStatus status) {
         persist(job, status);
+        if (status.state() != JobState.FAILED) { // failures are logged with their reason where they happen
+            LOG.info("v2a: job {} {} after {} s", job.id, status.state().id(), status.runTime().toMillis() / 1000.0);
+        }
         try {
             store.deleteInput(job.id);
         } catch (IOException e) {

@@ -11,13 +11,15 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 /**
  * A {@link ClipGenerator} without a model, for the queue, persistence and fault tests: {@code steps} denoising steps
  * of {@code stepMillis} each (checking cancellation at every step, as the real one does), then small result files
- * that name the job's prompt. With {@link #gated} each step waits for a permit, so a test decides when a job moves.
+ * that name the job's prompt. With {@link #gated} each step waits for a permit, so a test decides when a job moves
+ * (a cancel or a stop ends the wait, as it would end a real step).
  * A prompt of "fail" fails the job with a message naming the input file.
  */
 final class FakeGenerator implements ClipGenerator {
@@ -55,8 +57,14 @@ final class FakeGenerator implements ClipGenerator {
         listener.started(Stage.DENOISE, steps);
         for (int i = 1; i <= steps; i++) {
             try {
-                if (gate != null) gate.acquire();
-                else Thread.sleep(stepMillis);
+                if (gate == null) {
+                    Thread.sleep(stepMillis);
+                } else {
+                    // a waiting step notices a cancel too, as a real step would once it ends
+                    while (!gate.tryAcquire(10, TimeUnit.MILLISECONDS)) {
+                        if (cancelled.getAsBoolean()) throw new CancellationException("cancelled");
+                    }
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new CancellationException("interrupted");

@@ -113,7 +113,6 @@ class ServeApiTest {
             HttpResponse<String> r = s.http.delete("/v1/jobs/" + running);
             assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
             assertThat(Http.json(r).get("cancel_requested").getAsBoolean()).isTrue();
-            gen.gate.release(1); // one more step boundary
             JsonObject cancelled = s.http.awaitState(running, WAIT, "cancelled", "done", "failed");
             assertThat(cancelled.get("state").getAsString()).isEqualTo("cancelled");
             assertThat(cancelled.getAsJsonObject("links").has("result")).isFalse();
