@@ -89,11 +89,6 @@ public final class ServeCommand implements Callable<Integer> {
         if (!Files.isDirectory(modelDir)) throw new IllegalArgumentException(modelDir + ": no such model directory");
 
         V2aServer server = V2aServer.start(config, () -> PipelineClipGenerator.open(modelDir));
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            err.println("v2a: stopping (no new jobs; running jobs get " + shutdownGrace + " to finish)");
-            server.stop();
-            err.println("v2a: stopped");
-        }, "v2a-shutdown"));
         String host = bind.contains(":") ? "[" + bind + "]" : bind;
         err.println("v2a: listening on http://" + host + ":" + server.port() + "/ (work dir " + workDir.toAbsolutePath()
                 + (token == null ? ", no token" : ", token required") + "); opening the model " + modelDir + " ...");
@@ -103,6 +98,13 @@ public final class ServeCommand implements Callable<Integer> {
             server.stop();
             throw new IllegalArgumentException("cannot open the model: " + Main.oneLine(e.getCause()), e.getCause());
         }
+        // registered once the model is open: a stop before that loses nothing either (every accepted job is on
+        // disk, and a job a kill interrupts runs again), it just does not wait
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            err.println("v2a: stopping: no new jobs; a running job gets " + shutdownGrace + " to finish, else it runs "
+                    + "again at the next start");
+            if (server.stop()) err.println("v2a: stopped");
+        }, "v2a-shutdown"));
         err.println("v2a: model open; ready for jobs");
         server.awaitStopped();
         return 0;

@@ -60,12 +60,15 @@ public final class V2aServer {
 
     /**
      * Stops taking jobs, lets running jobs finish within the grace period (or stops them at a step boundary and keeps
-     * them to run again at the next start), then stops listening. Safe to call more than once.
+     * them to run again at the next start), then stops listening. Safe to call more than once: a later call waits
+     * for the first.
+     *
+     * @return whether this call did the stopping
      */
-    public void stop() {
+    public boolean stop() {
         if (!stopping.compareAndSet(false, true)) {
             awaitStopped();
-            return;
+            return false;
         }
         try {
             service.shutdown(config.shutdownGrace());
@@ -73,6 +76,7 @@ public final class V2aServer {
         } finally {
             stopped.countDown();
         }
+        return true;
     }
 
     /** Blocks until {@link #stop} has finished. */

@@ -99,6 +99,30 @@ class ServeApiTest {
     }
 
     @Test
+    void twoWorkersRunTwoJobsAtOnceEachWithItsOwnGenerator() throws Exception {
+        List<FakeGenerator> opened = java.util.Collections.synchronizedList(new ArrayList<>());
+        ServeConfig c = TestServer.config(work);
+        c = new ServeConfig(c.bind(), 0, work, 8, c.maxUpload(), null, c.resultTtl(), 2, c.shutdownGrace());
+        try (TestServer s = TestServer.start(c, () -> {
+            FakeGenerator g = FakeGenerator.gated(2);
+            opened.add(g);
+            return g;
+        })) {
+            s.server.modelOpened().get();
+            String a = id(s.http.submit(TestServer.sample(), Map.of()));
+            String b = id(s.http.submit(TestServer.sample(), Map.of()));
+            String third = id(s.http.submit(TestServer.sample(), Map.of()));
+            s.http.awaitState(a, WAIT, "running");
+            s.http.awaitState(b, WAIT, "running");
+            assertThat(Http.json(s.http.get("/v1/jobs/" + third)).get("position").getAsInt()).isEqualTo(1);
+            assertThat(opened).hasSize(2);
+            assertThat(opened).allSatisfy(g -> assertThat(g.started.get()).isEqualTo(1));
+            opened.forEach(g -> g.gate.release(100));
+            for (String id : List.of(a, b, third)) s.http.awaitState(id, WAIT, "done");
+        }
+    }
+
+    @Test
     void cancelsQueuedJobsAtOnceAndRunningJobsAtTheNextStep() throws Exception {
         FakeGenerator gen = FakeGenerator.gated(50);
         try (TestServer s = TestServer.start(work, () -> gen)) {

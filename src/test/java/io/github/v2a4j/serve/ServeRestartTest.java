@@ -96,6 +96,34 @@ class ServeRestartTest {
         assertThat(work.resolve("jobs").resolve(id).resolve("out/result.mp4")).isRegularFile();
     }
 
+    @Test
+    void theServeCommandOpensTheModelOnceAndStopsCleanlyOnSigterm() throws Exception {
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path log = work.resolve("serve.log");
+        ProcessBuilder pb = new ProcessBuilder(javaBin, "-Xmx1g", "-Dorg.bytedeco.javacpp.maxphysicalbytes=0",
+                "-cp", System.getProperty("java.class.path"), "io.github.v2a4j.cli.Main", "serve",
+                "--model", "assets/demo-model", "--port", "0", "--work-dir", work.resolve("w").toString());
+        pb.redirectErrorStream(true);
+        pb.redirectOutput(log.toFile());
+        Process p = pb.start();
+        processes.add(p);
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!Files.readString(log).contains("v2a: model open; ready for jobs")) {
+            assertThat(p.isAlive()).as(Files.readString(log)).isTrue();
+            assertThat(System.nanoTime()).as(Files.readString(log)).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("listening on http://127\\.0\\.0\\.1:(\\d+)/")
+                .matcher(Files.readString(log));
+        assertThat(m.find()).isTrue();
+        Http http = new Http(Integer.parseInt(m.group(1)), null);
+        assertThat(http.get("/readyz").statusCode()).isEqualTo(200);
+        p.destroy();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isEqualTo(143);
+        assertThat(Files.readString(log)).contains("v2a: stopping: no new jobs", "v2a: stopped");
+    }
+
     private record Service(Process process, Http http) {}
 
     private Service start(int steps, long stepMillis, long graceMillis) throws Exception {
