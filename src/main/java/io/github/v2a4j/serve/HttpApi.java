@@ -239,7 +239,8 @@ final class HttpApi {
             throw notFound(); // expired (TTL) or deleted between the lookup and here
         }
         ctx.header("Content-Disposition", "inline; filename=\"v2a-" + job.id + "-" + file + "\"");
-        ctx.writeSeekableStream(in, contentType, size);
+        ctx.header("Content-Length", Long.toString(size));
+        ctx.contentType(contentType).result(in); // streamed from the file, and closed, by Javalin
     }
 
     /** The job named by the {@code {id}} path parameter; only a canonical UUID is ever looked up. */
