@@ -40,6 +40,9 @@ final class HttpApi {
             Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
     private static final String JSON = "application/json";
     private static final String RESOURCES = "/io/github/v2a4j/serve/";
+    private static final String BODY_READ = "v2a.bodyRead";
+    /** Largest refused body still read to its end so that the refusal reaches the client (see drainUnreadBody). */
+    private static final long DRAIN_LIMIT = 16L * 1024 * 1024;
 
     /** One endpoint; {@code open} ones need no token. */
     record Route(HandlerType method, String path, boolean open, Handler handler) {}
@@ -106,6 +109,7 @@ final class HttpApi {
                 });
             }
             c.routes.exception(ApiException.class, (e, ctx) -> {
+                drainUnreadBody(ctx);
                 e.headers.forEach(ctx::header);
                 json(ctx, e.status, Map.of("error", e.getMessage()));
             });
@@ -125,6 +129,29 @@ final class HttpApi {
 
     void stop() {
         if (app != null) app.stop();
+    }
+
+    /**
+     * A request turned away before its body was read (401, 413 by length, 415, 429, 503, 507) would leave unread
+     * bytes on the connection; closing a connection with unread bytes resets it, and a client still sending may then
+     * lose the answer. So a body of up to {@value #DRAIN_LIMIT} bytes is read and dropped first; a larger one is cut
+     * off (the connection closes). A client that sends {@code Expect: 100-continue}, as curl does for uploads over
+     * 1 MB, sends no body at all before a refusal.
+     */
+    private static void drainUnreadBody(Context ctx) {
+        long length = ctx.req().getContentLengthLong();
+        if (ctx.attribute(BODY_READ) != null || length <= 0 || length > DRAIN_LIMIT
+                || "100-continue".equalsIgnoreCase(ctx.header("Expect"))) {
+            return;
+        }
+        try (InputStream in = ctx.req().getInputStream()) {
+            byte[] buf = new byte[64 * 1024];
+            while (in.read(buf) >= 0) {
+                // dropped
+            }
+        } catch (IOException e) {
+            // the client went away: nothing to answer
+        }
     }
 
     private void authorize(Context ctx) {
@@ -180,6 +207,7 @@ final class HttpApi {
         boolean accepted = false;
         try {
             Path video = staging.resolve(JobStore.INPUT);
+            ctx.attribute(BODY_READ, true);
             MultipartUpload.Received form = MultipartUpload.receive(ctx.req().getInputStream(), type, video, maxUpload);
             JobOptions options;
             try {

@@ -67,6 +67,7 @@ class ServeLoadTest {
             AtomicInteger accepted = new AtomicInteger();
             AtomicInteger done = new AtomicInteger();
             AtomicInteger rejected429 = new AtomicInteger();
+            AtomicInteger connectionErrors = new AtomicInteger();
             long deadline = System.nanoTime() + timeout.toNanos();
             long t0 = System.nanoTime();
             ExecutorService pool = Executors.newFixedThreadPool(clients);
@@ -80,7 +81,14 @@ class ServeLoadTest {
                                 "seed", Integer.toString(client * 1000 + j));
                         String id = null;
                         while (id == null && System.nanoTime() < deadline) {
-                            HttpResponse<String> r = http.submit(video, fields);
+                            HttpResponse<String> r;
+                            try {
+                                r = http.submitExpectingContinue(video, fields);
+                            } catch (java.io.IOException e) { // a connection that failed: retry, as a client should
+                                connectionErrors.incrementAndGet();
+                                Thread.sleep(1000);
+                                continue;
+                            }
                             if (r.statusCode() == 202) {
                                 id = Http.json(r).get("id").getAsString();
                                 accepted.incrementAndGet();
@@ -95,7 +103,14 @@ class ServeLoadTest {
                         }
                         JsonObject last = null;
                         while (id != null && System.nanoTime() < deadline) {
-                            HttpResponse<String> r = http.get("/v1/jobs/" + id);
+                            HttpResponse<String> r;
+                            try {
+                                r = http.get("/v1/jobs/" + id);
+                            } catch (java.io.IOException e) {
+                                connectionErrors.incrementAndGet();
+                                Thread.sleep(1000);
+                                continue;
+                            }
                             if (r.statusCode() != 200) {
                                 problems.add("job " + id + " answered " + r.statusCode() + ": " + r.body());
                                 break;
@@ -125,19 +140,24 @@ class ServeLoadTest {
             double wall = (System.nanoTime() - t0) / 1e9;
             String metrics = http.get("/metrics").body();
 
-            int lost = accepted.get() - done.get();
+            // lost: accepted by the service (its own count) and never done
+            int serverAccepted = (int) value(metrics, "v2a_jobs_submitted_total");
+            int serverDone = (int) value(metrics, "v2a_jobs_finished_total{state=\"done\"}");
+            int lost = serverAccepted - serverDone;
             List<Double> sorted = new ArrayList<>(latencies);
             Collections.sort(sorted);
             String report = String.format("""
                     # v2a serve load test
                     clients %d × jobs %d (steps %d, demo model, max-queue %d, 1 worker), loopback
-                    jobs accepted %d, done %d, lost %d; 429 answers %d (clients waited Retry-After)
+                    jobs accepted %d, done %d, lost %d (the service's counts); results fetched by the clients %d
+                    429 answers %d (clients waited Retry-After), connection errors retried %d
                     wall %.1f s, throughput %.2f jobs/min
                     latency submit → result fetched: p50 %.1f s, p95 %.1f s, max %.1f s
                     service run time per job (mean) %.1f s, queue wait (mean) %.1f s
                     service peak RSS %.0f MB
                     problems: %s
-                    """, clients, jobsEach, steps, maxQueue, accepted.get(), done.get(), lost, rejected429.get(),
+                    """, clients, jobsEach, steps, maxQueue, serverAccepted, serverDone, lost, done.get(), rejected429.get(),
+                    connectionErrors.get(),
                     wall, done.get() / wall * 60, percentile(sorted, 50), percentile(sorted, 95),
                     sorted.isEmpty() ? Double.NaN : sorted.get(sorted.size() - 1),
                     mean(metrics, "v2a_job_run_seconds"), mean(metrics, "v2a_job_wait_seconds"),
@@ -148,6 +168,8 @@ class ServeLoadTest {
 
             assertThat(problems).isEmpty();
             assertThat(done.get()).isEqualTo(clients * jobsEach);
+            assertThat(accepted.get()).isEqualTo(clients * jobsEach);
+            assertThat(serverAccepted).isEqualTo(clients * jobsEach);
             assertThat(lost).isZero();
         } finally {
             service.destroy(); // SIGTERM: the service's own clean stop
