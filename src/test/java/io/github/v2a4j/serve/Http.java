@@ -53,15 +53,6 @@ final class Http {
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    /** As {@link #submit}, sending the upload only after the server's {@code 100 Continue}. */
-    HttpResponse<String> submitExpectingContinue(byte[] video, Map<String, String> fields)
-            throws IOException, InterruptedException {
-        return client.send(request("/v1/jobs").expectContinue(true)
-                .header("Content-Type", "multipart/form-data; boundary=" + BOUNDARY)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(form(video, fields))).build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
-
     static byte[] form(byte[] video, Map<String, String> fields) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         fields.forEach((k, v) -> write(out, "--" + BOUNDARY + "\r\nContent-Disposition: form-data; name=\"" + k
