@@ -28,6 +28,9 @@ class ServeRestartTest {
     @TempDir
     Path work;
 
+    @TempDir
+    Path logs;
+
     private final List<Process> processes = new ArrayList<>();
 
     @AfterEach
@@ -127,7 +130,7 @@ class ServeRestartTest {
     private record Service(Process process, Http http) {}
 
     private Service start(int steps, long stepMillis, long graceMillis) throws Exception {
-        Path log = Files.createTempFile(work.getParent(), "serve-", ".log");
+        Path log = Files.createTempFile(logs, "serve-", ".log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
                 FakeServerMain.class.getName(), work.toString(), Integer.toString(steps), Long.toString(stepMillis),
