@@ -168,7 +168,7 @@ public final class GenerateCommand implements Callable<Integer> {
         ProgressBar progress = new ProgressBar(err, System.console() != null);
         VideoResult result;
         BufferedImage attentionMap = null;
-        try (Video2AudioPipeline pipeline = Video2AudioPipeline.open(modelDir(err))) {
+        try (Video2AudioPipeline pipeline = Video2AudioPipeline.open(modelDir(model, err))) {
             options = options.withSpectrogram(spectrogram.params(pipeline.spectrogramParams()));
             result = pipeline.generateVideo(job, options, progress, () -> false, trace);
             if (mapName != null) {
@@ -201,7 +201,8 @@ public final class GenerateCommand implements Callable<Integer> {
         return AttentionHeatmap.render(maps, latentHeight, latentWidth, 4);
     }
 
-    private Path modelDir(PrintStream err) {
+    /** {@code --model}, else $V2A_MODEL, else the bundled demo model (said on {@code err}). */
+    static Path modelDir(Path model, PrintStream err) {
         if (model != null) return model;
         String env = System.getenv("V2A_MODEL");
         if (env != null && !env.isBlank()) return Path.of(env);
