@@ -2,6 +2,7 @@ package io.github.v2a4j.cli;
 
 import io.github.v2a4j.diffusion.Schedulers;
 import io.github.v2a4j.io.SafetensorsWriter;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.pipeline.AttentionHeatmap;
 import io.github.v2a4j.pipeline.GenerationOptions;
@@ -93,6 +94,11 @@ public final class GenerateCommand implements Callable<Integer> {
                     + "Default: as the reference, the used frames re-timed to the audio's length.")
     boolean keepVideo;
 
+    @Option(names = "--precision", paramLabel = "fp32|bf16", defaultValue = "fp32",
+            description = "Arithmetic of the CogVLM2 and UNet matrix products: fp32, or bf16 (the reference's own; "
+                    + "fp32 accumulation, norms and softmax) (default: ${DEFAULT-VALUE}).")
+    String precision;
+
     @Option(names = "--cfg", paramLabel = "batch|split",
             description = "Guidance as one batch-2 UNet call or two batch-1 calls (default: ${DEFAULT-VALUE}).")
     String cfgMode;
@@ -150,6 +156,7 @@ public final class GenerateCommand implements Callable<Integer> {
         if (!"batch".equals(cfgMode) && !"split".equals(cfgMode)) {
             throw new IllegalArgumentException("--cfg must be 'batch' or 'split', not '" + cfgMode + "'");
         }
+        Precision precisionOption = Precision.parse(precision);
         VideoJob job = new VideoJob(video, out, keepVideo, saveWav, saveSpectrogram, overwrite);
         for (Path p : new Path[] {out, saveWav, saveSpectrogram, dumpOut, attentionOut}) {
             if (p != null) OutputFiles.check(p, video, overwrite);
@@ -168,7 +175,7 @@ public final class GenerateCommand implements Callable<Integer> {
         ProgressBar progress = new ProgressBar(err, System.console() != null);
         VideoResult result;
         BufferedImage attentionMap = null;
-        try (Video2AudioPipeline pipeline = Video2AudioPipeline.open(modelDir(model, err))) {
+        try (Video2AudioPipeline pipeline = Video2AudioPipeline.open(modelDir(model, err), precisionOption)) {
             options = options.withSpectrogram(spectrogram.params(pipeline.spectrogramParams()));
             result = pipeline.generateVideo(job, options, progress, () -> false, trace);
             if (mapName != null) {

@@ -64,6 +64,10 @@ public final class ServeCommand implements Callable<Integer> {
             description = "How long finished jobs and their files are kept (default: ${DEFAULT-VALUE}; 90s, 30m, 7d).")
     String resultTtl;
 
+    @Option(names = "--precision", paramLabel = "fp32|bf16", defaultValue = "fp32",
+            description = "Arithmetic of the CogVLM2 and UNet matrix products, as for generate (default: ${DEFAULT-VALUE}).")
+    String precision;
+
     @Option(names = "--workers", defaultValue = "1",
             description = "Jobs run at once, each with its own opened model (weights are shared memory-mapped "
                     + "files; activations are not) (default: ${DEFAULT-VALUE}).")
@@ -88,7 +92,8 @@ public final class ServeCommand implements Callable<Integer> {
         Path modelDir = GenerateCommand.modelDir(model, err);
         if (!Files.isDirectory(modelDir)) throw new IllegalArgumentException(modelDir + ": no such model directory");
 
-        V2aServer server = V2aServer.start(config, () -> PipelineClipGenerator.open(modelDir));
+        io.github.v2a4j.nn.Precision products = io.github.v2a4j.nn.Precision.parse(precision);
+        V2aServer server = V2aServer.start(config, () -> PipelineClipGenerator.open(modelDir, products));
         String host = bind.contains(":") ? "[" + bind + "]" : bind;
         err.println("v2a: listening on http://" + host + ":" + server.port() + "/ (work dir " + workDir.toAbsolutePath()
                 + (token == null ? ", no token" : ", token required") + "); opening the model " + modelDir + " ...");

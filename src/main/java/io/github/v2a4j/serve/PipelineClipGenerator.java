@@ -1,5 +1,6 @@
 package io.github.v2a4j.serve;
 
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.pipeline.PipelineListener;
 import io.github.v2a4j.pipeline.Video2AudioPipeline;
 import io.github.v2a4j.pipeline.VideoJob;
@@ -21,8 +22,8 @@ public final class PipelineClipGenerator implements ClipGenerator {
     }
 
     /** Opens the model directory once; every tensor is checked here, before any job runs. */
-    public static PipelineClipGenerator open(Path modelDir) {
-        return new PipelineClipGenerator(Video2AudioPipeline.open(modelDir));
+    public static PipelineClipGenerator open(Path modelDir, Precision precision) {
+        return new PipelineClipGenerator(Video2AudioPipeline.open(modelDir, precision));
     }
 
     @Override

@@ -42,7 +42,7 @@ class ServeEndToEndTest {
         VideoWriter.write(shortVideo, 48, 32, 12, 6, i -> new byte[48 * 32 * 3], null, 44100); // 0.5 s
 
         try (TestServer s = TestServer.start(TestServer.config(dir.resolve("work")),
-                () -> PipelineClipGenerator.open(model))) {
+                () -> PipelineClipGenerator.open(model, io.github.v2a4j.nn.Precision.FP32))) {
             s.server.modelOpened().get();
             String done = ServeApiTest.id(s.http.submit(TestServer.sample(), Http.fields("steps", "2", "seed", "3")));
             String cancelled = ServeApiTest.id(s.http.submit(TestServer.sample(), Http.fields("steps", "50")));

@@ -46,7 +46,7 @@ class WebPageBrowserTest {
         ServeConfig c = TestServer.config(dir.resolve("work"));
         c = new ServeConfig(c.bind(), 0, c.workDir(), 8, c.maxUpload(), TOKEN, c.resultTtl(), 1, c.shutdownGrace());
         Files.createDirectories(SHOTS);
-        try (TestServer s = TestServer.start(c, () -> PipelineClipGenerator.open(model))) {
+        try (TestServer s = TestServer.start(c, () -> PipelineClipGenerator.open(model, io.github.v2a4j.nn.Precision.FP32))) {
             WebDriver browser = chromium();
             try {
                 browser.get("http://127.0.0.1:" + s.server.port() + "/");
