@@ -61,15 +61,19 @@ def main():
     d, dv = REAL["hidden_size"], vc.hidden_size
     g = torch.Generator().manual_seed(a.seed)
     if a.block == "vision":
-        layer = randomize(torch, ns.visual.TransformerLayer(vc).eval(), 1).to(dt)
+        with common.constructed_in(torch, dt):
+            layer = ns.visual.TransformerLayer(vc).eval()
+        layer = randomize(torch, layer, 1).to(dt)
         x = ((torch.rand(a.frames, 257, dv, generator=g) - 0.5) * 3.4).to(dt)
         stage = "cogvlm-vision" if a.frames <= 8 else f"cogvlm-vision{a.frames}"
         common.run(a, stage, f"{a.frames} frames x 257 tokens", flops.vision_layer(a.frames),
                    lambda: layer(x), common.finite_sum)
     elif a.block == "adapter":
         cfg = Namespace(hidden_size=d, intermediate_size=REAL["intermediate_size"])
-        glu = randomize(torch, ns.visual.GLU(cfg, in_features=dv).eval(), 2).to(dt)
-        conv = randomize(torch, torch.nn.Conv2d(dv, dv, kernel_size=2, stride=2).eval(), 3).to(dt)
+        with common.constructed_in(torch, dt):
+            glu = ns.visual.GLU(cfg, in_features=dv).eval()
+            conv = torch.nn.Conv2d(dv, dv, kernel_size=2, stride=2).eval()
+        glu, conv = randomize(torch, glu, 2).to(dt), randomize(torch, conv, 3).to(dt)
         x = ((torch.rand(a.frames, 257, dv, generator=g) - 0.5) * 3.4).to(dt)
 
         def adapter():  # EVA2CLIPModel.forward after the transformer
@@ -82,7 +86,9 @@ def main():
         common.run(a, "cogvlm-adapter", f"{a.frames} frames", flops.adapter(a.frames), adapter, common.finite_sum)
     else:
         cfg = ns.configuration.CogVLMConfig(**{k: v for k, v in REAL.items() if k != "vision_config"})
-        layer = randomize(torch, ns.modeling.CogVLMDecoderLayer(cfg).eval(), 4).to(dt)
+        with common.constructed_in(torch, dt):
+            layer = ns.modeling.CogVLMDecoderLayer(cfg).eval()
+        layer = randomize(torch, layer, 4).to(dt)
         L = a.tokens
         types = torch.tensor([[0] + [1] * (L - 1)])
         pos = ns.modeling.build_position_ids(types)

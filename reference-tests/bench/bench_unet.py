@@ -30,8 +30,9 @@ def main():
     dt = common.dtype(torch, a.precision)
     torch.manual_seed(a.seed)
     # the real K4 V2A UNet config: SD-1.5 widths, 768-wide cross-attention, 8 heads
-    unet = K4UNet(block_out_channels=(320, 640, 1280, 1280), cross_attention_dim=768, attention_head_dim=8,
-                  norm_num_groups=32, layers_per_block=2).eval().to(dt)
+    with common.constructed_in(torch, dt):
+        unet = K4UNet(block_out_channels=(320, 640, 1280, 1280), cross_attention_dim=768, attention_head_dim=8,
+                      norm_num_groups=32, layers_per_block=2).eval().to(dt)
     g = torch.Generator().manual_seed(a.seed + a.batch)
     b = a.batch
     sample = torch.randn(b, 4, a.height, a.width, generator=g).to(dt)

@@ -26,7 +26,8 @@ def main():
 
     dt = common.dtype(torch, a.precision)
     torch.manual_seed(a.seed)
-    vae = AutoencoderKL(**SD1).eval()
+    with common.constructed_in(torch, dt):
+        vae = AutoencoderKL(**SD1).eval()
     del vae.encoder, vae.quant_conv
     vae = vae.to(dt)
     latents = torch.randn(1, 4, a.latent_height, a.latent_width).to(dt)
