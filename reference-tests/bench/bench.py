@@ -106,15 +106,20 @@ STAGES = {
     },
 }
 
-# The settings of the PyTorch rows: the first of each pair is what "best" falls back to for a stage not in TORCH_BEST.
+# The settings of the PyTorch rows and the values each can take.
 CHOICES = {"malloc": ("default", "tuned"), "omp_wait": ("passive", "default"), "coretype": ("keep", "unset")}
 
-# PyTorch's fastest settings per stage, measured on this project's 2-core Zen 5 VM (see reference-tests/README.md,
-# "Benchmarks").
-TORCH_BEST = {
-    "torch1": {},
-    "torch2": {},
-}
+# PyTorch's fastest settings per stage on this project's 2-core Zen 5 VM (AMD EPYC family 26), measured with
+# --torch-malloc both at reduced sizes under load 8-27 from other work (reference-tests/README.md, "Benchmarks").
+# Tuned malloc cut system time 1.5-7x and user+system CPU seconds by 15-50 % in every stage, on both torches.
+# OMP_WAIT_POLICY=PASSIVE (the launcher's setting for v2a4j) everywhere: a spinning OpenMP team lost 8x on MKL's
+# least squares under that load. OPENBLAS_CORETYPE: torch 2.x does its GEMMs in its statically linked MKL, so it is
+# kept as the machine sets it; Debian's torch 1.13 calls OpenBLAS 0.3.21, which detects this CPU as Cooperlake
+# (AVX-512) when the variable is unset and ran the fp32 vision layer in 8.8 s instead of 11.7 s with the machine's
+# Haswell (AVX2): torch 1.13 rows run with it unset.
+TORCH_BEST = {engine: {stage: {"malloc": "tuned", "omp_wait": "passive",
+                               "coretype": "unset" if engine == "torch1" else "keep"} for stage in STAGES}
+              for engine in ("torch1", "torch2")}
 
 
 def sh(cmd):
@@ -140,24 +145,45 @@ def load():
     return [float(x) for x in open("/proc/loadavg").read().split()[:3]]
 
 
-def run_row(cmd, env, log_path, timeout):
-    """Runs one row to completion; returns (rc, rusage, wall, load before, load after)."""
+def meminfo_gb(key):
+    for line in open("/proc/meminfo"):
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) * 1024 / 1e9
+    return float("nan")
+
+
+def rss_gb(pid):
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024 / 1e9
+    except OSError:
+        pass
+    return 0.0
+
+
+def run_row(cmd, env, log_path, timeout, max_rss_gb):
+    """Runs one row to completion (killed past `timeout` s or `max_rss_gb` of RSS, so that a shared machine never
+    swaps or meets the OOM killer); returns (rc, rusage, wall, load before, load after)."""
     before = load()
     t0 = time.time()
     with open(log_path, "w") as log:
         p = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = t0 + timeout
+        rc = None
         while True:
             pid, status, ru = os.wait4(p.pid, os.WNOHANG)
             if pid:
                 break
-            if time.time() > deadline:
+            if time.time() > t0 + timeout:
+                rc = f"killed after {timeout:.0f} s"
+            elif rss_gb(p.pid) > max_rss_gb:
+                rc = f"killed at {max_rss_gb:.1f} GB RSS"
+            if rc:
                 os.killpg(p.pid, signal.SIGKILL)
                 pid, status, ru = os.wait4(p.pid, 0)
-                status = -1
                 break
             time.sleep(0.2)
-    rc = os.waitstatus_to_exitcode(status) if status != -1 else "timeout"
+    rc = rc or os.waitstatus_to_exitcode(status)
     return rc, ru, time.time() - t0, before, load()
 
 
@@ -242,7 +268,7 @@ class Harness:
         if choice == "both":
             return list(CHOICES[kind])
         if choice == "best":
-            return [TORCH_BEST[engine].get(stage, {}).get(kind, CHOICES[kind][0])]
+            return [TORCH_BEST[engine][stage][kind]]
         return [choice]
 
     # ---------------------------------------------------------------------------------------------------- running
@@ -272,7 +298,8 @@ class Harness:
         cmd = row["cmd"] + (["--result-json", result_json] if row["engine"] != "v2a4j" else [])
         print(f"[{i + 1}/{n}] {row['stage']} {row['label']} {row['precision']} ({row['settings']}): "
               f"{' '.join(shlex.quote(c) for c in cmd)}", flush=True)
-        rc, ru, wall, before, after = run_row(cmd, row["env"], log, self.a.row_timeout)
+        limit = self.a.max_rss_gb or 0.9 * meminfo_gb("MemAvailable")
+        rc, ru, wall, before, after = run_row(cmd, row["env"], log, self.a.row_timeout, limit)
         row.update(rc=rc, wall_s=round(wall, 2), load_before=before, load_after=after, log=log,
                    peak_rss_gb=round(ru.ru_maxrss * 1024 / 1e9, 3), user_s=round(ru.ru_utime, 2),
                    sys_s=round(ru.ru_stime, 2), minor_faults=ru.ru_minflt, major_faults=ru.ru_majflt,
@@ -297,7 +324,8 @@ class Harness:
             row["status"] = "ok"
         else:
             last = [l for l in text.strip().splitlines() if l.strip()][-1:] or ["(no output)"]
-            row["status"] = f"failed (rc {rc}): {last[0].strip()[:160]}"
+            row["status"] = (f"failed (rc {rc}): {last[0].strip()[:160]}" if isinstance(rc, int)
+                             else f"{rc} (--row-timeout / --max-rss-gb)")
         print(f"    {row['status']}; median {row.get('median_s', float('nan')):.3f} s, "
               f"peak RSS {row['peak_rss_gb']:.2f} GB, user {row['user_s']:.1f} s, sys {row['sys_s']:.1f} s, "
               f"load {before[0]:.2f} -> {after[0]:.2f}", flush=True)
@@ -431,6 +459,8 @@ def main():
     ap.add_argument("--json", help="write every figure here")
     ap.add_argument("--log-dir", help="keep each row's output here (default: a new temporary folder)")
     ap.add_argument("--row-timeout", type=float, default=3600, help="seconds before a row is killed (default %(default)s)")
+    ap.add_argument("--max-rss-gb", type=float,
+                    help="RSS at which a row is killed (default: 90%% of MemAvailable when the row starts)")
     a = ap.parse_args()
     a.stages = [s for s in a.stages.split(",") if s]
     a.engines = [e for e in a.engines.split(",") if e]
