@@ -482,7 +482,7 @@ def main():
     if "torch2" in a.engines and not a.torch2_python:
         ap.error("torch2 rows need --torch2-python (or V2A_TORCH2_PYTHON): a python with torch 2.x that imports the "
                  "upstream dependencies, e.g. a venv made with --system-site-packages")
-    if any(e.startswith("torch") for e in a.engines):
+    if any(e.startswith("torch") for e in a.engines) and any(s != "audio" for s in a.stages):
         import common
         common.require_reference_src()
     Harness(a).run()
