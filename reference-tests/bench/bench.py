@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Side-by-side benchmark: each stage under v2a4j (`v2a bench ...`) and under the ORIGINAL upstream code on
 PyTorch 1.13 (Debian's /usr/bin/python3) and on PyTorch 2.x (an interpreter that sees the same upstream sources),
-in fp32 and bf16 (the VAE also in fp16, the precision K4 loads it in), back to back in one run.
+in fp32 and bf16 (the VAE also in fp16, the precision K4 loads it in, on request), back to back in one run.
 
 Every row is its own process, started only when the one before has exited (peak RSS and CPU times are per row; the
 machine never runs two rows at once). Per row: median and min of N timed runs after the warm-up, GFLOP/s over the
@@ -435,7 +435,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--stages", default=",".join(STAGES), help="comma list of: " + ", ".join(STAGES))
     ap.add_argument("--engines", default="v2a4j,torch1,torch2", help="comma list of v2a4j, torch1, torch2")
-    ap.add_argument("--precisions", default="fp32,bf16,fp16", help="comma list (a stage runs those it has)")
+    ap.add_argument("--precisions", default="fp32,bf16",
+                    help="comma list of fp32, bf16, fp16 (a stage runs those it has; only the VAE has fp16, which "
+                         "PyTorch runs on this CPU at ~0.4 GFLOP/s, hours per full-size decode: opt in)")
     ap.add_argument("--size", default="full", choices=["full", "smoke"],
                     help="full: the real workloads; smoke: tiny inputs (same weights) to check the harness")
     ap.add_argument("--repeats", type=int, default=3, help="timed runs per row (default %(default)s)")
