@@ -125,8 +125,8 @@ def adapter(frames=8):
 def decoder_layer(tokens=6337):
     """One Llama decoder layer on L tokens: fused q,k,v (4096 -> 4096 + 2 x 1024), out projection, SwiGLU MLP
     (3 x 4096 x 14336), and causal attention counted on the L(L+1)/2 unmasked query-key pairs only
-    (QK^T and PV: 2 x 2 x d per pair), i.e. the work a causal kernel must do; `v2a bench cogvlm` prints its own
-    count with the full L^2. 6337 tokens: 3.09 TFLOP, of which attention 0.33 (full L^2 would count 0.66)."""
+    (QK^T and PV: 2 x 2 x d per pair), i.e. the work a causal kernel must do (`v2a bench cogvlm` counts the same).
+    6337 tokens: 3.09 TFLOP, of which attention 0.33 (full L^2 would count 0.66)."""
     d, L = LLM_D, tokens
     dense = 2.0 * L * d * ((d + 2 * LLM_KV) + d + 3.0 * LLM_I)
     return dense + 4.0 * d * L * (L + 1) / 2
