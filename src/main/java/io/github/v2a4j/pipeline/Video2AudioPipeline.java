@@ -16,6 +16,7 @@ import io.github.v2a4j.io.WavFile;
 import io.github.v2a4j.io.video.LoadedVideo;
 import io.github.v2a4j.io.video.VideoReader;
 import io.github.v2a4j.io.video.VideoWriter;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.unet.UNet;
 import io.github.v2a4j.unet.UNetConfig;
@@ -107,6 +108,11 @@ public final class Video2AudioPipeline implements AutoCloseable {
      * all problems are reported in one error.
      */
     public static Video2AudioPipeline open(Path modelDir) {
+        return open(modelDir, Precision.FP32);
+    }
+
+    /** As {@link #open(Path)}, CogVLM2's and the UNet's products in {@code precision}. */
+    public static Video2AudioPipeline open(Path modelDir, Precision precision) {
         if (!Files.isDirectory(modelDir)) throw new IllegalArgumentException(modelDir + ": no such model directory");
         List<AutoCloseable> opened = new ArrayList<>();
         try {
@@ -115,7 +121,7 @@ public final class Video2AudioPipeline implements AutoCloseable {
             TensorSource cogWeights = Safetensors.open(cog);
             opened.add(cogWeights);
             CogVlmEncoder encoder = new CogVlmEncoder(cogConfig, cogWeights, CogVlmEncoder.defaultCacheDir(modelDir),
-                    CogVlmEncoder.fingerprint(modelDir), Defaults.FRAME_CHUNK);
+                    CogVlmEncoder.fingerprint(modelDir), Defaults.FRAME_CHUNK, precision);
             encoder.verifyCheckpoint();
             LlamaTokenizer tokenizer = LlamaTokenizer.load(require(cog.resolve("tokenizer.json")));
             opened.add(tokenizer);
@@ -123,7 +129,7 @@ public final class Video2AudioPipeline implements AutoCloseable {
             Path unetDir = require(modelDir.resolve("unet"));
             TensorSource unetWeights = Safetensors.open(unetDir);
             opened.add(unetWeights);
-            UNet unet = UNet.load(UNetConfig.read(require(unetDir.resolve("config.json"))), unetWeights);
+            UNet unet = UNet.load(UNetConfig.read(require(unetDir.resolve("config.json"))), unetWeights, precision);
 
             Path vaeDir = require(modelDir.resolve("vae"));
             TensorSource vaeWeights = Safetensors.open(vaeDir);

@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.v2a4j.io.video.VideoReader;
 import io.github.v2a4j.io.video.VideoWriter;
+import com.google.gson.JsonObject;
 import io.github.v2a4j.pipeline.Defaults;
+import io.github.v2a4j.pipeline.Stage;
+import io.github.v2a4j.pipeline.TraceEvents;
+import io.github.v2a4j.pipeline.TraceProfile;
 import io.github.v2a4j.synthetic.DemoModel;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -127,6 +131,36 @@ class GenerateCommandTest {
         // an existing output is not replaced without --overwrite
         assertFails(out.getParent(), "already exists", "generate", video.toString(), "--model", model.toString(),
                 "--out", out.toString());
+    }
+
+    @Test
+    void profileOfATinyRunIsATraceEventFileWithStagesLayersStepsAndMemory() throws Exception {
+        Path out = dir.resolve("profiled/out.mp4");
+        Files.createDirectories(out.getParent());
+        Path profile = dir.resolve("profiled/run.json");
+        Run r = run("generate", video.toString(), "--model", model.toString(), "--out", out.toString(),
+                "--steps", "2", "--frames", "4", "--profile", profile.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        List<JsonObject> events = TraceEvents.valid(profile);
+        // every stage, in the pipeline's order, as a B/E pair
+        assertThat(events).filteredOn(e -> e.get("ph").getAsString().equals("B")).extracting(e -> e.get("name").getAsString())
+                .containsExactly(Stream.of(Stage.values()).map(Stage::label).toArray(String[]::new));
+        assertThat(events).filteredOn(e -> e.get("ph").getAsString().equals("E")).hasSize(Stage.values().length)
+                .allMatch(e -> e.getAsJsonObject("args").get("peak_rss_MB").getAsDouble() > 0);
+        // the demo model: 2 vision layers + adapter + 2 decoder layers per video pass, 2 per text pass; 3 UNet steps
+        assertThat(events).filteredOn(e -> e.get("ph").getAsString().equals("X") && e.get("cat").getAsString().equals("layer"))
+                .extracting(e -> e.get("name").getAsString())
+                .contains("vision layer 1/2", "vision layer 2/2", "adapter", "decoder layer 2/2");
+        assertThat(events).filteredOn(e -> e.get("ph").getAsString().equals("X") && e.get("cat").getAsString().equals("step"))
+                .extracting(e -> e.get("name").getAsString()).containsExactly("step 1/3", "step 2/3", "step 3/3");
+        assertThat(events).filteredOn(e -> e.get("ph").getAsString().equals("C")).hasSizeGreaterThan(2 * Stage.values().length)
+                .allMatch(e -> e.getAsJsonObject("args").get("anonymous MB").getAsDouble() > 0
+                        && e.getAsJsonObject("args").has("file-backed MB"));
+        assertThat(events.get(events.size() - 1).get("name").getAsString()).isEqualTo(TraceProfile.END);
+
+        // an existing profile is an output like the others
+        assertFails(dir.resolve("profiled2"), "already exists", "generate", video.toString(), "--model", model.toString(),
+                "--out", dir.resolve("profiled2/out.mp4").toString(), "--profile", profile.toString());
     }
 
     @Test
