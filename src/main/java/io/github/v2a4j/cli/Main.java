@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             GenerateCommand.class,
             ValidateCommand.class,
             ConvertCommand.class,
+            RehearseCommand.class,
             AudioFromSpectrogramCommand.class,
             SpectrogramFromAudioCommand.class,
             BenchCommand.class,
