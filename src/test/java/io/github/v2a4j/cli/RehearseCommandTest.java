@@ -3,7 +3,6 @@ package io.github.v2a4j.cli;
 import static io.github.v2a4j.cli.GenerateCommandTest.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -53,7 +52,8 @@ class RehearseCommandTest {
     @Test
     void tinyRehearsalEndToEndThenReused() throws Exception {
         Path work = tmp.resolve("work");
-        String[] shape = {"--work", work.toString(), "--scale", "tiny", "--cogvlm-layers", "2,2", "--steps", "2",
+        // the quick rehearsal (--cogvlm-layers 1,1 --steps 2 on a short clip) at tiny widths
+        String[] shape = {"--work", work.toString(), "--scale", "tiny", "--cogvlm-layers", "1,1", "--steps", "2",
             "--seconds", "2", "--frames", "4"};
         Run r = run(Stream.concat(Stream.of("rehearse"), Stream.of(shape)).toArray(String[]::new));
         assertThat(r.exit()).as(r.err()).isZero();
@@ -68,7 +68,14 @@ class RehearseCommandTest {
         JsonObject settings = report.getAsJsonObject("settings");
         assertThat(settings.get("precision").getAsString()).isEqualTo("fp32");
         assertThat(settings.get("dtype").getAsString()).isEqualTo("f32");
-        assertThat(settings.get("vision_layers").getAsInt()).isEqualTo(2);
+        assertThat(settings.get("vision_layers").getAsInt()).isEqualTo(1);
+        assertThat(settings.get("decoder_layers").getAsInt()).isEqualTo(1);
+        assertThat(settings.get("steps").getAsInt()).isEqualTo(2);
+        // the checkpoint holds one decoder layer more than runs, as the published one does
+        JsonObject config = JsonParser.parseString(Files.readString(
+                work.resolve("checkpoints/cogvlm2-video-llama3-chat/config.json"))).getAsJsonObject();
+        assertThat(config.get("num_hidden_layers").getAsInt()).isEqualTo(2);
+        assertThat(config.getAsJsonObject("vision_config").get("num_hidden_layers").getAsInt()).isEqualTo(1);
 
         List<String> names = new ArrayList<>();
         report.getAsJsonArray("stages").forEach(s -> names.add(s.getAsJsonObject().get("stage").getAsString()));
@@ -106,7 +113,20 @@ class RehearseCommandTest {
         assertThat(cold.get(Stage.AUDIO.label()).has("flop")).isFalse(); // no analytic count for Griffin-Lim
         assertThat(work.resolve("out-f32-cold.mp4")).isRegularFile();
         assertThat(work.resolve("logs/convert-f32.log")).isRegularFile();
-        assertThat(TraceEvents.valid(work.resolve("profile-f32-cold.json"))).isNotEmpty();
+        // the child generate ran the rehearsal's shape: one vision and one decoder layer per pass, 2 steps
+        List<String> units = new ArrayList<>();
+        for (JsonObject e : TraceEvents.valid(work.resolve("profile-f32-cold.json"))) {
+            if (e.get("ph").getAsString().equals("X")) {
+                units.add(e.getAsJsonObject("args").get("stage").getAsString() + ": " + e.get("name").getAsString());
+            }
+        }
+        String video = Stage.ENCODE_VIDEO.label() + ": ";
+        String black = Stage.ENCODE_BLACK_VIDEO.label() + ": ";
+        String denoise = Stage.DENOISE.label() + ": ";
+        assertThat(units).containsExactly(Stage.ENCODE_PROMPT.label() + ": decoder layer 1/1",
+                video + "vision layer 1/1", video + "adapter", video + "decoder layer 1/1",
+                black + "vision layer 1/1", black + "adapter", black + "decoder layer 1/1",
+                denoise + "step 1/3", denoise + "step 2/3", denoise + "step 3/3");
 
         // again, with the model kept and the black-video cache warm: nothing rewritten
         Path shard = work.resolve("checkpoints/cogvlm2-video-llama3-chat/model-00001-of-00006.safetensors");
