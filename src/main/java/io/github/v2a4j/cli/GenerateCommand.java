@@ -96,6 +96,11 @@ public final class GenerateCommand implements Callable<Integer> {
                     + "Default: as the reference, the used frames re-timed to the audio's length.")
     boolean keepVideo;
 
+    @Option(names = "--precision", paramLabel = "fp32|bf16", defaultValue = "fp32",
+            description = "Arithmetic of the CogVLM2 and UNet matrix products: fp32, or bf16 (the reference's own; "
+                    + "fp32 accumulation, norms and softmax) (default: ${DEFAULT-VALUE}).")
+    String precision;
+
     @Option(names = "--cfg", paramLabel = "batch|split",
             description = "Guidance as one batch-2 UNet call or two batch-1 calls (default: ${DEFAULT-VALUE}).")
     String cfgMode;
@@ -130,11 +135,6 @@ public final class GenerateCommand implements Callable<Integer> {
                     + "memory (anonymous and file-backed) every 0.5 s. Opens in ui.perfetto.dev or chrome://tracing.")
     Path profile;
 
-    @Option(names = "--precision", paramLabel = "fp32|bf16", defaultValue = "fp32",
-            description = "Arithmetic of CogVLM2's and the UNet's products: fp32, or bf16 operands with fp32 "
-                    + "accumulation as the reference runs them (default: ${DEFAULT-VALUE}).")
-    String precision;
-
     @Option(names = "--overwrite", description = "Replace existing output files.")
     boolean overwrite;
 
@@ -163,8 +163,8 @@ public final class GenerateCommand implements Callable<Integer> {
         if (!"batch".equals(cfgMode) && !"split".equals(cfgMode)) {
             throw new IllegalArgumentException("--cfg must be 'batch' or 'split', not '" + cfgMode + "'");
         }
+        Precision precisionOption = Precision.parse(precision);
         VideoJob job = new VideoJob(video, out, keepVideo, saveWav, saveSpectrogram, overwrite);
-        Precision arithmetic = Precision.parse(precision);
         for (Path p : new Path[] {out, saveWav, saveSpectrogram, dumpOut, attentionOut, profile}) {
             if (p != null) OutputFiles.check(p, video, overwrite);
         }
@@ -183,7 +183,7 @@ public final class GenerateCommand implements Callable<Integer> {
         VideoResult result;
         BufferedImage attentionMap = null;
         // the profile starts once the model is open: a model that does not open leaves no profile behind
-        try (Video2AudioPipeline pipeline = Video2AudioPipeline.open(modelDir(err), arithmetic);
+        try (Video2AudioPipeline pipeline = Video2AudioPipeline.open(modelDir(model, err), precisionOption);
              TraceProfile profiler = profile == null ? null : new TraceProfile(profile, "v2a generate")) {
             options = options.withSpectrogram(spectrogram.params(pipeline.spectrogramParams()));
             PipelineListener listener = profiler == null ? progress : PipelineListener.all(progress, profiler);
@@ -218,7 +218,8 @@ public final class GenerateCommand implements Callable<Integer> {
         return AttentionHeatmap.render(maps, latentHeight, latentWidth, 4);
     }
 
-    private Path modelDir(PrintStream err) {
+    /** {@code --model}, else $V2A_MODEL, else the bundled demo model (said on {@code err}). */
+    static Path modelDir(Path model, PrintStream err) {
         if (model != null) return model;
         String env = System.getenv("V2A_MODEL");
         if (env != null && !env.isBlank()) return Path.of(env);

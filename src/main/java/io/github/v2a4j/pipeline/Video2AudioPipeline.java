@@ -105,13 +105,16 @@ public final class Video2AudioPipeline implements AutoCloseable {
      * tokenizer.json), {@code unet/}, {@code vae/}, {@code scheduler/scheduler_config.json}, and optionally
      * {@code pipeline.json} with the spectrogram {@code height} and riffusion's {@code spectrogram_params} (default
      * 512 and riffusion's defaults). Weights are mapped, not read; every tensor name and shape is checked first, and
-     * all problems are reported in one error.
+     * all problems are reported in one error. The matrix products run in fp32.
      */
     public static Video2AudioPipeline open(Path modelDir) {
         return open(modelDir, Precision.FP32);
     }
 
-    /** As {@link #open(Path)}, CogVLM2's and the UNet's products in {@code precision}. */
+    /**
+     * As {@link #open(Path)}, with the matrix products of CogVLM2 and the UNet (linears, attention, convolutions) in
+     * {@code precision}: bf16 is the reference's own arithmetic for those two models. The VAE decodes in fp32.
+     */
     public static Video2AudioPipeline open(Path modelDir, Precision precision) {
         if (!Files.isDirectory(modelDir)) throw new IllegalArgumentException(modelDir + ": no such model directory");
         List<AutoCloseable> opened = new ArrayList<>();
