@@ -303,7 +303,7 @@ class GenerateCommandTest {
 
     @Test
     void zeroFps() throws Exception {
-        // a raw MJPEG stream carries no timing: its average frame rate is 0/0
+        // a raw MJPEG stream carries no timing, so no frame rate of its own
         Path mjpeg = dir.resolve("raw.mjpeg");
         try (var rec = new org.bytedeco.javacv.FFmpegFrameRecorder(mjpeg.toFile(), 48, 32, 0)) {
             rec.setFormat("mjpeg");
@@ -317,7 +317,7 @@ class GenerateCommandTest {
             rec.stop();
         }
         Path outDir = dir.resolve("e9");
-        assertFails(outDir, "frame rate", "generate", mjpeg.toString(), "--model", model.toString(),
+        assertFails(outDir, "unknown frame rate", "generate", mjpeg.toString(), "--model", model.toString(),
                 "--out", outDir.resolve("o.mp4").toString());
     }
 
