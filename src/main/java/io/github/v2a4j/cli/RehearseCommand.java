@@ -71,9 +71,9 @@ import picocli.CommandLine.Option;
                     + "before anything is written. The synthetic sound is noise: only the time and the memory mean "
                     + "something."},
         footer = {"", "Examples:",
-            "  ./v2a rehearse --work /data/v2a-rehearsal --dtype bf16 --runs cold,warm   # full size, about 1.5 h",
-            "  ./v2a rehearse --work /tmp/v2a-quick --cogvlm-layers 1,1 --steps 2 --seconds 4   # a few minutes",
-            "  ./v2a rehearse --work /tmp/v2a-tiny --scale tiny --steps 2   # seconds: tiny widths, same layouts"})
+            "  ./v2a rehearse --work /data/v2a-rehearsal --dtype bf16 --runs cold,warm   # the full size: hours",
+            "  ./v2a rehearse --work /tmp/v2a-quick --cogvlm-layers 1,1 --steps 2 --seconds 4   # real widths, 2 layers",
+            "  ./v2a rehearse --work /tmp/v2a-tiny --scale tiny --steps 2   # tiny widths, same layouts"})
 public final class RehearseCommand implements Callable<Integer> {
 
     @Option(names = "--work", paramLabel = "DIR", required = true,
