@@ -103,14 +103,16 @@ public final class CogVlmBench {
         return new SyntheticWeights(seed).normal("input", 1.0, shape);
     }
 
-    static double visionLayerGflop(CogVlmConfig.Vision v, int tokens) {
+    /** GFLOP of one vision layer on one frame of {@code tokens} tokens. */
+    public static double visionLayerGflop(CogVlmConfig.Vision v, int tokens) {
         double d = v.hiddenSize();
         double dense = 2.0 * tokens * d * (3 * d + d + 2 * v.intermediateSize());
         double attention = 2.0 * 2 * tokens * (double) tokens * d;
         return (dense + attention) / 1e9;
     }
 
-    static double adapterGflop(CogVlmConfig cfg) {
+    /** GFLOP of the adapter (conv 2×2 + GLU) on one frame. */
+    public static double adapterGflop(CogVlmConfig cfg) {
         double c = cfg.vision().hiddenSize();
         int m = cfg.tokensPerFrame() - 2;
         double conv = 2.0 * m * c * c * 4;
@@ -122,7 +124,7 @@ public final class CogVlmBench {
      * Dense part plus the causal attention's useful work: query i attends to i + 1 keys, so QKᵀ and P·V count
      * L(L+1)/2 query-key pairs (the count reference-tests/bench/flops.py uses for PyTorch too).
      */
-    static double decoderLayerGflop(CogVlmConfig cfg, int tokens) {
+    public static double decoderLayerGflop(CogVlmConfig cfg, int tokens) {
         double d = cfg.hiddenSize();
         double qkv = d + 2.0 * cfg.numKvHeads() * cfg.headDim();
         double dense = 2.0 * tokens * d * (qkv + d + 3.0 * cfg.intermediateSize());

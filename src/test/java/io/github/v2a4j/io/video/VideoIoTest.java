@@ -210,7 +210,8 @@ class VideoIoTest {
 
     @Test
     void unknownFrameRateIsRejected() throws Exception {
-        // a raw MJPEG stream carries no timing: its average frame rate is 0/0 (torchvision gives no video_fps)
+        // a raw MJPEG stream carries no timing: the reference's FFmpeg 5 gives no average rate (torchvision no
+        // video_fps); FFmpeg 7 reports its 25 fps default, which would make this 2 s clip 0.8 s
         Path mjpeg = dir.resolve("raw.mjpeg");
         try (FFmpegFrameRecorder rec = new FFmpegFrameRecorder(mjpeg.toFile(), W, H, 0)) {
             rec.setFormat("mjpeg");
@@ -223,7 +224,9 @@ class VideoIoTest {
         assertThatThrownBy(() -> VideoReader.load(mjpeg, 96, 12))
                 .isInstanceOf(VideoException.class)
                 .hasMessageContaining("raw.mjpeg")
-                .hasMessageContaining("unknown or zero frame rate");
+                .hasMessageContaining("unknown frame rate: a raw mjpeg stream without timestamps");
+        assertThatThrownBy(() -> VideoReader.probe(mjpeg)).isInstanceOf(VideoException.class)
+                .hasMessageContaining("unknown frame rate");
     }
 
     // ---- muxing -----------------------------------------------------------------------------------------------------
