@@ -51,7 +51,11 @@ final class Results {
             List<String> failures = new ArrayList<>();
             for (Row r : results.filter("status = 'failed'").orderBy("row").limit(MAX_FAILURES_SHOWN)
                     .select("row", "input", "error").collectAsList()) {
-                failures.add("row " + r.getLong(0) + " " + r.getString(1) + ": " + r.getString(2));
+                String input = r.getString(1);
+                String error = r.getString(2);
+                // errors about the video name it already
+                if (input != null && error.startsWith(input + ": ")) error = error.substring(input.length() + 2);
+                failures.add("row " + r.getLong(0) + " " + input + ": " + error);
             }
             Map<String, Double> mean = new LinkedHashMap<>();
             for (Row r : results.filter("status = 'done'").selectExpr("explode(stage_seconds) as (stage, s)")
