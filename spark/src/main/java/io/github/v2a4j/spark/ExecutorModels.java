@@ -1,5 +1,9 @@
 package io.github.v2a4j.spark;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -52,7 +56,7 @@ final class ExecutorModels {
             double openSeconds = -1;
             if (slot.generator == null) {
                 long t0 = System.nanoTime();
-                slot.generator = PipelineClipGenerator.open(modelDir);
+                slot.generator = PipelineClipGenerator.open(writableView(modelDir));
                 OPENED.incrementAndGet();
                 openSeconds = (System.nanoTime() - t0) / 1e9;
                 LOG.info("opened model {} in {} s (OMP_NUM_THREADS={})", modelDir, String.format("%.1f", openSeconds),
@@ -64,6 +68,32 @@ final class ExecutorModels {
             stages.put("open_model", openSeconds);
             stages.putAll(r.stageSeconds());
             return new ClipGenerator.Result(r.audioSeconds(), stages);
+        }
+    }
+
+    /**
+     * The model folder, or when the folder beside it cannot be written (a read-only share), a link to it in this
+     * JVM's temporary folder. The pipeline keeps its black-video embedding beside the model folder
+     * ({@code <model>.v2a4j-cache}) and fails when it cannot write it; through the link the cache lands in the
+     * temporary folder, at the cost of one black-video pass per executor instead of one per shared cache.
+     */
+    static Path writableView(Path modelDir) {
+        Path abs = modelDir.toAbsolutePath().normalize();
+        Path parent = abs.getParent();
+        if (parent == null || Files.isWritable(parent)) return modelDir;
+        try {
+            Path dir = Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"), "v2a4j-models",
+                    Integer.toHexString(abs.toString().hashCode())));
+            Path link = dir.resolve(abs.getFileName().toString());
+            try {
+                Files.createSymbolicLink(link, abs);
+            } catch (FileAlreadyExistsException e) {
+                // another executor of this node made it
+            }
+            LOG.info("{} is read-only: the black-video cache goes to {}.v2a4j-cache", parent, link);
+            return link;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot link the model " + abs + " into a writable folder", e);
         }
     }
 
