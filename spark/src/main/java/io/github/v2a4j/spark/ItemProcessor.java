@@ -114,11 +114,19 @@ final class ItemProcessor implements FlatMapFunction<Iterator<Item>, Row> {
     /** The executor's id and host, as Spark's UI names them ("driver" in local mode). */
     private static String executor() {
         SparkEnv env = SparkEnv.get();
-        String id = env == null ? "none" : env.executorId();
-        try {
-            return id + "@" + InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            return id;
+        return (env == null ? "none" : env.executorId()) + "@" + Host.NAME;
+    }
+
+    /** Looked up once per JVM: a host name lookup can wait on DNS. */
+    private static final class Host {
+        static final String NAME = lookUp();
+
+        private static String lookUp() {
+            try {
+                return InetAddress.getLocalHost().getHostName();
+            } catch (IOException e) {
+                return "unknown-host";
+            }
         }
     }
 
