@@ -79,14 +79,19 @@ def rerun_unet(cfg, w, io, sizes):
     return {"out": out}
 
 
-def rerun_vae(cfg, w, io, sizes):
+def build_vae(cfg):
+    """diffusers AutoencoderKL from a bundle's vae config (weights not loaded), fp32, eval."""
     import inspect
-    import numpy as np
     from diffusers import AutoencoderKL
-    from diffusers.image_processor import VaeImageProcessor
     keys = [k for k in inspect.signature(AutoencoderKL.__init__).parameters if k != "self"]
     vae = AutoencoderKL(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in cfg.items() if k in keys})
-    vae = vae.float().eval()
+    return vae.float().eval()
+
+
+def rerun_vae(cfg, w, io, sizes):
+    import numpy as np
+    from diffusers.image_processor import VaeImageProcessor
+    vae = build_vae(cfg)
     vae.load_state_dict(w, strict=True)
     with torch.no_grad():
         z = io["latents"] / vae.config.scaling_factor

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Self-check of the bundles cogvlm-tiny-preprocess, cogvlm-tiny, cogvlm-tiny-text and e2e-tiny with the upstream
+"""Self-check of the bundles cogvlm-tiny-preprocess, cogvlm-tiny, cogvlm-tiny-text, e2e-tiny and e2e-tiny-b with the upstream
 code (no Java involved):
 
   * format (check_bundles.check_format): order / aliases / io names consistent;
@@ -27,7 +27,7 @@ from v2aref import cogvlm  # noqa: E402
 from v2aref.bundle import load_bundle  # noqa: E402
 from v2aref.record import TensorStore  # noqa: E402
 
-NAMES = ["cogvlm-tiny-preprocess", "cogvlm-tiny", "cogvlm-tiny-text", "e2e-tiny"]
+NAMES = ["cogvlm-tiny-preprocess", "cogvlm-tiny", "cogvlm-tiny-text", "e2e-tiny", "e2e-tiny-b"]
 
 
 def _compare(expected, got, what):
@@ -91,7 +91,7 @@ def check_text(cfg, w, io, acts):
         _compare(acts, _acts(store), "activation")
 
 
-def check_e2e(cfg, w, io, acts):
+def check_e2e(name, cfg, w, io, acts, manifest):
     from diffusers import AutoencoderKL, PNDMScheduler
 
     cog = _cog_from_bundle(cfg["cogvlm"], w, "multimodal.")
@@ -101,14 +101,16 @@ def check_e2e(cfg, w, io, acts):
     vae.load_state_dict({k[4:]: t for k, t in w.items() if k.startswith("vae.")}, strict=True)
     sched = PNDMScheduler.from_config(cfg["scheduler"])
     store, rand_store = TensorStore(), TensorStore()
-    r = dump_e2e.run(cog, unet, vae, sched, io["video"], io["latents"], store, rand_store,
+    r = dump_e2e.run(cog, unet, vae, sched, io["video"], io["latents"], store, rand_store, dump_e2e.CASES[name],
                      init_phase=_complex(io["griffinlim.init_phase"]))
     got = {"image": r.image_u8, "pcm_target": r.pcm_target, "timesteps": r.timesteps}
-    return _compare({k: io[k] for k in got}, got, "io") + _compare(acts, _acts(store), "activation")
+    errs = _compare({k: io[k] for k in got}, got, "io") + _compare(acts, _acts(store), "activation")
+    if r.noise != manifest.get("reference_noise"):
+        errs.append(f"reference_noise {r.noise} != manifest {manifest.get('reference_noise')}")
+    return errs
 
 
-CHECKS = {"cogvlm-tiny-preprocess": check_preprocess, "cogvlm-tiny": check_video, "cogvlm-tiny-text": check_text,
-          "e2e-tiny": check_e2e}
+CHECKS = {"cogvlm-tiny-preprocess": check_preprocess, "cogvlm-tiny": check_video, "cogvlm-tiny-text": check_text}
 
 
 def main():
@@ -122,7 +124,10 @@ def main():
         errs = check_format(path)
         cfg, manifest, w, io, acts = load_bundle(path)
         with torch.no_grad():
-            errs += CHECKS[name](cfg, w, io, acts)
+            if name in dump_e2e.CASES:
+                errs += check_e2e(name, cfg, w, io, acts, manifest)
+            else:
+                errs += CHECKS[name](cfg, w, io, acts)
         print(("OK      " if not errs else "FAILED  ") + name + f" ({len(acts)} activations, {len(io)} io)")
         for e in errs[:20]:
             print("        " + e)

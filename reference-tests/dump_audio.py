@@ -23,6 +23,12 @@ io.safetensors:
   input), waveform [1,N] f32 (Griffin-Lim output), pcm [N] i16 (audio_from_waveform, normalize=True),
   pcm_filtered [N] i16 (apply_filters: gain to -12 dBFS, then normalize headroom 0.1 dB),
   pcm_target [N] i16 (K4 set_to_target_level(-30)); F = n_fft//2+1, N = hop*(W-1).
+
+manifest reference_noise: the reference's own rounding noise from Griffin-Lim on. torchaudio's griffinlim runs again
+on the same input (io spectrogram) with the same initial phases in fp32 (it must reproduce every recorded tensor bit
+for bit) and in fp64, each followed by audio_from_waveform, apply_filters and set_to_target_level under the same
+recording; for every tensor recorded from there on, max|fp32 - fp64| / max|fp64|. reference_noise_from_mel: the
+same for the waveform when the least-squares inverse mel runs too, from io mel.
 """
 import argparse
 import io as _io
@@ -38,6 +44,7 @@ env.install_import_stubs(env.K4_UTILS_STUBS)
 import numpy as np  # noqa: E402
 import pydub  # noqa: E402
 import torch  # noqa: E402
+import torchaudio  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from kandinsky4_video2audio import utils as k4_utils  # noqa: E402
@@ -95,6 +102,82 @@ def seg_samples(seg):
     return torch.from_numpy(np.array(seg.get_array_of_samples(), dtype=np.int16))
 
 
+def rel_to_max(a, ref):
+    a, ref = torch.as_tensor(a), torch.as_tensor(ref)
+    if a.is_complex():
+        a, ref = torch.view_as_real(a), torch.view_as_real(ref)
+    a, ref = a.double(), ref.double()
+    peak = float(ref.abs().max())
+    err = float((a - ref).abs().max())
+    return err / peak if peak > 0 else (0.0 if err == 0 else float("inf"))
+
+
+def record_audio_chain(store, stft_sel, gain_args, seg_out):
+    """The patches that record Griffin-Lim's iterations and the int16 steps after it (shared by the reference run and
+    the fp32/fp64 noise runs, so that both record under the same names)."""
+    return [patch_function(torch, "istft", store, "inverse_spectrogram_func.torch.istft"),
+            patch_function(torch, "stft", store, "inverse_spectrogram_func.torch.stft", select=stft_sel),
+            patch_function(audio_util, "audio_from_waveform", store, "audio_from_waveform",
+                           record_args=lambda a, k: [("samples", torch.from_numpy(np.array(k["samples"])))],
+                           record_out=seg_out),
+            patch_function(audio_util, "apply_filters", store, "apply_filters", record_out=seg_out),
+            patch_function(pydub.AudioSegment, "apply_gain", store, "AudioSegment.apply_gain",
+                           record_args=gain_args, record_out=seg_out)]
+
+
+def reference_noise(gl, spectrogram, init_phase, sample_rate, recorded, io, chain):
+    """max|fp32 - fp64| / max|fp64| of every tensor from Griffin-Lim on, rerun on the same spectrogram and phases."""
+    import contextlib
+
+    def run(dtype, phase_dtype):
+        store = TensorStore()
+        orig_rand = torch.rand
+        torch.rand = lambda *size, **kw: init_phase.to(phase_dtype).clone()
+        try:
+            with contextlib.ExitStack() as stack:
+                for p in chain(store):
+                    stack.enter_context(p)
+                waveform = torchaudio.functional.griffinlim(
+                    spectrogram.to(dtype), gl.window.to(dtype), gl.n_fft, gl.hop_length, gl.win_length, gl.power,
+                    gl.n_iter, gl.momentum, gl.length, gl.rand_init)
+                # audio_from_waveform scales its samples in place, as riffusion lets it scale the GL output
+                segment = audio_util.audio_from_waveform(samples=waveform.clone().numpy(), sample_rate=sample_rate,
+                                                         normalize=True)
+                segment = audio_util.apply_filters(segment, compression=False)
+                filtered = seg_samples(segment)
+                target = seg_samples(k4_utils.set_to_target_level(segment, -30.0))
+        finally:
+            torch.rand = orig_rand
+        out = {n: store.get(n) for n in store.order}
+        out.update({"io:waveform": waveform, "io:pcm": store.get("audio_from_waveform.out"),
+                    "io:pcm_filtered": filtered, "io:pcm_target": target})
+        return out
+
+    r32 = run(torch.float32, torch.complex64)
+    for name, t in r32.items():
+        ref = io[name[3:]] if name.startswith("io:") else recorded.get(name)
+        assert ref is not None and torch.equal(t, ref), f"fp32 rerun differs from the recording: {name}"
+    r64 = run(torch.float64, torch.complex128)
+    return {name: rel_to_max(r32[name], r64[name]) for name in r32}
+
+
+def noise_from_mel(inv, gl, mel, init_phase, waveform):
+    """max|fp32 - fp64| / max|fp64| of the waveform from the mel: lstsq inverse mel + griffinlim in each precision."""
+    outs = {}
+    for dtype, phase_dtype in ((torch.float32, torch.complex64), (torch.float64, torch.complex128)):
+        sol = torch.linalg.lstsq(inv.fb.to(dtype).transpose(-1, -2)[None], mel.to(dtype), driver="gels").solution
+        orig_rand = torch.rand
+        torch.rand = lambda *size, **kw: init_phase.to(phase_dtype).clone()
+        try:
+            outs[dtype] = torchaudio.functional.griffinlim(
+                torch.relu(sol), gl.window.to(dtype), gl.n_fft, gl.hop_length, gl.win_length, gl.power, gl.n_iter,
+                gl.momentum, gl.length, gl.rand_init)
+        finally:
+            torch.rand = orig_rand
+    assert torch.equal(outs[torch.float32], waveform), "fp32 rerun from the mel differs from the recording"
+    return {"io:waveform": rel_to_max(outs[torch.float32], outs[torch.float64])}
+
+
 def dump(case, seed, width, out):
     spec = CASES[case]
     params = SpectrogramParams(**spec["params"])
@@ -136,19 +219,13 @@ def dump(case, seed, width, out):
         return [("", seg_samples(seg))]
 
     stft_sel = (lambda k: k in (0, 1, n_iter - 1)) if full else (lambda k: False)
+    chain = [*record_audio_chain(store, stft_sel, gain_args, seg_out)]
     with patch_function(image_util, "spectrogram_from_image", store, "spectrogram_from_image",
                         record_args=lambda a, k: [], record_out=lambda r: [("", torch.from_numpy(r))]), \
             Recorder(inv, root=True, root_name="inverse_mel_scaler", store=store, inputs=True), \
             Recorder(gl, root=True, root_name="inverse_spectrogram_func", store=store, inputs=False), \
             patch_function(torch, "rand", rand_store, "torch.rand"), \
-            patch_function(torch, "istft", store, "inverse_spectrogram_func.torch.istft"), \
-            patch_function(torch, "stft", store, "inverse_spectrogram_func.torch.stft", select=stft_sel), \
-            patch_function(audio_util, "audio_from_waveform", store, "audio_from_waveform",
-                           record_args=lambda a, k: [("samples", torch.from_numpy(np.array(k["samples"])))],
-                           record_out=seg_out), \
-            patch_function(audio_util, "apply_filters", store, "apply_filters", record_out=seg_out), \
-            patch_function(pydub.AudioSegment, "apply_gain", store, "AudioSegment.apply_gain",
-                           record_args=gain_args, record_out=seg_out):
+            chain[0], chain[1], chain[2], chain[3], chain[4]:
         segment = converter.audio_from_spectrogram_image(pil)
         filtered = seg_samples(segment)
         segment = k4_utils.set_to_target_level(segment, -30.0)
@@ -167,6 +244,13 @@ def dump(case, seed, width, out):
         "pcm_filtered": filtered,
         "pcm_target": target,
     }
+    recorded = {n: store.get(n) for n in store.order}
+    phase = io["griffinlim.init_phase"]
+    phase = phase if phase.is_complex() else torch.view_as_complex(phase.contiguous())
+    noise = reference_noise(gl, io["spectrogram"], phase,
+                            params.sample_rate, recorded, io,
+                            lambda st2: record_audio_chain(st2, stft_sel, gain_args, seg_out))
+    noise_mel = noise_from_mel(inv, gl, io["mel"], phase, io["waveform"])
     n = io["waveform"].shape[-1]
     config = {
         "_class_name": "SpectrogramParams",
@@ -225,7 +309,8 @@ def dump(case, seed, width, out):
                                        "10^(dB/20) applied as double, truncation, saturation)",
         },
         notes=notes,
-        extra={"io_complex_as_real": ["griffinlim.init_phase"]},
+        extra={"io_complex_as_real": ["griffinlim.init_phase"], "reference_noise": noise,
+               "reference_noise_from_mel": noise_mel},
     )
 
 

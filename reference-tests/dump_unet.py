@@ -83,6 +83,17 @@ def build(seed):
     return unet, n_video, n_text
 
 
+def record_forward(unet, sample, t, text, video):
+    """One CFG-style call as the K4 pipeline makes it, every submodule recorded (inputs of leaf layers are not: they
+    are aliases of a preceding output or a parameter-free function of one). Returns (noise_pred, TensorStore)."""
+    leaf_types = (nn.Conv2d, nn.Linear, nn.GroupNorm, nn.LayerNorm)
+    leaf_paths = {p for p, m in unet.named_modules() if isinstance(m, leaf_types)}
+    with torch.no_grad(), Recorder(unet, inputs=lambda p: p not in leaf_paths) as rec:
+        noise = unet(sample, t, encoder_hidden_states=text, cross_attention_kwargs={"image_embeds": video},
+                     return_dict=False)[0]
+    return noise, rec.store
+
+
 def dump(case, seed, frames, tokens, timestep, out):
     h, w = CASES[case]["height"], CASES[case]["width"]
     unet, n_video, n_text = build(seed)
@@ -92,13 +103,7 @@ def dump(case, seed, frames, tokens, timestep, out):
     text = torch.randn(2, tokens, V2A["text_embed_dim"], generator=g)
     video = torch.randn(2, frames, V2A["video_embed_dim"], generator=g)
     t = torch.tensor(timestep, dtype=torch.int64)
-
-    leaf_types = (nn.Conv2d, nn.Linear, nn.GroupNorm, nn.LayerNorm)
-    leaf_paths = {p for p, m in unet.named_modules() if isinstance(m, leaf_types)}
-    with torch.no_grad(), Recorder(unet, inputs=lambda p: p not in leaf_paths) as rec:
-        noise = unet(sample, t, encoder_hidden_states=text, cross_attention_kwargs={"image_embeds": video},
-                     return_dict=False)[0]
-    store = rec.store
+    noise, store = record_forward(unet, sample, t, text, video)
 
     # upsampling geometry (the odd-width case must exercise a non-x2 upsample)
     ups = []

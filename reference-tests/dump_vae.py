@@ -53,6 +53,25 @@ TINY = dict(
 CONV_OUT_SCALE = 0.25
 
 
+def record_decode(vae, z):
+    """vae.decode(z) with post_quant_conv and every decoder submodule recorded. Returns (sample, TensorStore)."""
+    leaf_types = (nn.Conv2d, nn.Linear, nn.GroupNorm, nn.LayerNorm)
+    leaf_paths = {p for p, m in vae.named_modules() if isinstance(m, leaf_types)}
+    include = lambda p, m: (p.startswith("decoder") or p == "post_quant_conv") and not isinstance(  # noqa: E731
+        m, (nn.SiLU, nn.Dropout, nn.Identity))
+    with torch.no_grad(), Recorder(vae, include=include, inputs=lambda p: p not in leaf_paths) as rec:
+        sample = vae.decode(z, return_dict=False)[0]
+    return sample, rec.store
+
+
+def postprocess(image_processor, sample):
+    """K4's postprocess as "np" (float [0,1] NHWC) and as "pil" (uint8, np.array of each image)."""
+    b = sample.shape[0]
+    img_np = image_processor.postprocess(sample, output_type="np", do_denormalize=[True] * b)
+    img_pil = image_processor.postprocess(sample, output_type="pil", do_denormalize=[True] * b)
+    return img_np, np.stack([np.array(im) for im in img_pil])
+
+
 def dump(seed, height, width, out):
     case = "vae-tiny"
     torch.manual_seed(seed)
@@ -66,17 +85,8 @@ def dump(seed, height, width, out):
     latents = torch.randn(1, 4, height, width, generator=g)
     z = latents / vae.config.scaling_factor
 
-    leaf_types = (nn.Conv2d, nn.Linear, nn.GroupNorm, nn.LayerNorm)
-    leaf_paths = {p for p, m in vae.named_modules() if isinstance(m, leaf_types)}
-    include = lambda p, m: (p.startswith("decoder") or p == "post_quant_conv") and not isinstance(  # noqa: E731
-        m, (nn.SiLU, nn.Dropout, nn.Identity))
-    with torch.no_grad(), Recorder(vae, include=include, inputs=lambda p: p not in leaf_paths) as rec:
-        sample = vae.decode(z, return_dict=False)[0]
-    store = rec.store
-    b = sample.shape[0]
-    img_np = image_processor.postprocess(sample, output_type="np", do_denormalize=[True] * b)
-    img_pil = image_processor.postprocess(sample, output_type="pil", do_denormalize=[True] * b)
-    img_u8 = np.stack([np.array(im) for im in img_pil])
+    sample, store = record_decode(vae, z)
+    img_np, img_u8 = postprocess(image_processor, sample)
 
     sd = vae.state_dict()
     attn_keys = sorted(k for k in sd if k.startswith("decoder.mid_block.attentions.0."))

@@ -2,7 +2,7 @@
 
 Call `setup()` before importing any upstream module (diffusers, transformers, kandinsky4_video2audio, ...).
 It
-  * puts the upstream checkouts of V2A_REFERENCE_SRC (default /work/refsrc) on sys.path:
+  * puts the upstream checkouts of V2A_REFERENCE_SRC (required) on sys.path:
       k4/kandinsky4_video2audio   -> `import kandinsky4_video2audio.model.unet`, `kandinsky4_video2audio.riffusion...`
       diffusers/src, hfhub/src, einops, transformers/src, pytorchvideo
       cogvlm/model/model_cogvlm2_video -> `import model_cogvlm2_video.modeling_cogvlm`
@@ -10,8 +10,13 @@ It
     and triton) and a temporary directory of *.dist-info/METADATA files so that importlib.metadata version probes
     find huggingface_hub / safetensors / tokenizers,
   * installs torch.nn.functional.scaled_dot_product_attention (absent before torch 2.0) BEFORE diffusers is imported,
+  * under torch >= 2 with a torchvision built for torch 1.x (Debian's 0.14, seen through a --system-site-packages
+    venv), makes `torchvision` a namespace over that installation whose __init__ is not run: its compiled extensions
+    abort the process when loaded into torch 2 and its ops/models modules import torch-1 internals; the pure-Python
+    transforms that the CogVLM2 preprocessing uses (Lambda, Compose, NormalizeVideo, CenterCropVideo) import as they
+    are (_torchvision_for_torch2),
   * fixes threads (1 by default: single-threaded CPU reductions are bit-reproducible) and seeds.
-None of these adaptations changes the math of the upstream code (see shared/spec/reference-env.md).
+None of these adaptations changes the math of the upstream code (reference-tests/README.md lists them).
 """
 import atexit
 import math
@@ -49,7 +54,11 @@ _meta_dir = None
 
 
 def src_root():
-    return os.environ.get("V2A_REFERENCE_SRC", "/work/refsrc")
+    root = os.environ.get("V2A_REFERENCE_SRC")
+    if not root:
+        raise SystemExit("set V2A_REFERENCE_SRC to the folder with the upstream checkouts (k4/, diffusers/src, ...; "
+                         "see reference-tests/README.md, 'Reference environment')")
+    return root
 
 
 def _sdpa(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
@@ -78,6 +87,33 @@ def _sdpa(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, sca
     return torch.matmul(attn, value)
 
 
+def _torchvision_for_torch2():
+    """See the module docstring. Returns a note for the manifest, or None when nothing was changed."""
+    import importlib.util
+    import re
+    if int(torch.__version__.split(".")[0]) < 2 or "torchvision" in sys.modules:
+        return None
+    spec = importlib.util.find_spec("torchvision")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    tv_dir = list(spec.submodule_search_locations)[0]
+    try:
+        with open(os.path.join(tv_dir, "version.py")) as f:
+            m = re.search(r"__version__\s*=\s*['\"]([0-9]+)\.([0-9]+)", f.read())
+    except OSError:
+        return None
+    if m is None or (int(m.group(1)), int(m.group(2))) >= (0, 15):  # 0.15 is the first torchvision for torch 2
+        return None
+    pkg = importlib.util.module_from_spec(spec)  # the package object, its __init__ not executed
+    pkg.__version__ = f"{m.group(1)}.{m.group(2)} (v2aref: __init__ and compiled extensions not loaded)"
+    sys.modules["torchvision"] = pkg
+    return (f"torchvision {m.group(1)}.{m.group(2)} is built for torch 1.x: imported without its __init__ "
+            "and compiled extensions (pure-Python transforms only)")
+
+
+TORCHVISION_NOTE = None
+
+
 def _write_dist_info(root):
     for name, version in _DIST_INFO:
         d = os.path.join(root, f"{name}-{version}.dist-info")
@@ -90,7 +126,7 @@ def _write_dist_info(root):
 
 def setup(threads=1, quiet=True):
     """Idempotent. Must run before any upstream import."""
-    global _done, _meta_dir
+    global _done, _meta_dir, TORCHVISION_NOTE
     if _done:
         return
     root = src_root()
@@ -115,6 +151,8 @@ def setup(threads=1, quiet=True):
     import torch.nn.functional as F
     if not hasattr(F, "scaled_dot_product_attention"):
         F.scaled_dot_product_attention = _sdpa
+
+    TORCHVISION_NOTE = _torchvision_for_torch2()
 
     # 2. determinism
     torch.set_num_threads(threads)

@@ -87,11 +87,6 @@ public final class GriffinLim {
         return ph;
     }
 
-    /** Griffin-Lim on {@code spec} {@code [n_freqs][frames]} (row-major) with seeded random init phases. */
-    public float[] run(float[] spec, int nFrames, long seed) {
-        return run(spec, nFrames, randomPhases(nFrames, seed), null);
-    }
-
     /**
      * Griffin-Lim on the magnitude spectrogram {@code spec} {@code [n_freqs][frames]} (row-major, as torch holds
      * {@code (freq, time)}); {@code phases} packed {@code [frames][n_fft]} is the initial Φ (read, not modified).

@@ -1,7 +1,9 @@
 package io.github.v2a4j.audio;
 
 import io.github.v2a4j.io.WavFile;
+import io.github.v2a4j.nn.Trace;
 import java.awt.image.BufferedImage;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * riffusion's {@code SpectrogramImageConverter} + {@code SpectrogramConverter}, both ways.
@@ -22,34 +24,69 @@ public final class SpectrogramConverter {
         return p;
     }
 
-    /** Image → float32 waveforms {@code [channel][samples]}: inverse mel + Griffin-Lim per channel. */
-    public float[][] waveformsFromImage(BufferedImage image, long seed, GriffinLim.IterationObserver observer) {
-        if (image.getHeight() != p.numFrequencies())
-            throw new IllegalArgumentException("image height " + image.getHeight() + " != mel count " + p.numFrequencies());
+    /**
+     * What image → audio made: Griffin-Lim's float waveforms {@code [channel][samples]} and the 16-bit samples after
+     * the conversion, filters and level that were asked for (channels interleaved).
+     */
+    public record Audio(float[][] waveforms, short[] pcm, int sampleRate) {
+        public int channels() {
+            return waveforms.length;
+        }
+    }
+
+    /**
+     * Image → audio, the one path the pipeline and {@code v2a audio-from-spectrogram} share: riffusion
+     * {@code audio_from_spectrogram_image} (image → mel → inverse mel → Griffin-Lim → int16 normalised →
+     * {@code apply_filters} if asked), then K4's {@code set_to_target_level} if a target is given. Reports
+     * {@code spectrogram_from_image.out}, {@code audio_from_waveform.in.samples}, {@code audio_from_waveform.out} and
+     * {@code apply_filters.out} to the trace under the reference's names.
+     *
+     * @param seed        Griffin-Lim's random initial phases (channel c uses {@code seed + c})
+     * @param torchPhases instead of the seed, the initial phases a torch run drew (mono only), in torch's layout
+     *                    {@code [n_freqs, frames, (re, im)]}; null to use the seed
+     * @param targetDbfs  the level K4 sets the result to, or null to leave it
+     */
+    public Audio audioFromImage(BufferedImage image, long seed, float[] torchPhases, boolean applyFilters,
+                                Double targetDbfs, Trace trace) {
+        if (image.getHeight() != p.numFrequencies()) {
+            throw new IllegalArgumentException("spectrogram image height " + image.getHeight() + " != "
+                    + p.numFrequencies() + " mel bands");
+        }
         int frames = image.getWidth();
         float[][] mel = SpectrogramImage.toSpectrogram(image, p);
+        if (torchPhases != null && mel.length != 1) {
+            throw new IllegalArgumentException("given Griffin-Lim phases are for one channel, the image has " + mel.length);
+        }
+        if (trace.wants("spectrogram_from_image.out")) {
+            trace.record("spectrogram_from_image.out", Nd4j.create(mel).reshape(mel.length, p.numFrequencies(), frames));
+        }
         InverseMelScale ims = InverseMelScale.of(p);
         GriffinLim gl = new GriffinLim(p);
-        float[][] out = new float[mel.length][];
+        float[][] waves = new float[mel.length][];
         for (int c = 0; c < mel.length; c++) {
             float[] s = ims.apply(mel[c], frames);
-            out[c] = gl.run(s, frames, gl.randomPhases(frames, seed + c), observer);
+            float[][] phases = torchPhases != null ? gl.packPhases(torchPhases, frames) : gl.randomPhases(frames, seed + c);
+            waves[c] = gl.run(s, frames, phases, null);
         }
-        return out;
+        if (trace.wants("audio_from_waveform.in.samples")) {
+            trace.record("audio_from_waveform.in.samples", Nd4j.create(waves));
+        }
+        short[] pcm = pcmFromWaveforms(waves);
+        trace.record("audio_from_waveform.out", Nd4j.createFromArray(pcm));
+        if (applyFilters) {
+            pcm = Pcm.applyFilters(pcm);
+            trace.record("apply_filters.out", Nd4j.createFromArray(pcm));
+        }
+        if (targetDbfs != null) pcm = Pcm.setToTargetLevel(pcm, targetDbfs);
+        return new Audio(waves, pcm, p.sampleRate());
     }
 
     /** riffusion {@code audio_from_waveform(normalize=True)} over all channels, interleaved int16. */
-    public static short[] pcmFromWaveforms(float[][] w) {
+    static short[] pcmFromWaveforms(float[][] w) {
         int ch = w.length, n = w[0].length;
         float[] inter = new float[ch * n];
         for (int c = 0; c < ch; c++) for (int i = 0; i < n; i++) inter[i * ch + c] = w[c][i];
         return Pcm.fromWaveform(inter);
-    }
-
-    /** Image → 16-bit WAV, riffusion's {@code audio_from_spectrogram_image(apply_filters=True)}. */
-    public WavFile audioFromImage(BufferedImage image, long seed) {
-        float[][] w = waveformsFromImage(image, seed, null);
-        return new WavFile(p.sampleRate(), w.length, Pcm.applyFilters(pcmFromWaveforms(w)));
     }
 
     /** Audio → mel amplitudes {@code [channel][n_mels * frames]}; channels follow riffusion's stereo rule. */
@@ -100,7 +137,7 @@ public final class SpectrogramConverter {
      * riffusion's channel rule: stereo params take channels 0 and 1 (a mono input cloned); mono params take a mono
      * input as is and mix a stereo one down as pydub {@code set_channels(1)} does.
      */
-    static short[][] channelsFor(WavFile wav, SpectrogramParams p) {
+    public static short[][] channelsFor(WavFile wav, SpectrogramParams p) {
         if (p.stereo())
             return wav.channels == 1 ? new short[][] {wav.channel(0), wav.channel(0)} : new short[][] {wav.channel(0), wav.channel(1)};
         if (wav.channels == 1) return new short[][] {wav.channel(0)};

@@ -1,5 +1,8 @@
 package io.github.v2a4j.audio;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+
 /**
  * riffusion's {@code SpectrogramParams}: how audio maps to a spectrogram image and back. Defaults are riffusion's
  * (the image K4 decodes has no EXIF, so the defaults are what inference uses).
@@ -60,6 +63,36 @@ public record SpectrogramParams(
         return new SpectrogramParams(false, 44100, 10, 100, 400, 512, 0, 10000, null, "htk", 32, 0.25, 30e6, 0.99);
     }
 
+    /**
+     * riffusion's {@code SpectrogramParams} fields by their Python names ({@code sample_rate}, {@code num_frequencies},
+     * ...), as a golden bundle's config or a model directory's {@code pipeline.json} carries them; a field left out
+     * keeps riffusion's default, an unknown one is an error. {@code max_mel_iters} (torchaudio 0.13's iterative
+     * inverse mel) is accepted and unused: the inverse mel here is the least-squares solve.
+     */
+    public static SpectrogramParams fromJson(JsonObject o) {
+        Builder b = builder();
+        for (String key : o.keySet()) {
+            JsonElement v = o.get(key);
+            switch (key) {
+                case "stereo" -> b.stereo(v.getAsBoolean());
+                case "sample_rate" -> b.sampleRate(v.getAsInt());
+                case "step_size_ms" -> b.stepSizeMs(v.getAsInt());
+                case "window_duration_ms" -> b.windowDurationMs(v.getAsInt());
+                case "padded_duration_ms" -> b.paddedDurationMs(v.getAsInt());
+                case "num_frequencies" -> b.numFrequencies(v.getAsInt());
+                case "min_frequency" -> b.minFrequency(v.getAsDouble());
+                case "max_frequency" -> b.maxFrequency(v.getAsDouble());
+                case "mel_scale_norm" -> b.melScaleNorm(v.isJsonNull() ? null : v.getAsString());
+                case "mel_scale_type" -> b.melScaleType(v.getAsString());
+                case "num_griffin_lim_iters" -> b.numGriffinLimIters(v.getAsInt());
+                case "power_for_image" -> b.powerForImage(v.getAsDouble());
+                case "max_mel_iters" -> { }
+                default -> throw new IllegalArgumentException("unknown spectrogram parameter '" + key + "'");
+            }
+        }
+        return b.build();
+    }
+
     /** {@code int(padded_duration_ms / 1000.0 * sample_rate)} (17640 by default). */
     public int nFft() {
         return (int) (paddedDurationMs / 1000.0 * sampleRate);
@@ -85,7 +118,6 @@ public record SpectrogramParams(
         return stereo ? 2 : 1;
     }
 
-    public SpectrogramParams withStereo(boolean v) { return toBuilder().stereo(v).build(); }
     public SpectrogramParams withGriffinLimIters(int v) { return toBuilder().numGriffinLimIters(v).build(); }
 
     public Builder toBuilder() {

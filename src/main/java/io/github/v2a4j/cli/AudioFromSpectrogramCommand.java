@@ -1,10 +1,9 @@
 package io.github.v2a4j.cli;
 
-import io.github.v2a4j.audio.GriffinLim;
-import io.github.v2a4j.audio.Pcm;
 import io.github.v2a4j.audio.SpectrogramConverter;
 import io.github.v2a4j.audio.SpectrogramParams;
 import io.github.v2a4j.io.WavFile;
+import io.github.v2a4j.nn.Trace;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,7 +19,7 @@ import picocli.CommandLine.Parameters;
  * {@code v2a audio-from-spectrogram IN.png OUT.wav}: riffusion's image → audio (inverse mel, Griffin-Lim, 16-bit PCM
  * normalised then {@code apply_filters}), optionally K4's {@code set_to_target_level}.
  */
-@Command(name = "audio-from-spectrogram", mixinStandardHelpOptions = true,
+@Command(name = "audio-from-spectrogram", mixinStandardHelpOptions = true, defaultValueProvider = DefaultValues.class,
         description = "Spectrogram image (riffusion layout) -> 16-bit PCM WAV via inverse mel + Griffin-Lim.")
 public final class AudioFromSpectrogramCommand implements Callable<Integer> {
 
@@ -33,10 +32,10 @@ public final class AudioFromSpectrogramCommand implements Callable<Integer> {
     @Mixin
     SpectrogramOptions spectrogram = new SpectrogramOptions();
 
-    @Option(names = "--seed", defaultValue = "0", description = "Griffin-Lim init phase seed (default ${DEFAULT-VALUE})")
+    @Option(names = "--seed", description = "Griffin-Lim init phase seed (default ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--target-dbfs", description = "then set the loudness to this dBFS as K4 does (K4: -30)")
+    @Option(names = "--target-dbfs", description = "then set the loudness to this dBFS, as K4 and generate do")
     Double targetDbfs;
 
     @Option(names = "--no-filters", description = "skip riffusion's apply_filters (gain to -12 dBFS, normalise)")
@@ -54,14 +53,12 @@ public final class AudioFromSpectrogramCommand implements Callable<Integer> {
             throw new IllegalArgumentException(input + ": image height " + image.getHeight() + " != mel count "
                     + p.numFrequencies() + " (--mels)");
         long t0 = System.nanoTime();
-        SpectrogramConverter conv = new SpectrogramConverter(p);
-        float[][] w = conv.waveformsFromImage(image, seed, (GriffinLim.IterationObserver) null);
-        short[] pcm = SpectrogramConverter.pcmFromWaveforms(w);
-        if (!noFilters) pcm = Pcm.applyFilters(pcm);
-        if (targetDbfs != null) pcm = Pcm.setToTargetLevel(pcm, targetDbfs);
-        new WavFile(p.sampleRate(), w.length, pcm).write(output, overwrite);
-        System.out.printf("%s: %d samples x %d ch at %d Hz (%.2f s) in %.1f s%n", output, w[0].length, w.length,
-                p.sampleRate(), w[0].length / (double) p.sampleRate(), (System.nanoTime() - t0) / 1e9);
+        SpectrogramConverter.Audio a = new SpectrogramConverter(p)
+                .audioFromImage(image, seed, null, !noFilters, targetDbfs, Trace.OFF);
+        new WavFile(p.sampleRate(), a.channels(), a.pcm()).write(output, overwrite);
+        int n = a.waveforms()[0].length;
+        System.out.printf("%s: %d samples x %d ch at %d Hz (%.2f s) in %.1f s%n", output, n, a.channels(),
+                p.sampleRate(), n / (double) p.sampleRate(), (System.nanoTime() - t0) / 1e9);
         return 0;
     }
 

@@ -3,9 +3,7 @@ package io.github.v2a4j.cli;
 import io.github.v2a4j.audio.GriffinLim;
 import io.github.v2a4j.audio.InverseMelScale;
 import io.github.v2a4j.audio.SpectrogramParams;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.github.v2a4j.bench.Machine;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -62,7 +60,7 @@ public final class BenchAudioCommand implements Callable<Integer> {
                         + "(n_fft %d, hop %d, FFT %s), %d threads, setup %.2f s, load %s%n", iterations, nMels, frames,
                 p.hopLength() * (frames - 1), p.nFft(), p.hopLength(), io.github.v2a4j.audio.RealFft.backend(),
                 Runtime.getRuntime().availableProcessors(),
-                (System.nanoTime() - t0) / 1e9, loadAverage());
+                (System.nanoTime() - t0) / 1e9, Machine.loadAverage());
         List<Double> times = new ArrayList<>();
         for (int i = 0; i < warmup + repeats; i++) {
             long start = System.nanoTime();
@@ -76,33 +74,14 @@ public final class BenchAudioCommand implements Callable<Integer> {
             if (timed) times.add(sec);
             System.out.printf("  run %d%s: %.2f s (inverse mel %.3f s, Griffin-Lim %.2f s), sum|y| %.6e, peak RSS %.2f GB, load %s%n",
                     i + 1, timed ? "" : " (warm-up)", sec, (mid - start) / 1e9, (System.nanoTime() - mid) / 1e9, sum,
-                    peakRssGb(), loadAverage());
+                    Machine.memoryGb("VmHWM"), Machine.loadAverage());
         }
         if (times.isEmpty()) return 0;
         Collections.sort(times);
         double median = times.size() % 2 == 1 ? times.get(times.size() / 2)
                 : (times.get(times.size() / 2 - 1) + times.get(times.size() / 2)) / 2;
         System.out.printf("median %.2f s over %d runs (min %.2f, max %.2f), peak RSS (VmHWM) %.2f GB, load %s%n", median,
-                times.size(), times.get(0), times.get(times.size() - 1), peakRssGb(), loadAverage());
+                times.size(), times.get(0), times.get(times.size() - 1), Machine.memoryGb("VmHWM"), Machine.loadAverage());
         return 0;
-    }
-
-    static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException | RuntimeException e) {
-            return "n/a";
-        }
-    }
-
-    static double peakRssGb() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status")))
-                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0 / 1024.0;
-        } catch (IOException | RuntimeException e) {
-            // not Linux
-        }
-        return Double.NaN;
     }
 }

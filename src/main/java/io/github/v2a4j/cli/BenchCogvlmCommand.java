@@ -1,15 +1,16 @@
 package io.github.v2a4j.cli;
 
-import io.github.v2a4j.cogvlm.CogVlmBench;
+import io.github.v2a4j.bench.CogVlmBench;
+import io.github.v2a4j.bench.Machine;
 import io.github.v2a4j.cogvlm.CogVlmConfig;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code v2a bench cogvlm}: CogVLM2-video blocks at real widths with random weights, and the extrapolation to one
@@ -42,6 +43,10 @@ public final class BenchCogvlmCommand implements Callable<Integer> {
     @Option(names = "--only", split = ",", description = "Subset of: vision, adapter, decoder (default all).")
     List<String> only = new ArrayList<>();
 
+    @Option(names = "--precision", paramLabel = "fp32|bf16", defaultValue = "fp32",
+            description = "Arithmetic of the matrix products (default ${DEFAULT-VALUE}).")
+    String precision;
+
     @Option(names = "--seed", defaultValue = "42")
     long seed;
 
@@ -50,14 +55,14 @@ public final class BenchCogvlmCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         CogVlmConfig cfg = CogVlmConfig.real();
         out.printf("CogVLM2-video blocks, real widths, random fp32 weights; threads: OMP_NUM_THREADS=%s; load before: %s%n",
-                System.getenv().getOrDefault("OMP_NUM_THREADS", "unset"), CogVlmBench.loadAverage());
+                System.getenv().getOrDefault("OMP_NUM_THREADS", "unset"), Machine.loadAverage());
         CogVlmBench.Result vision = null;
         CogVlmBench.Result adapter = null;
         CogVlmBench.Result decoder = null;
         out.flush();
-        if (wants("vision")) vision = print(out, CogVlmBench.visionLayer(cfg, frames, warmup, repeats, seed));
-        if (wants("adapter")) adapter = print(out, CogVlmBench.adapter(cfg, frames, warmup, repeats, seed));
-        if (wants("decoder")) decoder = print(out, CogVlmBench.decoderLayer(cfg, tokens, warmup, repeats, seed));
+        if (wants("vision")) vision = print(out, CogVlmBench.visionLayer(cfg, frames, warmup, repeats, seed, io.github.v2a4j.nn.Precision.parse(precision)));
+        if (wants("adapter")) adapter = print(out, CogVlmBench.adapter(cfg, frames, warmup, repeats, seed, io.github.v2a4j.nn.Precision.parse(precision)));
+        if (wants("decoder")) decoder = print(out, CogVlmBench.decoderLayer(cfg, tokens, warmup, repeats, seed, io.github.v2a4j.nn.Precision.parse(precision)));
         int t = videoFrames;
         double total = 0;
         out.printf("extrapolated video pass, T=%d:%n", t);
@@ -82,7 +87,7 @@ public final class BenchCogvlmCommand implements Callable<Integer> {
             out.printf("  decoder        %d layers x %d tokens   %8.1f s%n", used, len, s);
         }
         out.printf("  total (excl. patch embedding, weight conversion, I/O) %8.1f s = %.1f min per video pass%n", total, total / 60);
-        out.printf("peak RSS %d MB; load after: %s%n", CogVlmBench.peakRssMb(), CogVlmBench.loadAverage());
+        out.printf("peak RSS %.2f GB; load after: %s%n", Machine.memoryGb("VmHWM"), Machine.loadAverage());
         return 0;
     }
 

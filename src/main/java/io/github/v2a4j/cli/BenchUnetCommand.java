@@ -1,34 +1,31 @@
 package io.github.v2a4j.cli;
 
+import io.github.v2a4j.bench.Machine;
+import io.github.v2a4j.nn.Trace;
+import io.github.v2a4j.synthetic.SyntheticSource;
+import io.github.v2a4j.synthetic.SyntheticWeights;
 import io.github.v2a4j.unet.Conditioning;
-import io.github.v2a4j.unet.SyntheticParams;
 import io.github.v2a4j.unet.UNet;
 import io.github.v2a4j.unet.UNetConfig;
-import io.github.v2a4j.nn.Trace;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code v2a bench unet}: one K4 UNet forward at real size (SD-1.5 widths, latent 4×64×148, 96 frames, 100 text
- * tokens) with synthetic random weights of the real names and shapes (4.15 GB fp32), at batch 1 and batch 2.
+ * tokens) with synthetic weights of the real names and shapes (4.15 GB fp32), at batch 1 and batch 2.
  * Prints per-batch medians, GFLOP/s (analytic count, 2.33 TFLOP per batch-1 forward at the default size), whether
  * one batch-2 call beats two batch-1 calls (the CFG choice of the denoising loop), peak RSS (VmHWM) and the load
  * average. The PyTorch twin is reference-tests/bench/bench_unet.py.
  */
 @Command(name = "unet", mixinStandardHelpOptions = true,
-        description = "Benchmark one K4 UNet forward at real size with random weights (batch 1 and 2).")
+        description = "Benchmark one K4 UNet forward at real size with synthetic weights (batch 1 and 2).")
 public final class BenchUnetCommand implements Callable<Integer> {
 
     @Option(names = "--height", description = "latent height (default ${DEFAULT-VALUE})")
@@ -52,6 +49,10 @@ public final class BenchUnetCommand implements Callable<Integer> {
     @Option(names = "--warmup", description = "untimed forwards per batch size first (default ${DEFAULT-VALUE})")
     int warmup = 1;
 
+    @Option(names = "--precision", paramLabel = "fp32|bf16", defaultValue = "fp32",
+            description = "arithmetic of the products (default ${DEFAULT-VALUE})")
+    String precision;
+
     @Option(names = "--seed", description = "weight/input seed (default ${DEFAULT-VALUE})")
     long seed = 0;
 
@@ -62,24 +63,24 @@ public final class BenchUnetCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         UNetConfig config = UNetConfig.k4();
-        System.out.printf(Locale.ROOT, "load average at start: %s%n", loadAverage());
+        System.out.printf(Locale.ROOT, "load average at start: %s%n", Machine.loadAverage());
         long t0 = System.nanoTime();
-        SyntheticParams params = new SyntheticParams(seed);
-        UNet unet = new UNet(config, params);
-        long nParams = params.tensors().values().stream().mapToLong(INDArray::length).sum();
+        SyntheticSource weights = new SyntheticSource(UNet.parameterShapes(config), seed);
+        UNet unet = UNet.load(config, weights, io.github.v2a4j.nn.Precision.parse(precision));
+        long nParams = weights.parameterCount();
         System.out.printf(Locale.ROOT, "synthetic weights: %d tensors, %,d parameters (%.2f GB fp32) in %.1f s, RSS %.2f GB%n",
-                params.tensors().size(), nParams, nParams * 4 / 1e9, (System.nanoTime() - t0) / 1e9, rssGb("VmRSS"));
+                weights.names().size(), nParams, nParams * 4 / 1e9, (System.nanoTime() - t0) / 1e9, Machine.memoryGb("VmRSS"));
         double flops1 = flops(config, height, width, frames, tokens);
-        System.out.printf(Locale.ROOT, "latent 4x%dx%d, T=%d, %d text tokens: %.3f TFLOP per batch-1 forward%n",
-                height, width, frames, tokens, flops1 / 1e12);
+        System.out.printf(Locale.ROOT, "latent 4x%dx%d, T=%d, %d text tokens: %.3f TFLOP per batch-1 forward, %s%n",
+                height, width, frames, tokens, flops1 / 1e12, precision);
 
         double[] medians = new double[batches.length];
         for (int bi = 0; bi < batches.length; bi++) {
             int b = batches[bi];
-            Nd4j.getRandom().setSeed(seed + b);
-            INDArray sample = Nd4j.randn(DataType.FLOAT, b, config.inChannels(), height, width);
-            INDArray text = Nd4j.randn(DataType.FLOAT, b, tokens, config.textEmbedDim());
-            INDArray video = Nd4j.randn(DataType.FLOAT, b, frames, config.videoEmbedDim());
+            SyntheticWeights inputs = new SyntheticWeights(seed + b);
+            INDArray sample = inputs.normal("sample", 1.0, b, config.inChannels(), height, width);
+            INDArray text = inputs.normal("text", 1.0, b, tokens, config.textEmbedDim());
+            INDArray video = inputs.normal("video", 1.0, b, frames, config.videoEmbedDim());
             List<Double> times = new ArrayList<>();
             for (int r = 0; r < warmup + repeats; r++) {
                 long s = System.nanoTime();
@@ -88,7 +89,7 @@ public final class BenchUnetCommand implements Callable<Integer> {
                 double sec = (System.nanoTime() - s) / 1e9;
                 if (!Double.isFinite(eps.sumNumber().doubleValue())) throw new IllegalStateException("non-finite output");
                 System.out.printf(Locale.ROOT, "  batch %d %s %d: %.3f s (RSS now %.2f GB)%n", b,
-                        r < warmup ? "warmup" : "run", r < warmup ? r + 1 : r - warmup + 1, sec, rssGb("VmRSS"));
+                        r < warmup ? "warmup" : "run", r < warmup ? r + 1 : r - warmup + 1, sec, Machine.memoryGb("VmRSS"));
                 if (r >= warmup) times.add(sec);
             }
             double med = median(times);
@@ -101,16 +102,16 @@ public final class BenchUnetCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "CFG: one batch-2 call %.3f s vs two batch-1 calls %.3f s -> %s is faster%n",
                     medians[i2], 2 * medians[i1], medians[i2] <= 2 * medians[i1] ? "batch 2" : "2 x batch 1");
         }
-        System.out.printf(Locale.ROOT, "peak RSS (VmHWM) %.2f GB; load average at end: %s%n", rssGb("VmHWM"),
-                loadAverage());
+        System.out.printf(Locale.ROOT, "peak RSS (VmHWM) %.2f GB; load average at end: %s%n", Machine.memoryGb("VmHWM"),
+                Machine.loadAverage());
         System.out.printf(Locale.ROOT, "RESULT java medians_s=%s tflop_b1=%.3f peak_rss_gb=%.2f%n",
-                Arrays.toString(medians), flops1 / 1e12, rssGb("VmHWM"));
+                Arrays.toString(medians), flops1 / 1e12, Machine.memoryGb("VmHWM"));
         return 0;
     }
 
     /**
      * Multiply-adds ×2 of one batch-1 forward: convolutions, linears and the attention cores (QKᵀ and PV), the same
-     * count as shared/spec/flops.py; norms and elementwise ops are left out.
+     * count as bench_unet.py; norms and elementwise ops are left out.
      */
     static double flops(UNetConfig c, int h, int w, int frames, int tokens) {
         int[] ch = c.blockOutChannels();
@@ -187,27 +188,5 @@ public final class BenchUnetCommand implements Callable<Integer> {
     private static int indexOf(int[] a, int v) {
         for (int i = 0; i < a.length; i++) if (a[i] == v) return i;
         return -1;
-    }
-
-    /** A line of /proc/self/status in GB (VmRSS, VmHWM); NaN where there is no /proc. */
-    static double rssGb(String key) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith(key + ":")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024 / 1e9;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return Double.NaN;
-        }
-        return Double.NaN;
-    }
-
-    static String loadAverage() {
-        try {
-            return Files.readString(Path.of("/proc/loadavg")).trim();
-        } catch (IOException e) {
-            return "unknown";
-        }
     }
 }

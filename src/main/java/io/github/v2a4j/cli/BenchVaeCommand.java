@@ -1,30 +1,27 @@
 package io.github.v2a4j.cli;
 
+import io.github.v2a4j.bench.Machine;
 import io.github.v2a4j.nn.Trace;
-import io.github.v2a4j.io.MapSource;
-import io.github.v2a4j.vae.RandomVaeWeights;
+import io.github.v2a4j.synthetic.SyntheticSource;
+import io.github.v2a4j.synthetic.SyntheticWeights;
 import io.github.v2a4j.vae.VaeConfig;
 import io.github.v2a4j.vae.VaeDecoder;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
- * {@code v2a bench vae}: the SD-1.x VAE decoder at real size with seeded random weights (no checkpoint needed),
+ * {@code v2a bench vae}: the SD-1.x VAE decoder at real size with synthetic weights (no checkpoint needed),
  * latent 4×64×148 → image 3×512×1184 by default. Prints each run, the median, GFLOP/s over the analytic FLOP count,
  * and the peak RSS (VmHWM). The PyTorch twin is reference-tests/bench/bench_vae.py.
  */
 @Command(name = "vae", mixinStandardHelpOptions = true,
-        description = "Benchmark the VAE decoder (SD-1.x shape, random weights) at real size.")
+        description = "Benchmark the VAE decoder (SD-1.x shape, synthetic weights) at real size.")
 public final class BenchVaeCommand implements Callable<Integer> {
 
     @Option(names = "--repeats", defaultValue = "3", description = "timed runs (default ${DEFAULT-VALUE})")
@@ -46,17 +43,16 @@ public final class BenchVaeCommand implements Callable<Integer> {
     public Integer call() {
         VaeConfig config = VaeConfig.sd1();
         long t0 = System.nanoTime();
-        VaeDecoder vae = new VaeDecoder(config, new MapSource(RandomVaeWeights.create(config, seed)));
-        INDArray latents = Nd4j.createFromArray(RandomVaeWeights.uniform(seed, -1,
-                config.latentChannels() * latentHeight * latentWidth, 0, 1))
-                .reshape(1, config.latentChannels(), latentHeight, latentWidth);
+        VaeDecoder vae = new VaeDecoder(config, new SyntheticSource(VaeDecoder.parameterShapes(config), seed));
+        INDArray latents = new SyntheticWeights(seed).normal("latents", 1.0,
+                1, config.latentChannels(), latentHeight, latentWidth);
         double flop = decoderFlops(config, latentHeight, latentWidth);
         System.out.printf("VAE decoder bench: latent %dx%dx%d -> image 3x%dx%d, %.3f TFLOP per decode, "
                         + "weights ready in %.1f s, RSS %.2f GB, OMP_NUM_THREADS=%s, MALLOC_MMAP_THRESHOLD_=%s, load %s%n",
                 config.latentChannels(), latentHeight, latentWidth, latentHeight * config.scaleFactor(),
                 latentWidth * config.scaleFactor(), flop / 1e12, (System.nanoTime() - t0) / 1e9,
-                procStatusGb("VmRSS"), System.getenv("OMP_NUM_THREADS"), System.getenv("MALLOC_MMAP_THRESHOLD_"),
-                loadAverage());
+                Machine.memoryGb("VmRSS"), System.getenv("OMP_NUM_THREADS"), System.getenv("MALLOC_MMAP_THRESHOLD_"),
+                Machine.loadAverage());
 
         List<Double> times = new ArrayList<>();
         for (int i = 0; i < warmup + repeats; i++) {
@@ -68,7 +64,7 @@ public final class BenchVaeCommand implements Callable<Integer> {
             boolean timed = i >= warmup;
             if (timed) times.add(s);
             System.out.printf("  run %d%s: %.2f s (%.1f GFLOP/s), checksum %.6e, peak RSS %.2f GB%n", i + 1,
-                    timed ? "" : " (warm-up)", s, flop / s / 1e9, checksum, procStatusGb("VmHWM"));
+                    timed ? "" : " (warm-up)", s, flop / s / 1e9, checksum, Machine.memoryGb("VmHWM"));
         }
         if (times.isEmpty()) return 0;
         Collections.sort(times);
@@ -76,7 +72,7 @@ public final class BenchVaeCommand implements Callable<Integer> {
                 : (times.get(times.size() / 2 - 1) + times.get(times.size() / 2)) / 2;
         System.out.printf("median %.2f s over %d runs (min %.2f, max %.2f), %.1f GFLOP/s, peak RSS (VmHWM) %.2f GB, "
                         + "load %s%n", median, times.size(), times.get(0), times.get(times.size() - 1),
-                flop / median / 1e9, procStatusGb("VmHWM"), loadAverage());
+                flop / median / 1e9, Machine.memoryGb("VmHWM"), Machine.loadAverage());
         return 0;
     }
 
@@ -109,30 +105,6 @@ public final class BenchVaeCommand implements Callable<Integer> {
 
     private static double conv(int cin, int cout, int k, double hw) {
         return 2.0 * cin * cout * k * k * hw;
-    }
-
-    /** A /proc/self/status memory field (kB) in GB; NaN where /proc is not available. */
-    static double procStatusGb(String field) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith(field + ":")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1e6 * 1.024;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return Double.NaN;
-        }
-        return Double.NaN;
-    }
-
-    /** The 1, 5 and 15 minute load averages (the machine may be shared). */
-    static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException | RuntimeException e) {
-            return "n/a";
-        }
     }
 
     /** Standalone entry point until the command is registered in {@code v2a bench}. */

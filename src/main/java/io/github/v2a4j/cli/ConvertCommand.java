@@ -61,10 +61,10 @@ public final class ConvertCommand implements Callable<Integer> {
             return 0;
         }
         if (kandinsky == null || cogvlm == null) throw new ConvertException("convert needs both --kandinsky and --cogvlm");
-        ModelConverter.Dtype d = switch (dtype.toLowerCase(Locale.ROOT)) {
-            case "f32" -> ModelConverter.Dtype.F32;
-            case "bf16" -> ModelConverter.Dtype.BF16;
-            case "keep" -> ModelConverter.Dtype.KEEP;
+        ModelConverter.OutDtype d = switch (dtype.toLowerCase(Locale.ROOT)) {
+            case "f32" -> ModelConverter.OutDtype.F32;
+            case "bf16" -> ModelConverter.OutDtype.BF16;
+            case "keep" -> ModelConverter.OutDtype.KEEP;
             default -> throw new ConvertException("--dtype must be f32, bf16 or keep, not '" + dtype + "'");
         };
         long t0 = System.nanoTime();

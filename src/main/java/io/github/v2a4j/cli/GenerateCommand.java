@@ -1,40 +1,43 @@
 package io.github.v2a4j.cli;
 
+import io.github.v2a4j.diffusion.Schedulers;
 import io.github.v2a4j.io.SafetensorsWriter;
-import io.github.v2a4j.io.WavFile;
-import io.github.v2a4j.io.video.LoadedVideo;
-import io.github.v2a4j.io.video.VideoReader;
-import io.github.v2a4j.io.video.VideoWriter;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.pipeline.AttentionHeatmap;
 import io.github.v2a4j.pipeline.GenerationOptions;
-import io.github.v2a4j.pipeline.GenerationResult;
+import io.github.v2a4j.pipeline.OutputFiles;
 import io.github.v2a4j.pipeline.Stage;
 import io.github.v2a4j.pipeline.Video2AudioPipeline;
+import io.github.v2a4j.pipeline.VideoJob;
+import io.github.v2a4j.pipeline.VideoResult;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import javax.imageio.ImageIO;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code v2a generate VIDEO}: the whole pipeline, video in, video with generated sound out. */
-@Command(name = "generate", mixinStandardHelpOptions = true,
+/**
+ * {@code v2a generate VIDEO}: the whole pipeline, video in, video with generated sound out, through
+ * {@link Video2AudioPipeline#generateVideo}. This class only reads the arguments, checks the outputs and prints.
+ */
+@Command(name = "generate", mixinStandardHelpOptions = true, defaultValueProvider = DefaultValues.class,
         description = {
             "Generate a sound track for VIDEO and write the video back with it (H.264 + AAC mp4).",
-            "Samples 96 frames over at most 12 s, encodes them and the prompts with CogVLM2, denoises a spectrogram "
-                    + "latent (PNDM, 50 steps, guidance 8), decodes it with the VAE and turns it into 44.1 kHz audio "
-                    + "(inverse mel + Griffin-Lim), levelled to -30 dBFS.",
+            "Samples --frames frames over at most --max-duration seconds, encodes them and the prompts with CogVLM2, "
+                    + "denoises a spectrogram latent with classifier-free guidance, decodes it with the VAE and turns "
+                    + "it into audio (inverse mel + Griffin-Lim), levelled to --target-dbfs.",
             "Without --model the bundled demo model is used: random weights, so the sound is noise."},
         footer = {"", "Example:", "  ./v2a generate assets/sample.mp4 --out /tmp/v2a-demo.mp4"})
 public final class GenerateCommand implements Callable<Integer> {
@@ -50,41 +53,54 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "Model directory made by 'v2a convert' (default: $V2A_MODEL, else the bundled demo model).")
     Path model;
 
-    @Option(names = "--prompt", description = "Prompt (default: \"${DEFAULT-VALUE}\").",
-            defaultValue = GenerationOptions.DEFAULT_PROMPT)
+    @Option(names = "--prompt", description = "Prompt (default: \"${DEFAULT-VALUE}\").")
     String prompt;
 
-    @Option(names = "--negative-prompt", description = "Negative prompt (default: \"${DEFAULT-VALUE}\").",
-            defaultValue = GenerationOptions.DEFAULT_NEGATIVE_PROMPT)
+    @Option(names = "--negative-prompt", description = "Negative prompt (default: \"${DEFAULT-VALUE}\").")
     String negativePrompt;
 
-    @Option(names = "--steps", description = "Denoising steps (default: ${DEFAULT-VALUE}; 51 UNet evaluations).",
-            defaultValue = "50")
+    @Option(names = "--steps", description = "Denoising steps (default: ${DEFAULT-VALUE}; PNDM makes one more UNet "
+            + "evaluation than steps).")
     int steps;
 
-    @Option(names = "--guidance", description = "Classifier-free guidance scale, > 1 (default: ${DEFAULT-VALUE}).",
-            defaultValue = "8")
+    @Option(names = "--guidance", description = "Classifier-free guidance scale, > 1 (default: ${DEFAULT-VALUE}).")
     float guidance;
 
-    @Option(names = "--seed", description = "Seed of the initial latents and Griffin-Lim phases (default: ${DEFAULT-VALUE}).",
-            defaultValue = "0")
+    @Option(names = "--scheduler", paramLabel = "NAME",
+            description = "Scheduler instead of the model's scheduler_config.json one: ${COMPLETION-CANDIDATES} "
+                    + "(or ddim, pndm), built from the model's config as diffusers' from_config does.",
+            completionCandidates = SchedulerNames.class)
+    String scheduler;
+
+    @Option(names = "--seed", description = "Seed of the initial latents and Griffin-Lim phases (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--frames", description = "Frames sampled from the video (default: ${DEFAULT-VALUE}).",
-            defaultValue = "96")
+    @Option(names = "--frames", description = "Frames sampled from the video (default: ${DEFAULT-VALUE}).")
     int frames;
 
     @Option(names = "--max-duration", paramLabel = "SECONDS",
-            description = "Longest stretch of video used, in seconds (default: ${DEFAULT-VALUE}).", defaultValue = "12")
+            description = "Longest stretch of video used, in seconds (default: ${DEFAULT-VALUE}).")
     int maxDuration;
+
+    @Option(names = "--target-dbfs", paramLabel = "DBFS",
+            description = "Loudness the audio is set to, in dBFS (default: ${DEFAULT-VALUE}).")
+    double targetDbfs;
+
+    @Mixin
+    SpectrogramOptions spectrogram = new SpectrogramOptions();
 
     @Option(names = "--keep-video",
             description = "Keep the input's video stream untouched (packet copy), audio padded to its length. "
                     + "Default: as the reference, the used frames re-timed to the audio's length.")
     boolean keepVideo;
 
-    @Option(names = "--cfg", paramLabel = "batch|split", defaultValue = "batch",
-            description = "Guidance as one batch-2 UNet call (default) or two batch-1 calls.")
+    @Option(names = "--precision", paramLabel = "fp32|bf16", defaultValue = "fp32",
+            description = "Arithmetic of the CogVLM2 and UNet matrix products: fp32, or bf16 (the reference's own; "
+                    + "fp32 accumulation, norms and softmax) (default: ${DEFAULT-VALUE}).")
+    String precision;
+
+    @Option(names = "--cfg", paramLabel = "batch|split",
+            description = "Guidance as one batch-2 UNet call or two batch-1 calls (default: ${DEFAULT-VALUE}).")
     String cfgMode;
 
     @Option(names = "--save-spectrogram", paramLabel = "PNG", description = "Also write the spectrogram image.")
@@ -118,6 +134,13 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "Print stack traces of errors.")
     boolean verbose;
 
+    /** The registered scheduler names, for the help text. */
+    static final class SchedulerNames extends ArrayList<String> {
+        SchedulerNames() {
+            super(Schedulers.names());
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintStream err = System.err;
@@ -130,63 +153,63 @@ public final class GenerateCommand implements Callable<Integer> {
         if (out == null) out = Path.of(stem(video) + ".v2a.mp4");
         if (dump != null && dumpOut == null) dumpOut = Path.of(out + ".dump.safetensors");
         if (attentionLayer != null && attentionOut == null) attentionOut = Path.of(out + ".attention.png");
-        for (Path p : outputs()) checkOutput(p);
         if (!"batch".equals(cfgMode) && !"split".equals(cfgMode)) {
             throw new IllegalArgumentException("--cfg must be 'batch' or 'split', not '" + cfgMode + "'");
         }
+        Precision precisionOption = Precision.parse(precision);
+        VideoJob job = new VideoJob(video, out, keepVideo, saveWav, saveSpectrogram, overwrite);
+        for (Path p : new Path[] {out, saveWav, saveSpectrogram, dumpOut, attentionOut}) {
+            if (p != null) OutputFiles.check(p, video, overwrite);
+        }
         GenerationOptions options = GenerationOptions.defaults().withPrompts(prompt, negativePrompt)
-                .withSteps(steps).withGuidance(guidance).withSeed(seed).withOneBatch("batch".equals(cfgMode));
-
-        Path modelDir = modelDir(err);
-        ProgressBar progress = new ProgressBar(err, System.console() != null);
-        long t0 = System.nanoTime();
-        progress.started(Stage.LOAD_VIDEO, 1);
-        LoadedVideo loaded = VideoReader.load(video, frames, maxDuration);
-        progress.finished(Stage.LOAD_VIDEO, Duration.ofNanos(System.nanoTime() - t0));
+                .withSteps(steps).withGuidance(guidance).withSeed(seed).withFrames(frames)
+                .withMaxDurationSec(maxDuration).withTargetDbfs(targetDbfs).withOneBatch("batch".equals(cfgMode))
+                .withScheduler(scheduler);
 
         List<String> wanted = new ArrayList<>();
         if (dump != null) wanted.addAll(dump);
         String mapName = attentionLayer == null ? null : AttentionHeatmap.traceName(attentionLayer);
         if (mapName != null) wanted.add(mapName.replace(".out", "*.out"));
         Trace trace = wanted.isEmpty() ? Trace.OFF : Trace.matching(wanted);
-        GenerationResult result;
-        long[] latent;
-        try (Video2AudioPipeline pipeline = Video2AudioPipeline.open(modelDir)) {
-            latent = pipeline.latentShape(loaded.durationSec());
-            result = pipeline.generate(loaded.clip(), loaded.durationSec(), options, progress, trace);
-        }
+
+        ProgressBar progress = new ProgressBar(err, System.console() != null);
+        VideoResult result;
         BufferedImage attentionMap = null;
-        if (mapName != null) {
-            String module = mapName.substring(0, mapName.length() - ".out".length());
-            List<INDArray> maps = new ArrayList<>();
-            trace.recorded().forEach((name, a) -> {
-                if (name.startsWith(module) && name.endsWith(".out")) maps.add(a);
-            });
-            if (maps.isEmpty()) {
-                throw new IllegalArgumentException("--attention-map: no video attention named '" + attentionLayer
-                        + "' (layers look like down_blocks.0.attentions.0.transformer_blocks.0.attn1)");
+        try (Video2AudioPipeline pipeline = Video2AudioPipeline.open(modelDir(model, err), precisionOption)) {
+            options = options.withSpectrogram(spectrogram.params(pipeline.spectrogramParams()));
+            result = pipeline.generateVideo(job, options, progress, () -> false, trace);
+            if (mapName != null) {
+                long[] latent = pipeline.latentShape(result.videoSeconds());
+                attentionMap = attentionMap(trace, mapName, (int) latent[2], (int) latent[3]);
             }
-            attentionMap = AttentionHeatmap.render(maps, (int) latent[2], (int) latent[3], 4);
         }
-
-        long m0 = System.nanoTime();
-        progress.started(Stage.MUX, 1);
-        if (keepVideo) {
-            VideoWriter.muxKeepVideo(video, result.pcm(), result.sampleRate(), out);
-        } else {
-            VideoWriter.muxRetimed(loaded, result.pcm(), result.sampleRate(), out);
-        }
-        if (saveWav != null) new WavFile(result.sampleRate(), 1, result.pcm()).write(saveWav, true);
-        if (saveSpectrogram != null) writePng(result.spectrogram(), saveSpectrogram);
         if (dump != null) writeDump(trace, dump, dumpOut);
-        if (attentionMap != null) writePng(attentionMap, attentionOut);
-        progress.finished(Stage.MUX, Duration.ofNanos(System.nanoTime() - m0));
-
-        System.out.println(summary(result, progress.timings(), Duration.ofNanos(System.nanoTime() - t0)));
+        if (attentionMap != null) {
+            BufferedImage map = attentionMap;
+            try (OutputFiles files = new OutputFiles(overwrite)) {
+                files.stage(attentionOut, tmp -> Video2AudioPipeline.writePng(map, tmp));
+                files.commit();
+            }
+        }
+        System.out.println(summary(result));
         return 0;
     }
 
-    private Path modelDir(PrintStream err) {
+    private BufferedImage attentionMap(Trace trace, String mapName, int latentHeight, int latentWidth) {
+        String module = mapName.substring(0, mapName.length() - ".out".length());
+        List<INDArray> maps = new ArrayList<>();
+        trace.recorded().forEach((name, a) -> {
+            if (name.startsWith(module) && name.endsWith(".out")) maps.add(a);
+        });
+        if (maps.isEmpty()) {
+            throw new IllegalArgumentException("--attention-map: no video attention named '" + attentionLayer
+                    + "' (layers look like down_blocks.0.attentions.0.transformer_blocks.0.attn1)");
+        }
+        return AttentionHeatmap.render(maps, latentHeight, latentWidth, 4);
+    }
+
+    /** {@code --model}, else $V2A_MODEL, else the bundled demo model (said on {@code err}). */
+    static Path modelDir(Path model, PrintStream err) {
         if (model != null) return model;
         String env = System.getenv("V2A_MODEL");
         if (env != null && !env.isBlank()) return Path.of(env);
@@ -194,31 +217,6 @@ public final class GenerateCommand implements Callable<Integer> {
         err.println("v2a: no --model given: using the demo model " + demo
                 + " (random weights, structure only: the sound is noise)");
         return demo;
-    }
-
-    private List<Path> outputs() {
-        List<Path> list = new ArrayList<>();
-        list.add(out);
-        if (saveSpectrogram != null) list.add(saveSpectrogram);
-        if (saveWav != null) list.add(saveWav);
-        if (dumpOut != null) list.add(dumpOut);
-        if (attentionOut != null) list.add(attentionOut);
-        return list;
-    }
-
-    /** Fails before any work if an output could not be written, or would replace something it should not. */
-    private void checkOutput(Path p) throws IOException {
-        Path abs = p.toAbsolutePath().normalize();
-        if (Files.exists(abs) && Files.isSameFile(abs, video)) {
-            throw new IllegalArgumentException(p + ": output would overwrite the input video");
-        }
-        if (Files.isDirectory(abs)) throw new IllegalArgumentException(p + ": is a directory");
-        if (Files.exists(abs) && !overwrite) {
-            throw new IllegalArgumentException(p + ": already exists (use --overwrite to replace it)");
-        }
-        Path dir = abs.getParent();
-        if (dir == null || !Files.isDirectory(dir)) throw new IllegalArgumentException(p + ": no such directory " + dir);
-        if (!Files.isWritable(dir)) throw new IllegalArgumentException(p + ": directory " + dir + " is not writable");
     }
 
     /**
@@ -229,19 +227,9 @@ public final class GenerateCommand implements Callable<Integer> {
         if (text.indexOf('\uFFFD') >= 0) throw new IllegalArgumentException("the " + what + " is not valid UTF-8");
     }
 
-    private static void writePng(BufferedImage image, Path target) throws IOException {
-        Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), ".v2a-", ".png.tmp");
-        try {
-            if (!ImageIO.write(image, "png", tmp.toFile())) throw new IOException("no PNG writer");
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
-
-    private static void writeDump(Trace trace, List<String> globs, Path target) {
+    private void writeDump(Trace trace, List<String> globs, Path target) {
         Trace selected = Trace.matching(globs); // the trace may also hold tensors kept for --attention-map
-        Map<String, INDArray> got = new java.util.LinkedHashMap<>();
+        Map<String, INDArray> got = new LinkedHashMap<>();
         trace.recorded().forEach((name, a) -> {
             if (selected.wants(name)) got.put(name, a);
         });
@@ -250,19 +238,19 @@ public final class GenerateCommand implements Callable<Integer> {
                     + "'unet@3.out.0', 'scheduler.step@50.out.0', 'vae.decode.in.z', 'spectrogram_from_image.out'");
         }
         SafetensorsWriter w = new SafetensorsWriter().metadata("producer", "v2a4j generate --dump");
-        got.forEach((name, a) -> w.put(name, a.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT)));
-        w.write(target);
+        got.forEach((name, a) -> w.put(name, a.castTo(DataType.FLOAT)));
+        try (OutputFiles files = new OutputFiles(overwrite)) {
+            files.stage(target, w::write);
+            files.commit();
+        }
     }
 
-    private String summary(GenerationResult r, Map<Stage, Duration> timings, Duration total) {
+    private static String summary(VideoResult r) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format("v2a: wrote %s (%.2f s of audio at %d Hz) in %s:", out, r.audioSeconds(),
-                r.sampleRate(), ProgressBar.format(total)));
-        Map<Stage, Duration> all = new java.util.EnumMap<>(Stage.class);
-        all.putAll(r.timings());
-        all.putAll(timings);
+        sb.append(String.format("v2a: wrote %s (%.2f s of audio at %d Hz) in %s:", r.video(), r.audioSeconds(),
+                r.sampleRate(), ProgressBar.format(r.total())));
         for (Stage s : Stage.values()) {
-            Duration d = all.get(s);
+            Duration d = r.timings().get(s);
             if (d != null) sb.append(' ').append(s.label()).append(' ').append(ProgressBar.format(d)).append(',');
         }
         sb.setLength(sb.length() - 1);

@@ -4,20 +4,21 @@ import io.github.v2a4j.pipeline.PipelineListener;
 import io.github.v2a4j.pipeline.Stage;
 import java.io.PrintStream;
 import java.time.Duration;
-import java.util.EnumMap;
-import java.util.Map;
 
 /**
- * Progress on stderr: a bar with ETA redrawn in place on a terminal, one line per quarter of a stage otherwise
- * (so logs from CI or a service stay short).
+ * Progress on stderr: a bar with ETA and the unit just done redrawn in place on a terminal; otherwise one line per
+ * quarter of a stage and at least one a minute (so logs from CI or a service stay short, and a long stage still
+ * shows it is alive).
  */
 final class ProgressBar implements PipelineListener {
     private static final int WIDTH = 28;
 
     private final PrintStream out;
     private final boolean terminal;
-    private final Map<Stage, Duration> took = new EnumMap<>(Stage.class);
+    private static final long LOG_EVERY_NANOS = 60_000_000_000L;
+
     private long stageStart;
+    private long lastLine;
     private int lastQuarter;
 
     ProgressBar(PrintStream out, boolean terminal) {
@@ -28,39 +29,39 @@ final class ProgressBar implements PipelineListener {
     @Override
     public void started(Stage stage, int units) {
         stageStart = System.nanoTime();
+        lastLine = stageStart;
         lastQuarter = 0;
-        if (terminal) draw(stage, 0, units);
+        if (terminal) draw(stage, 0, units, null);
         else out.println("v2a: " + stage.label() + " ...");
     }
 
     @Override
-    public void progress(Stage stage, int done, int units) {
+    public void progress(Stage stage, int done, int units, String detail) {
         if (terminal) {
-            draw(stage, done, units);
-        } else {
-            int quarter = units == 0 ? 4 : 4 * done / units;
-            if (quarter > lastQuarter && quarter < 4) {
-                lastQuarter = quarter;
-                out.printf("v2a: %s %d/%d, %s left%n", stage.label(), done, units, eta(done, units));
-            }
+            draw(stage, done, units, detail);
+            return;
+        }
+        long now = System.nanoTime();
+        int quarter = units == 0 ? 4 : 4 * done / units;
+        boolean newQuarter = quarter > lastQuarter && quarter < 4;
+        if (newQuarter || (done < units && now - lastLine >= LOG_EVERY_NANOS)) {
+            lastQuarter = Math.max(lastQuarter, quarter);
+            lastLine = now;
+            out.printf("v2a: %s %d/%d%s, %s left%n", stage.label(), done, units,
+                    detail == null ? "" : " (" + detail + ")", eta(done, units));
         }
     }
 
     @Override
     public void finished(Stage stage, Duration d) {
-        took.put(stage, d);
         if (terminal) out.print("\r\033[K");
         out.printf("v2a: %s done in %s%n", stage.label(), format(d));
     }
 
-    Map<Stage, Duration> timings() {
-        return took;
-    }
-
-    private void draw(Stage stage, int done, int units) {
-        int filled = units == 0 ? WIDTH : WIDTH * done / units;
-        out.printf("\r\033[K%-24s [%s%s] %d/%d  ETA %s", stage.label(), "#".repeat(filled), ".".repeat(WIDTH - filled),
-                done, units, eta(done, units));
+    private void draw(Stage stage, int done, int units, String detail) {
+        int filled = units == 0 ? WIDTH : Math.min(WIDTH, WIDTH * done / Math.max(1, units));
+        out.printf("\r\033[K%-24s [%s%s] %d/%d  ETA %s%s", stage.label(), "#".repeat(filled),
+                ".".repeat(WIDTH - filled), done, units, eta(done, units), detail == null ? "" : "  " + detail);
         out.flush();
     }
 

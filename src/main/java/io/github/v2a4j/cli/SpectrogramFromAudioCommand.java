@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code v2a spectrogram-from-audio IN.wav OUT.png}: riffusion's audio → spectrogram image (STFT, |·|, mel, power curve). */
-@Command(name = "spectrogram-from-audio", mixinStandardHelpOptions = true,
+@Command(name = "spectrogram-from-audio", mixinStandardHelpOptions = true, defaultValueProvider = DefaultValues.class,
         description = "16-bit PCM WAV -> spectrogram image (riffusion layout: height = mel count, low frequencies at the bottom).")
 public final class SpectrogramFromAudioCommand implements Callable<Integer> {
 

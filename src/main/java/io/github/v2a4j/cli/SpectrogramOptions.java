@@ -1,57 +1,84 @@
 package io.github.v2a4j.cli;
 
 import io.github.v2a4j.audio.SpectrogramParams;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Spec;
 
-/** riffusion's spectrogram parameters as options (defaults = riffusion's, which K4 inference uses). */
+/**
+ * riffusion's spectrogram parameters as options. Defaults are riffusion's (what K4 inference uses); {@link #params}
+ * applies only the options given on the command line over a base (riffusion's, or a model's own).
+ */
 final class SpectrogramOptions {
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec mixee;
+
     @Option(names = "--stereo", description = "two channels in the image's G and B (riffusion's stereo)")
     boolean stereo;
 
-    @Option(names = "--sample-rate", defaultValue = "44100", description = "Hz (default ${DEFAULT-VALUE})")
+    @Option(names = "--sample-rate", description = "Hz (default ${DEFAULT-VALUE})")
     int sampleRate;
 
-    @Option(names = "--step-ms", defaultValue = "10", description = "hop in ms (default ${DEFAULT-VALUE})")
+    @Option(names = "--step-ms", description = "hop in ms (default ${DEFAULT-VALUE})")
     int stepMs;
 
-    @Option(names = "--window-ms", defaultValue = "100", description = "Hann window in ms (default ${DEFAULT-VALUE})")
+    @Option(names = "--window-ms", description = "Hann window in ms (default ${DEFAULT-VALUE})")
     int windowMs;
 
-    @Option(names = "--padded-ms", defaultValue = "400", description = "FFT length in ms (default ${DEFAULT-VALUE})")
+    @Option(names = "--padded-ms", description = "FFT length in ms (default ${DEFAULT-VALUE})")
     int paddedMs;
 
-    @Option(names = "--mels", defaultValue = "512", description = "mel bands = image height (default ${DEFAULT-VALUE})")
+    @Option(names = "--mels", description = "mel bands = image height (default ${DEFAULT-VALUE})")
     int mels;
 
-    @Option(names = "--min-freq", defaultValue = "0", description = "Hz (default ${DEFAULT-VALUE})")
+    @Option(names = "--min-freq", description = "Hz (default ${DEFAULT-VALUE})")
     double minFreq;
 
-    @Option(names = "--max-freq", defaultValue = "10000", description = "Hz (default ${DEFAULT-VALUE})")
+    @Option(names = "--max-freq", description = "Hz (default ${DEFAULT-VALUE})")
     double maxFreq;
 
-    @Option(names = "--mel-scale", defaultValue = "htk", description = "htk or slaney (default ${DEFAULT-VALUE})")
+    @Option(names = "--mel-scale", description = "htk or slaney (default ${DEFAULT-VALUE})")
     String melScale;
 
-    @Option(names = "--mel-norm", description = "none (default) or slaney")
+    @Option(names = "--mel-norm", description = "none or slaney (default ${DEFAULT-VALUE})")
     String melNorm;
 
-    @Option(names = "--iterations", defaultValue = "32", description = "Griffin-Lim iterations (default ${DEFAULT-VALUE})")
+    @Option(names = "--iterations", description = "Griffin-Lim iterations (default ${DEFAULT-VALUE})")
     int iterations;
 
-    @Option(names = "--momentum", defaultValue = "0.99", description = "fast Griffin-Lim momentum (default ${DEFAULT-VALUE})")
+    @Option(names = "--momentum", description = "fast Griffin-Lim momentum (default ${DEFAULT-VALUE})")
     double momentum;
 
-    @Option(names = "--power", defaultValue = "0.25", description = "image power curve (default ${DEFAULT-VALUE})")
+    @Option(names = "--power", description = "image power curve (default ${DEFAULT-VALUE})")
     double power;
 
-    @Option(names = "--max-value", defaultValue = "30e6", description = "amplitude of a black pixel (default ${DEFAULT-VALUE})")
+    @Option(names = "--max-value", description = "amplitude of a black pixel (default ${DEFAULT-VALUE})")
     double maxValue;
 
+    /** riffusion's defaults with the given options applied. */
     SpectrogramParams params() {
-        String norm = melNorm == null || melNorm.equals("none") ? null : melNorm;
-        return SpectrogramParams.builder().stereo(stereo).sampleRate(sampleRate).stepSizeMs(stepMs)
-                .windowDurationMs(windowMs).paddedDurationMs(paddedMs).numFrequencies(mels).minFrequency(minFreq)
-                .maxFrequency(maxFreq).melScaleType(melScale).melScaleNorm(norm).numGriffinLimIters(iterations)
-                .momentum(momentum).powerForImage(power).maxValue(maxValue).build();
+        return params(SpectrogramParams.defaults());
+    }
+
+    /** {@code base} with the options given on the command line applied. */
+    SpectrogramParams params(SpectrogramParams base) {
+        ParseResult given = mixee.commandLine().getParseResult();
+        SpectrogramParams.Builder b = base.toBuilder();
+        if (given.hasMatchedOption("--stereo")) b.stereo(stereo);
+        if (given.hasMatchedOption("--sample-rate")) b.sampleRate(sampleRate);
+        if (given.hasMatchedOption("--step-ms")) b.stepSizeMs(stepMs);
+        if (given.hasMatchedOption("--window-ms")) b.windowDurationMs(windowMs);
+        if (given.hasMatchedOption("--padded-ms")) b.paddedDurationMs(paddedMs);
+        if (given.hasMatchedOption("--mels")) b.numFrequencies(mels);
+        if (given.hasMatchedOption("--min-freq")) b.minFrequency(minFreq);
+        if (given.hasMatchedOption("--max-freq")) b.maxFrequency(maxFreq);
+        if (given.hasMatchedOption("--mel-scale")) b.melScaleType(melScale);
+        if (given.hasMatchedOption("--mel-norm")) b.melScaleNorm(melNorm.equals("none") ? null : melNorm);
+        if (given.hasMatchedOption("--iterations")) b.numGriffinLimIters(iterations);
+        if (given.hasMatchedOption("--momentum")) b.momentum(momentum);
+        if (given.hasMatchedOption("--power")) b.powerForImage(power);
+        if (given.hasMatchedOption("--max-value")) b.maxValue(maxValue);
+        return b.build();
     }
 }

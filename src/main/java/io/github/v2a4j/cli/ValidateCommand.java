@@ -5,6 +5,7 @@ import io.github.v2a4j.golden.GoldenBundle;
 import io.github.v2a4j.golden.Validator;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import io.github.v2a4j.validate.Validators;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -28,6 +29,11 @@ public final class ValidateCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "BUNDLE_DIR", description = "Golden bundle directory (manifest.json, ...).")
     Path bundleDir;
+
+    @Option(names = "--precision", paramLabel = "fp32|bf16", defaultValue = "fp32",
+            description = "Run the component's matrix products in this precision; bf16 rows pass when at least as "
+                    + "close to the fp32 reference as the original code's own bf16 run (default: ${DEFAULT-VALUE}).")
+    String precision;
 
     @Option(names = "--all-rows", description = "Print every compared tensor, not only failures and their context.")
     boolean allRows;
@@ -54,7 +60,7 @@ public final class ValidateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (GoldenBundle bundle = GoldenBundle.open(bundleDir)) {
-            Validator v = find(bundle.component());
+            Validator v = Validators.find(validators, bundle.component());
             if (v == null) {
                 String known = validators.isEmpty() ? "none yet"
                         : validators.stream().map(Validator::component).sorted().collect(Collectors.joining(", "));
@@ -62,7 +68,7 @@ public final class ValidateCommand implements Callable<Integer> {
                         + "' (known: " + known + ")");
                 return 1;
             }
-            ComparisonReport report = v.validate(bundle);
+            ComparisonReport report = v.validate(bundle, io.github.v2a4j.nn.Precision.parse(precision));
             out.print(report.format(allRows));
             out.flush();
             return report.passed() ? 0 : 2;
@@ -72,13 +78,6 @@ public final class ValidateCommand implements Callable<Integer> {
             err.flush();
             return 1;
         }
-    }
-
-    /** An exact component match wins over a prefix match ("unet" for "unet/K4 UNet2DConditionModel ..."). */
-    private Validator find(String component) {
-        for (Validator v : validators) if (v.component().equals(component)) return v;
-        for (Validator v : validators) if (v.accepts(component)) return v;
-        return null;
     }
 
     /** Our own and argument/state exceptions carry messages written for users; others get their type named. */

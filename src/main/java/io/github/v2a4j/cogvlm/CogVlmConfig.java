@@ -10,7 +10,7 @@ import java.nio.file.Path;
 
 /**
  * The fields of CogVLM2-video's {@code config.json} (class {@code CogVLMConfig}) that the encoder uses.
- * Defaults are the real model's values (spec §1.1); a tiny golden config overrides them. {@code bos_token_id} and
+ * Defaults are the real model's values; a tiny golden config overrides them. {@code bos_token_id} and
  * {@code pad_token_id} stand in for the tokenizer's BOS and the vision-slot id (upstream takes
  * {@code tokenizer.bos_token_id} and hard-codes {@code pad_token_id = 128002}; the real config.json agrees, and
  * the slot id changes no number because vision rows are overwritten before use).

@@ -1,8 +1,13 @@
 package io.github.v2a4j.cogvlm;
 
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.io.MapSource;
 import io.github.v2a4j.io.Safetensors;
+import io.github.v2a4j.io.SafetensorsFile;
+import io.github.v2a4j.io.TensorInfo;
 import io.github.v2a4j.io.TensorSource;
+import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -10,6 +15,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -24,7 +30,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * What K4 takes from CogVLM2-video (spec §1.7): {@code extract_video_embedding} and {@code extract_text_embedding}.
+ * What K4 takes from CogVLM2-video: {@code extract_video_embedding} and {@code extract_text_embedding}.
  *
  * <ul>
  *   <li>{@link #videoEmbedding}: uint8 clip {@code (3,T,H,W)} → preprocess → vision tower → sequence BOS + 66·T
@@ -38,6 +44,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 public final class CogVlmEncoder {
 
+    /** Names the model in weight errors. */
+    static final String COMPONENT = "CogVLM2";
+
     /** K4's {@code extract_text_embedding(max_len=100)}. */
     public static final int TEXT_ROWS = 100;
 
@@ -48,6 +57,7 @@ public final class CogVlmEncoder {
     private final LlamaDecoder decoder;
     private final Path cacheDir;
     private final String weightsFingerprint;
+    private final Precision precision;
     private Progress progress = Progress.NONE;
 
     /**
@@ -56,11 +66,18 @@ public final class CogVlmEncoder {
      * @param frameChunk frames per vision-layer call (bounds the MLP intermediate; 8 keeps it near 126 MB at real size)
      */
     public CogVlmEncoder(CogVlmConfig cfg, TensorSource source, Path cacheDir, String weightsFingerprint, int frameChunk) {
+        this(cfg, source, cacheDir, weightsFingerprint, frameChunk, Precision.FP32);
+    }
+
+    /** As above, with the products of every layer in {@code precision}. */
+    public CogVlmEncoder(CogVlmConfig cfg, TensorSource source, Path cacheDir, String weightsFingerprint, int frameChunk,
+                         Precision precision) {
         this.cfg = cfg;
         this.source = source;
+        this.precision = precision;
         this.preprocessor = new VideoPreprocessor(cfg.vision().imageSize());
-        this.vision = new VisionTower(cfg, source, frameChunk);
-        this.decoder = new LlamaDecoder(cfg, source);
+        this.vision = new VisionTower(cfg, source, frameChunk, precision);
+        this.decoder = new LlamaDecoder(cfg, source, precision);
         this.cacheDir = cacheDir;
         this.weightsFingerprint = weightsFingerprint;
     }
@@ -75,7 +92,7 @@ public final class CogVlmEncoder {
         Safetensors weights = Safetensors.open(modelDir);
         CogVlmEncoder enc = new CogVlmEncoder(cfg, weights, defaultCacheDir(modelDir), fingerprint(modelDir), frameChunk);
         try {
-            enc.verifyCheckpoint(modelDir.toString());
+            enc.verifyCheckpoint();
         } catch (RuntimeException e) {
             weights.close();
             throw e;
@@ -90,13 +107,13 @@ public final class CogVlmEncoder {
 
     /**
      * Checks every tensor name and shape the encoder will read against the checkpoint headers (no data is read), and
-     * that nothing under {@code model.} / {@code lm_head} is left over. Throws one error listing every problem.
+     * that nothing else is left over. Throws one error naming the checkpoint and every problem.
      */
-    public void verifyCheckpoint(String what) {
-        Params check = Params.check(source);
+    public void verifyCheckpoint() {
+        Binder check = Binder.check(source, COMPONENT);
         VisionTower.declare(check, cfg);
         LlamaDecoder.declare(check, cfg);
-        check.verify(what, "model.", "lm_head.");
+        check.verify();
     }
 
     /** Where per-layer progress of the following passes goes (the pipeline maps it onto its stage display). */
@@ -109,15 +126,20 @@ public final class CogVlmEncoder {
         return cfg;
     }
 
+    /** {@link Progress} steps of a video pass: every vision layer, the adapter, every decoder layer used. */
+    public int videoPassSteps() {
+        return vision.steps() + decoder.layersUsed();
+    }
+
+    /** {@link Progress} steps of a text pass: every decoder layer used. */
+    public int textPassSteps() {
+        return decoder.layersUsed();
+    }
+
     /** {@code extract_video_embedding(video)}: uint8 {@code (3, T, H, W)} → {@code (T, hidden)}. */
     public INDArray videoEmbedding(byte[] video, int frames, int height, int width, Trace trace) {
         INDArray images = preprocessor.preprocess(video, frames, height, width);
         return embedPreprocessed(images, trace);
-    }
-
-    /** {@code extract_video_embedding} of decoded frames, each interleaved RGB {@code (H, W, 3)} → {@code (T, hidden)}. */
-    public INDArray videoEmbeddingFrames(java.util.List<byte[]> rgbFrames, int height, int width, Trace trace) {
-        return embedPreprocessed(preprocessor.preprocessFrames(rgbFrames, height, width), trace);
     }
 
     /** As {@link #videoEmbedding(byte[], int, int, int, Trace)} for a (small) clip held as an array {@code (3, T, H, W)}. */
@@ -127,6 +149,12 @@ public final class CogVlmEncoder {
 
     /** The video pass from preprocessed frames {@code (T, 3, 224, 224)}. */
     public INDArray embedPreprocessed(INDArray images, Trace trace) {
+        try (Buffers.Pool ignored = Buffers.open()) {
+            return embed(images, trace);
+        }
+    }
+
+    private INDArray embed(INDArray images, Trace trace) {
         int frames = (int) images.size(0);
         int perFrame = cfg.tokensPerFrame();
         Progress.Counter steps = Progress.counter(progress, vision.steps() + decoder.layersUsed());
@@ -134,12 +162,12 @@ public final class CogVlmEncoder {
         long d = cfg.hiddenSize();
         ConversationInput input = ConversationInput.base(cfg.bosTokenId(), cfg.padTokenId(), perFrame * frames, new int[0]);
         INDArray hidden = decoder.hiddenStates(input, features.reshape('c', (long) perFrame * frames, d), trace, steps);
-        Release.free(features);
+        Buffers.release(features);
         int[] rows = input.rowsOfType(ConversationInput.VISION_TOKEN_TYPE);
         INDArray visionRows = hidden.get(NDArrayIndex.interval(rows[0], rows[rows.length - 1] + 1), NDArrayIndex.all());
         // rows are contiguous (BOS, then every slot): reshape (T, 66, hidden) and average each frame's 66 rows
         INDArray out = visionRows.dup('c').reshape('c', frames, perFrame, d).mean(1);
-        Release.free(hidden);
+        Buffers.release(hidden);
         return out;
     }
 
@@ -148,10 +176,16 @@ public final class CogVlmEncoder {
      * {@code (100, hidden)}.
      */
     public INDArray textEmbedding(int[] textIds, Trace trace) {
+        try (Buffers.Pool ignored = Buffers.open()) {
+            return text(textIds, trace);
+        }
+    }
+
+    private INDArray text(int[] textIds, Trace trace) {
         ConversationInput input = ConversationInput.base(cfg.bosTokenId(), cfg.padTokenId(), 0, textIds);
         INDArray hidden = decoder.hiddenStates(input, null, trace, Progress.counter(progress, decoder.layersUsed()));
         INDArray out = padRows(hidden);
-        Release.free(hidden);
+        Buffers.release(hidden);
         return out;
     }
 
@@ -160,13 +194,19 @@ public final class CogVlmEncoder {
      * at real size this halves the bf16 → fp32 conversion work of the text passes). Same results as one call each.
      */
     public List<INDArray> textEmbeddings(List<int[]> textIds) {
+        try (Buffers.Pool ignored = Buffers.open()) {
+            return texts(textIds);
+        }
+    }
+
+    private List<INDArray> texts(List<int[]> textIds) {
         List<ConversationInput> inputs = new ArrayList<>();
         for (int[] ids : textIds) inputs.add(ConversationInput.base(cfg.bosTokenId(), cfg.padTokenId(), 0, ids));
         List<INDArray> hidden = decoder.textHiddenStates(inputs, Progress.counter(progress, decoder.layersUsed()));
         List<INDArray> out = new ArrayList<>();
         for (INDArray h : hidden) {
             out.add(padRows(h));
-            Release.free(h);
+            Buffers.release(h);
         }
         return out;
     }
@@ -204,13 +244,16 @@ public final class CogVlmEncoder {
     }
 
     /**
-     * sha256 over the weights fingerprint and the preprocessed black clip (its exact float bits: bilinear scaling of
-     * a constant can differ in the last bit with the input size, so H and W alone would not be an exact key).
+     * sha256 over the weights fingerprint, the precision and the preprocessed black clip (its exact float bits:
+     * bilinear scaling of a constant can differ in the last bit with the input size, so H and W alone would not be
+     * an exact key).
      */
     String cacheKey(INDArray images) {
         MessageDigest md = sha256();
-        md.update(weightsFingerprint.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        md.update(cfg.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        md.update(weightsFingerprint.getBytes(StandardCharsets.UTF_8));
+        // fp32 adds nothing to the key, so fp32 entries made before the precision option stay valid
+        if (precision != Precision.FP32) md.update(precision.label().getBytes(StandardCharsets.UTF_8));
+        md.update(cfg.toString().getBytes(StandardCharsets.UTF_8));
         float[] f = images.dup('c').data().asFloat();
         ByteBuffer b = ByteBuffer.allocate(f.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(f);
@@ -220,8 +263,9 @@ public final class CogVlmEncoder {
 
     /**
      * A cheap identity of a checkpoint: sha256 over every {@code *.safetensors} / {@code *.json} file's name, size and,
-     * for safetensors, its header (tensor names, dtypes, shapes, offsets). Reading headers takes milliseconds where a
-     * full hash of 25 GB would take minutes; a re-exported or re-quantised checkpoint changes the headers or sizes.
+     * for safetensors, its header (tensor names, dtypes, shapes, offsets, metadata). Reading headers takes
+     * milliseconds where a full hash of 25 GB would take minutes; a re-exported or re-quantised checkpoint changes
+     * the headers or sizes.
      */
     public static String fingerprint(Path modelDir) {
         MessageDigest md = sha256();
@@ -229,17 +273,15 @@ public final class CogVlmEncoder {
             for (Path p : files.sorted().toList()) {
                 String name = p.getFileName().toString();
                 if (!Files.isRegularFile(p) || !(name.endsWith(".safetensors") || name.endsWith(".json"))) continue;
-                md.update(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                md.update(Long.toString(Files.size(p)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                md.update((name + "\n" + Files.size(p) + "\n").getBytes(StandardCharsets.UTF_8));
                 if (name.endsWith(".safetensors")) {
-                    try (var ch = java.nio.channels.FileChannel.open(p)) {
-                        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-                        ch.read(len, 0);
-                        long n = len.flip().getLong();
-                        if (n < 0 || n > 100_000_000) throw new IOException("bad safetensors header length " + n + " in " + p);
-                        ByteBuffer header = ByteBuffer.allocate((int) n);
-                        ch.read(header, 8);
-                        md.update(header.flip());
+                    try (SafetensorsFile st = SafetensorsFile.open(p)) {
+                        md.update(st.metadata().toString().getBytes(StandardCharsets.UTF_8));
+                        for (String t : st.names()) {
+                            TensorInfo i = st.info(t);
+                            md.update((t + " " + i.dtype() + " " + i.shapeString() + " " + i.begin() + " " + i.end()
+                                    + "\n").getBytes(StandardCharsets.UTF_8));
+                        }
                     }
                 } else {
                     md.update(Files.readAllBytes(p));
@@ -291,11 +333,14 @@ public final class CogVlmEncoder {
         }
     }
 
-    /** Every tensor the encoder reads (layers 0..n−2, no final norm or lm_head), with its shape. */
+    /**
+     * Every tensor the encoder reads (layers 0..n−2, no final norm or lm_head), with its shape, from a dry run of
+     * the blocks (no tensor is allocated).
+     */
     public static Map<String, long[]> parameterShapes(CogVlmConfig cfg) {
-        Params check = Params.check(MapSource.empty());
+        Binder check = Binder.check(MapSource.empty(), COMPONENT);
         VisionTower.declare(check, cfg);
         LlamaDecoder.declare(check, cfg);
-        return check.requested();
+        return check.parameters();
     }
 }

@@ -3,7 +3,7 @@ package io.github.v2a4j.cogvlm;
 import java.util.Arrays;
 
 /**
- * The token sequence of {@code build_conversation_input_ids} for {@code template_version="base"} (spec §1.5):
+ * The token sequence of {@code build_conversation_input_ids} for {@code template_version="base"}:
  * BOS (type 0), then {@code tokensPerFrame·T} vision slots (type 1) when a video is given, then the
  * query's tokens (type 0). "base" adds no time-index tokens and no "Question:/Answer:" wrapper, so the text is the
  * query itself.

@@ -1,7 +1,10 @@
 package io.github.v2a4j.cogvlm;
 
 import io.github.v2a4j.nn.Attention;
-import io.github.v2a4j.nn.NN;
+import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Buffers;
+import io.github.v2a4j.nn.Linear;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -18,35 +21,35 @@ final class DecoderAttention {
     private final int heads;
     private final int kvHeads;
     private final int headDim;
-    private final INDArray qkvWeight;
-    private final INDArray denseWeight;
-    private final RotaryEmbedding rotary;
+    private final Precision precision;
+    private final Linear qkv;
+    private final Linear dense;
+    private final INDArray invFreq;
 
-    DecoderAttention(Params root, String path, CogVlmConfig cfg) {
-        this.path = path;
+    DecoderAttention(Binder p, CogVlmConfig cfg) {
+        this.path = p.path();
         this.heads = cfg.numAttentionHeads();
         this.kvHeads = cfg.numKvHeads();
         this.headDim = cfg.headDim();
-        Params p = root.at(path);
         long d = cfg.hiddenSize();
-        qkvWeight = p.get("language_expert_query_key_value.weight", d + 2L * kvHeads * headDim, d);
-        denseWeight = p.get("language_expert_dense.weight", d, d);
-        INDArray invFreq = p.get("rotary_emb.inv_freq", headDim / 2);
-        rotary = p.dryRun() ? null : new RotaryEmbedding(invFreq, headDim);
+        this.precision = p.precision();
+        qkv = p.dense("language_expert_query_key_value", d + 2L * kvHeads * headDim, d, false);
+        dense = p.dense("language_expert_dense", d, d, false);
+        invFreq = p.get("rotary_emb.inv_freq", headDim / 2);
     }
 
     /** {@code x [1, L, hidden]}, position ids of the L tokens → {@code [1, L, hidden]}. */
     INDArray forward(INDArray x, long[] positions, Trace trace) {
-        INDArray mixed = NN.linear(x, qkvWeight, null);
+        INDArray mixed = qkv.apply(x);
         trace.record(path + ".language_expert_query_key_value.out", mixed);
         long q1 = (long) heads * headDim;
         long k1 = q1 + (long) kvHeads * headDim;
         long v1 = k1 + (long) kvHeads * headDim;
         INDArray q = mixed.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, q1)).dup('c');
         INDArray k = mixed.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(q1, k1)).dup('c');
-        INDArray v = mixed.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(k1, v1)).dup('c');
-        Release.free(mixed);
-        float[][][] rope = rotary.tables(positions); // per layer: each layer has its own inv_freq buffer
+        INDArray v = mixed.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(k1, v1));
+        RotaryEmbedding rotary = new RotaryEmbedding(invFreq, headDim); // each layer has its own inv_freq buffer
+        float[][][] rope = rotary.tables(positions);
         rotary.applyInPlace(q, heads, rope);
         rotary.applyInPlace(k, kvHeads, rope);
         if (trace.wants(path + ".rotary_emb.out.0")) { // upstream layout (B, heads, L, hd), kv heads not expanded
@@ -55,12 +58,10 @@ final class DecoderAttention {
             trace.record(path + ".rotary_emb.out.1", k.reshape('c', 1, length, kvHeads, headDim).permute(0, 2, 1, 3));
         }
         // The all-ones mask plus the causal mask is lower-triangular: upstream's attention_fn then runs plain causal SDPA.
-        INDArray context = Attention.sdpa(q, k, v, heads, kvHeads, true);
-        Release.free(q);
-        Release.free(k);
-        Release.free(v);
-        INDArray out = NN.linear(context, denseWeight, null);
-        Release.free(context);
+        INDArray context = Attention.sdpa(q, k, v, heads, kvHeads, true, precision);
+        Buffers.release(q, k, mixed);
+        INDArray out = dense.apply(context);
+        Buffers.release(context);
         trace.record(path + ".language_expert_dense.out", out);
         trace.record(path + ".out.0", out);
         return out;

@@ -1,5 +1,7 @@
 package io.github.v2a4j.cogvlm;
 
+import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -8,7 +10,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code CogVLMDecoderLayer} ({@code model.layers.i}), a plain pre-norm Llama layer:
  * {@code h = x + attn(RMSNorm_in(x))}, {@code out = h + mlp(RMSNorm_post(h))}.
  */
-final class DecoderLayer {
+public final class DecoderLayer {
 
     private final String path;
     private final double eps;
@@ -17,29 +19,28 @@ final class DecoderLayer {
     private final DecoderAttention attention;
     private final DecoderMlp mlp;
 
-    DecoderLayer(Params root, String path, CogVlmConfig cfg) {
-        this.path = path;
+    public DecoderLayer(Binder p, CogVlmConfig cfg) {
+        this.path = p.path();
         this.eps = cfg.rmsNormEps();
-        Params p = root.at(path);
         inNorm = p.get("input_layernorm.weight", cfg.hiddenSize());
         postNorm = p.get("post_attention_layernorm.weight", cfg.hiddenSize());
-        attention = new DecoderAttention(root, path + ".self_attn", cfg);
-        mlp = new DecoderMlp(root, path + ".mlp", cfg);
+        attention = new DecoderAttention(p.at("self_attn"), cfg);
+        mlp = new DecoderMlp(p.at("mlp"), cfg);
     }
 
     /** {@code x [1, L, hidden]} → a new array ({@code x} is left untouched). */
-    INDArray forward(INDArray x, long[] positions, Trace trace) {
+    public INDArray forward(INDArray x, long[] positions, Trace trace) {
         INDArray n = NN.rmsNorm(x, inNorm, eps);
         trace.record(path + ".input_layernorm.out", n);
         INDArray a = attention.forward(n, positions, trace);
-        Release.free(n);
+        Buffers.release(n);
         INDArray h = a.addi(x);
         INDArray n2 = NN.rmsNorm(h, postNorm, eps);
         trace.record(path + ".post_attention_layernorm.out", n2);
         INDArray m = mlp.forward(n2, trace);
-        Release.free(n2);
+        Buffers.release(n2);
         INDArray out = m.addi(h);
-        Release.free(h);
+        Buffers.release(h);
         trace.record(path + ".out.0", out);
         return out;
     }

@@ -1,6 +1,10 @@
 package io.github.v2a4j.cogvlm;
 
-import io.github.v2a4j.nn.NN;
+import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Buffers;
+import io.github.v2a4j.nn.Eltwise;
+import io.github.v2a4j.nn.Gemm;
+import io.github.v2a4j.nn.Linear;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -11,29 +15,33 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class DecoderMlp {
 
     private final String path;
-    private final INDArray gate;
-    private final INDArray up;
-    private final INDArray down;
+    private final Linear gate;
+    private final Linear up;
+    private final Linear down;
 
-    DecoderMlp(Params root, String path, CogVlmConfig cfg) {
-        this.path = path;
-        Params p = root.at(path + ".language_mlp");
+    DecoderMlp(Binder mlp, CogVlmConfig cfg) {
+        this.path = mlp.path();
+        Binder p = mlp.at("language_mlp");
         long d = cfg.hiddenSize();
         long i = cfg.intermediateSize();
-        gate = p.get("gate_proj.weight", i, d);
-        up = p.get("up_proj.weight", i, d);
-        down = p.get("down_proj.weight", d, i);
+        gate = p.dense("gate_proj", i, d, false);
+        up = p.dense("up_proj", i, d, false);
+        down = p.dense("down_proj", d, i, false);
     }
 
     INDArray forward(INDArray x, Trace trace) {
-        INDArray g = NN.linear(x, gate, null);
-        trace.record(path + ".language_mlp.gate_proj.out", g);
-        INDArray u = NN.linear(x, up, null);
+        INDArray u = up.apply(x);
+        long[] shape = u.shape();
+        INDArray g = Buffers.take(shape);
+        boolean traced = trace.wants(path + ".language_mlp.gate_proj.out");
+        // SiLU(gate)·up in the gate GEMM's output pass, unless the gate's own output is traced
+        gate.apply(x, g, traced ? Gemm.Epilogue.NONE : Gemm.Epilogue.NONE.silu().times(u));
+        if (traced) trace.record(path + ".language_mlp.gate_proj.out", g);
         trace.record(path + ".language_mlp.up_proj.out", u);
-        NN.siluInPlace(g).muli(u);
-        Release.free(u);
-        INDArray out = NN.linear(g, down, null);
-        Release.free(g);
+        if (traced) Eltwise.siluInPlace(g).muli(u);
+        Buffers.release(u);
+        INDArray out = down.apply(g);
+        Buffers.release(g);
         trace.record(path + ".language_mlp.down_proj.out", out);
         trace.record(path + ".language_mlp.out", out);
         trace.record(path + ".out", out);

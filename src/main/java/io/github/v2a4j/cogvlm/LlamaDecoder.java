@@ -1,6 +1,9 @@
 package io.github.v2a4j.cogvlm;
 
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.io.TensorSource;
+import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,13 +25,19 @@ public final class LlamaDecoder {
 
     private final CogVlmConfig cfg;
     private final TensorSource source;
+    private final Precision precision;
 
     public LlamaDecoder(CogVlmConfig cfg, TensorSource source) {
-        this.cfg = cfg;
-        this.source = source;
+        this(cfg, source, Precision.FP32);
     }
 
-    static String layerPath(int i) {
+    public LlamaDecoder(CogVlmConfig cfg, TensorSource source, Precision precision) {
+        this.cfg = cfg;
+        this.source = source;
+        this.precision = precision;
+    }
+
+    public static String layerPath(int i) {
         return PATH + ".layers." + i;
     }
 
@@ -37,20 +46,23 @@ public final class LlamaDecoder {
         return cfg.numHiddenLayers() - 1;
     }
 
-    /** Declares every parameter used, and marks the deliberately unused ones (last layer, norm, lm_head). */
-    static void declare(Params check, CogVlmConfig cfg) {
-        check.get(TokenEmbedding.NAME, cfg.vocabSize(), cfg.hiddenSize());
+    /**
+     * Asks for every parameter used (the token table's rows are read straight from the checkpoint, so it is only
+     * declared) and marks the deliberately unused ones (last layer, norm, lm_head).
+     */
+    static void declare(Binder root, CogVlmConfig cfg) {
+        root.declare(TokenEmbedding.NAME, cfg.vocabSize(), cfg.hiddenSize());
         int n = cfg.numHiddenLayers();
-        for (int i = 0; i < n - 1; i++) new DecoderLayer(check, layerPath(i), cfg);
-        Params unused = check.at(layerPath(n - 1));
+        for (int i = 0; i < n - 1; i++) new DecoderLayer(root.at(layerPath(i)), cfg);
+        Binder unused = root.at(layerPath(n - 1));
         for (String t : new String[] {"input_layernorm.weight", "post_attention_layernorm.weight",
                 "self_attn.language_expert_query_key_value.weight", "self_attn.language_expert_dense.weight",
                 "self_attn.rotary_emb.inv_freq", "mlp.language_mlp.gate_proj.weight", "mlp.language_mlp.up_proj.weight",
                 "mlp.language_mlp.down_proj.weight"}) {
             unused.ignore(t);
         }
-        check.ignore("model.norm.weight");
-        check.ignore("lm_head.weight");
+        root.ignore("model.norm.weight");
+        root.ignore("lm_head.weight");
     }
 
     /**
@@ -107,15 +119,16 @@ public final class LlamaDecoder {
     private List<INDArray> run(List<INDArray> xs, List<long[]> positions, Trace trace, Progress.Counter progress) {
         List<INDArray> cur = new ArrayList<>(xs);
         for (int i = 0; i < layersUsed(); i++) {
-            try (Params p = Params.load(source, "")) {
-                DecoderLayer layer = new DecoderLayer(p, layerPath(i), cfg);
+            try (Binder b = Binder.load(source, CogVlmEncoder.COMPONENT, precision)) {
+                DecoderLayer layer = new DecoderLayer(b.at(layerPath(i)), cfg);
+                b.verifyRequested();
                 for (int j = 0; j < cur.size(); j++) {
                     INDArray next = layer.forward(cur.get(j), positions.get(j), trace);
-                    Release.free(cur.get(j));
+                    Buffers.release(cur.get(j));
                     cur.set(j, next);
                 }
             }
-            progress.tick();
+            progress.tick("decoder layer " + (i + 1) + "/" + layersUsed());
         }
         return cur;
     }

@@ -1,5 +1,7 @@
 package io.github.v2a4j.cogvlm;
 
+import io.github.v2a4j.nn.Buffers;
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -20,12 +22,11 @@ final class PatchEmbedding {
     private final INDArray cls;
     private final INDArray positions;
 
-    PatchEmbedding(Params root, String path, CogVlmConfig.Vision cfg) {
-        this.path = path;
+    PatchEmbedding(Binder p, CogVlmConfig.Vision cfg) {
+        this.path = p.path();
         this.patch = cfg.patchSize();
         this.hidden = cfg.hiddenSize();
-        Params p = root.at(path);
-        projWeight = p.get("proj.weight", hidden, cfg.inChannels(), patch, patch);
+        projWeight = p.conv("proj.weight", hidden, cfg.inChannels(), patch, patch);
         projBias = p.get("proj.bias", hidden);
         cls = p.get("cls_embedding", 1, hidden);
         positions = p.get("position_embedding.weight", cfg.numPositions(), hidden);
@@ -45,7 +46,7 @@ final class PatchEmbedding {
         // flatten(2).transpose(1, 2): [F, C, h, w] → [F, h·w, C]
         out.get(NDArrayIndex.all(), NDArrayIndex.interval(1, tokens + 1), NDArrayIndex.all())
                 .assign(grid.reshape('c', frames, hidden, tokens).permute(0, 2, 1));
-        Release.free(grid);
+        Buffers.release(grid);
         for (long f = 0; f < frames; f++) {
             out.get(NDArrayIndex.point(f), NDArrayIndex.point(0), NDArrayIndex.all()).assign(cls.reshape(hidden));
         }

@@ -1,15 +1,17 @@
 package io.github.v2a4j.cogvlm;
 
 /**
- * Per-layer progress of an encoder pass (a real video pass runs for a long time on a CPU): {@code step(done, total)}
- * after each vision layer, the adapter and each decoder layer. Called on the computing thread; keep it cheap.
+ * Per-layer progress of an encoder pass (a real video pass runs for half an hour on a CPU): {@code step(unit, done,
+ * total)} after each vision layer ({@code "vision layer 3/63"}), the adapter ({@code "adapter"}) and each decoder
+ * layer ({@code "decoder layer 7/31"}). Called on the computing thread; keep it cheap. An exception it throws (a
+ * cancellation) ends the pass at that layer boundary.
  */
 @FunctionalInterface
 public interface Progress {
 
-    Progress NONE = (done, total) -> {};
+    Progress NONE = (unit, done, total) -> {};
 
-    void step(int done, int total);
+    void step(String unit, int done, int total);
 
     /** A counter over {@code total} steps reporting to {@code sink}. */
     static Counter counter(Progress sink, int total) {
@@ -26,8 +28,8 @@ public interface Progress {
             this.total = total;
         }
 
-        void tick() {
-            sink.step(++done, total);
+        void tick(String unit) {
+            sink.step(unit, ++done, total);
         }
     }
 }

@@ -5,12 +5,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The video transform of {@code build_conversation_input_ids} (spec §1.3): {@code x/255} → {@code NormalizeVideo}
+ * The video transform of {@code build_conversation_input_ids}: {@code x/255} → {@code NormalizeVideo}
  * (CLIP mean/std) → pytorchvideo {@code ShortSideScale(224)} (bilinear, align_corners=False, no antialias) →
  * {@code CenterCropVideo(224)} → transpose to {@code (T, 3, 224, 224)}.
  *
  * <p>Float32 in the order ATen's generic kernel evaluates it (source index in double, as ATen's acc_type does).
- * Measured against torch 1.13 on this machine: indices and weights are bit-identical (checked one-hot, per axis),
+ * Compared with torch 1.13: indices and weights are bit-identical (checked one-hot, per axis),
  * about half the outputs differ by one ulp (max 4.8e-7 on values up to 4) because the exact operation order of
  * the vectorised 2-D kernel is not reproduced. Two shortcuts that change
  * no number: the per-pixel normalisation is applied while reading the (at most four) source pixels of an output
@@ -73,20 +73,6 @@ public final class VideoPreprocessor {
         long plane = (long) height * width;
         long channel = plane * frames;
         return run(frames, height, width, (t, c, y, x) -> rgb[(int) (c * channel + t * plane + (long) y * width + x)] & 0xff);
-    }
-
-    /**
-     * Preprocesses decoded frames as a decoder gives them: one interleaved RGB byte array {@code (H, W, 3)} per frame
-     * (no clip-sized array: 96 frames of 4K would not fit in one Java array). Same numbers as the planar form.
-     */
-    public INDArray preprocessFrames(java.util.List<byte[]> rgbFrames, int height, int width) {
-        for (int t = 0; t < rgbFrames.size(); t++) {
-            if (rgbFrames.get(t).length != 3L * height * width) {
-                throw new IllegalArgumentException("frame " + t + " has " + rgbFrames.get(t).length + " bytes, expected "
-                        + height + "x" + width + "x3");
-            }
-        }
-        return run(rgbFrames.size(), height, width, (t, c, y, x) -> rgbFrames.get(t)[(y * width + x) * 3 + c] & 0xff);
     }
 
     /** One source pixel value 0..255 of frame t, channel c, row y, column x. */

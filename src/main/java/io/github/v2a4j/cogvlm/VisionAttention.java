@@ -1,7 +1,10 @@
 package io.github.v2a4j.cogvlm;
 
 import io.github.v2a4j.nn.Attention;
-import io.github.v2a4j.nn.NN;
+import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Buffers;
+import io.github.v2a4j.nn.Linear;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -16,37 +19,31 @@ final class VisionAttention {
     private final String path;
     private final int hidden;
     private final int heads;
-    private final INDArray qkvWeight;
-    private final INDArray qkvBias;
-    private final INDArray denseWeight;
-    private final INDArray denseBias;
+    private final Precision precision;
+    private final Linear qkv;
+    private final Linear dense;
 
-    VisionAttention(Params root, String path, CogVlmConfig.Vision cfg) {
-        this.path = path;
+    VisionAttention(Binder p, CogVlmConfig.Vision cfg) {
+        this.path = p.path();
         this.hidden = cfg.hiddenSize();
         this.heads = cfg.numHeads();
-        Params p = root.at(path);
-        qkvWeight = p.get("query_key_value.weight", 3L * hidden, hidden);
-        qkvBias = p.get("query_key_value.bias", 3L * hidden);
-        denseWeight = p.get("dense.weight", hidden, hidden);
-        denseBias = p.get("dense.bias", hidden);
+        this.precision = p.precision();
+        qkv = p.dense("query_key_value", 3L * hidden, hidden, true);
+        dense = p.dense("dense", hidden, hidden, true);
     }
 
     /** {@code x [frames, tokens, hidden]} → same shape. */
     INDArray forward(INDArray x, Trace trace) {
-        INDArray qkv = NN.linear(x, qkvWeight, qkvBias);
-        trace.record(path + ".query_key_value.out", qkv);
-        // [3][heads][hd] along the channel dim: q, k, v are the three contiguous thirds.
-        INDArray q = qkv.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, hidden)).dup('c');
-        INDArray k = qkv.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(hidden, 2 * hidden)).dup('c');
-        INDArray v = qkv.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(2 * hidden, 3 * hidden)).dup('c');
-        Release.free(qkv);
-        INDArray context = Attention.sdpa(q, k, v, heads, heads, false);
-        Release.free(q);
-        Release.free(k);
-        Release.free(v);
-        INDArray out = NN.linear(context, denseWeight, denseBias);
-        Release.free(context);
+        INDArray mixed = qkv.apply(x);
+        trace.record(path + ".query_key_value.out", mixed);
+        // [3][heads][hd] along the channel dim: q, k, v are the three contiguous thirds, read in place
+        INDArray q = mixed.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, hidden));
+        INDArray k = mixed.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(hidden, 2 * hidden));
+        INDArray v = mixed.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(2 * hidden, 3 * hidden));
+        INDArray context = Attention.sdpa(q, k, v, heads, heads, false, precision);
+        Buffers.release(mixed);
+        INDArray out = dense.apply(context);
+        Buffers.release(context);
         trace.record(path + ".dense.out", out);
         trace.record(path + ".out", out);
         return out;

@@ -1,6 +1,11 @@
 package io.github.v2a4j.cogvlm;
 
-import io.github.v2a4j.nn.NN;
+import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Buffers;
+import io.github.v2a4j.nn.Eltwise;
+import io.github.v2a4j.nn.Gemm;
+import io.github.v2a4j.nn.Linear;
+import io.github.v2a4j.nn.Norms;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -9,47 +14,50 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * → {@code norm1} LayerNorm (PyTorch default eps 1e-5, not the vision eps) → exact GELU → {@code dense_4h_to_h(
  * SiLU(gate_proj(y)) ⊙ dense_h_to_4h(y))}, no biases.
  */
-final class VisionGlu {
+public final class VisionGlu {
 
     private final String path;
-    private final INDArray proj;
+    private final Linear proj;
     private final INDArray normWeight;
     private final INDArray normBias;
-    private final INDArray hTo4h;
-    private final INDArray gate;
-    private final INDArray fourHToH;
+    private final Linear hTo4h;
+    private final Linear gate;
+    private final Linear fourHToH;
 
-    VisionGlu(Params root, String path, CogVlmConfig cfg) {
-        this.path = path;
-        Params p = root.at(path);
+    public VisionGlu(Binder p, CogVlmConfig cfg) {
+        this.path = p.path();
         long d = cfg.hiddenSize();
         long i = cfg.intermediateSize();
-        proj = p.get("linear_proj.weight", d, cfg.vision().hiddenSize());
+        proj = p.dense("linear_proj", d, cfg.vision().hiddenSize(), false);
         normWeight = p.get("norm1.weight", d);
         normBias = p.get("norm1.bias", d);
-        hTo4h = p.get("dense_h_to_4h.weight", i, d);
-        gate = p.get("gate_proj.weight", i, d);
-        fourHToH = p.get("dense_4h_to_h.weight", d, i);
+        hTo4h = p.dense("dense_h_to_4h", i, d, false);
+        gate = p.dense("gate_proj", i, d, false);
+        fourHToH = p.dense("dense_4h_to_h", d, i, false);
     }
 
     /** {@code x [frames, tokens, vision hidden]} → {@code [frames, tokens, hidden]}. */
-    INDArray forward(INDArray x, Trace trace) {
-        INDArray y = NN.linear(x, proj, null);
+    public INDArray forward(INDArray x, Trace trace) {
+        INDArray y = proj.apply(x);
         trace.record(path + ".linear_proj.out", y);
-        INDArray n = NN.layerNorm(y, normWeight, normBias, CogVlmConfig.ADAPTER_LAYER_NORM_EPS);
-        Release.free(y);
-        trace.record(path + ".norm1.out", n);
-        NN.geluInPlace(n);
-        trace.record(path + ".act1.out", n);
-        INDArray g = NN.linear(n, gate, null);
-        trace.record(path + ".gate_proj.out", g);
-        INDArray u = NN.linear(n, hTo4h, null);
+        Norms.layerNorm(y, normWeight, normBias, CogVlmConfig.ADAPTER_LAYER_NORM_EPS, y);
+        trace.record(path + ".norm1.out", y);
+        Eltwise.geluInPlace(y);
+        trace.record(path + ".act1.out", y);
+        INDArray u = hTo4h.apply(y);
         trace.record(path + ".dense_h_to_4h.out", u);
-        Release.free(n);
-        NN.siluInPlace(g).muli(u);
-        Release.free(u);
-        INDArray out = NN.linear(g, fourHToH, null);
-        Release.free(g);
+        long[] shape = u.shape();
+        INDArray g = Buffers.take(shape);
+        boolean traced = trace.wants(path + ".gate_proj.out");
+        // SiLU(gate)·up in the gate GEMM's output pass, unless the gate's own output is traced
+        gate.apply(y, g, traced ? Gemm.Epilogue.NONE : Gemm.Epilogue.NONE.silu().times(u));
+        if (traced) {
+            trace.record(path + ".gate_proj.out", g);
+            Eltwise.siluInPlace(g).muli(u);
+        }
+        Buffers.release(y, u);
+        INDArray out = fourHToH.apply(g);
+        Buffers.release(g);
         trace.record(path + ".dense_4h_to_h.out", out);
         trace.record(path + ".out", out);
         return out;

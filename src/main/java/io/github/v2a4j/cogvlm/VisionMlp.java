@@ -1,6 +1,10 @@
 package io.github.v2a4j.cogvlm;
 
-import io.github.v2a4j.nn.NN;
+import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Buffers;
+import io.github.v2a4j.nn.Eltwise;
+import io.github.v2a4j.nn.Gemm;
+import io.github.v2a4j.nn.Linear;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -8,27 +12,30 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class VisionMlp {
 
     private final String path;
-    private final INDArray fc1Weight;
-    private final INDArray fc1Bias;
-    private final INDArray fc2Weight;
-    private final INDArray fc2Bias;
+    private final Linear fc1;
+    private final Linear fc2;
 
-    VisionMlp(Params root, String path, CogVlmConfig.Vision cfg) {
-        this.path = path;
-        Params p = root.at(path);
-        fc1Weight = p.get("fc1.weight", cfg.intermediateSize(), cfg.hiddenSize());
-        fc1Bias = p.get("fc1.bias", cfg.intermediateSize());
-        fc2Weight = p.get("fc2.weight", cfg.hiddenSize(), cfg.intermediateSize());
-        fc2Bias = p.get("fc2.bias", cfg.hiddenSize());
+    VisionMlp(Binder p, CogVlmConfig.Vision cfg) {
+        this.path = p.path();
+        fc1 = p.dense("fc1", cfg.intermediateSize(), cfg.hiddenSize(), true);
+        fc2 = p.dense("fc2", cfg.hiddenSize(), cfg.intermediateSize(), true);
     }
 
     INDArray forward(INDArray x, Trace trace) {
-        INDArray h = NN.linear(x, fc1Weight, fc1Bias);
-        trace.record(path + ".fc1.out", h);
-        NN.geluInPlace(h);
+        long[] shape = x.shape().clone();
+        shape[shape.length - 1] = fc1.out();
+        INDArray h = Buffers.take(shape);
+        if (trace.wants(path + ".fc1.out")) {
+            fc1.apply(x, h, Gemm.Epilogue.NONE);
+            trace.record(path + ".fc1.out", h);
+            Eltwise.geluInPlace(h);
+        } else {
+            // the exact GELU in the GEMM's output pass: the 15360-wide activation is written once
+            fc1.apply(x, h, Gemm.Epilogue.NONE.gelu());
+        }
         trace.record(path + ".activation_fn.out", h);
-        INDArray out = NN.linear(h, fc2Weight, fc2Bias);
-        Release.free(h);
+        INDArray out = fc2.apply(h);
+        Buffers.release(h);
         trace.record(path + ".fc2.out", out);
         trace.record(path + ".out", out);
         return out;

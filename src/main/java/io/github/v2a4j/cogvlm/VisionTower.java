@@ -1,7 +1,9 @@
 package io.github.v2a4j.cogvlm;
 
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.io.TensorSource;
-import io.github.v2a4j.nn.NN;
+import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -10,7 +12,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * {@code EVA2CLIPModel} ({@code model.vision}): patch embedding → 63 post-norm layers (no final norm) → drop cls →
  * 2×2 stride-2 {@code conv} on the 16×16 grid → GLU adapter → {@code boi} + 64 tokens + {@code eoi}: 66 rows of LLM
- * width per frame (spec §1.4). Frames are independent.
+ * width per frame. Frames are independent.
  *
  * <p>Layer streaming: each layer's weights are loaded (bf16 → fp32 for the real checkpoint), run over every frame,
  * and released before the next layer, so at most one layer (272 MB fp32 at real size) plus the activations of all
@@ -25,47 +27,32 @@ public final class VisionTower {
     private final CogVlmConfig cfg;
     private final TensorSource source;
     private final int frameChunk;
+    private final Precision precision;
 
     public VisionTower(CogVlmConfig cfg, TensorSource source, int frameChunk) {
+        this(cfg, source, frameChunk, Precision.FP32);
+    }
+
+    public VisionTower(CogVlmConfig cfg, TensorSource source, int frameChunk, Precision precision) {
         this.cfg = cfg;
         this.source = source;
         this.frameChunk = Math.max(1, frameChunk);
+        this.precision = precision;
     }
 
-    /** Declares every parameter of the tower against the checkpoint headers (see {@link Params#check}). */
-    static void declare(Params check, CogVlmConfig cfg) {
+    /** Asks for every parameter of the tower (a {@link Binder#check} reads headers only). */
+    static void declare(Binder root, CogVlmConfig cfg) {
         CogVlmConfig.Vision v = cfg.vision();
-        new PatchEmbedding(check, PATH + ".patch_embedding", v);
-        for (int i = 0; i < v.numHiddenLayers(); i++) new VisionTransformerLayer(check, layerPath(i), v);
-        Params at = check.at(PATH);
-        at.get("conv.weight", v.hiddenSize(), v.hiddenSize(), 2, 2);
-        at.get("conv.bias", v.hiddenSize());
-        new VisionGlu(check, PATH + ".linear_proj", cfg);
-        check.at(PATH).get("boi", 1, 1, cfg.hiddenSize());
-        check.at(PATH).get("eoi", 1, 1, cfg.hiddenSize());
+        Binder tower = root.at(PATH);
+        new PatchEmbedding(tower.at("patch_embedding"), v);
+        for (int i = 0; i < v.numHiddenLayers(); i++) new VisionTransformerLayer(root.at(layerPath(i)), v);
+        new VisionConv(tower.at("conv"), v);
+        new VisionGlu(tower.at("linear_proj"), cfg);
+        tower.get("boi", 1, 1, cfg.hiddenSize());
+        tower.get("eoi", 1, 1, cfg.hiddenSize());
     }
 
-    /**
-     * Drops cls, lays the patch tokens out as the {@code g×g} grid (channels first) and applies {@code conv}
-     * (2×2, stride 2): {@code [F, 1+g², C]} → {@code [F, (g/2)², C]}, rows in row-major grid order.
-     */
-    static INDArray mergePatches(INDArray x, Params p, CogVlmConfig.Vision v, Trace trace) {
-        long frames = x.size(0);
-        long tokens = x.size(1) - 1;
-        int g = (int) Math.round(Math.sqrt(tokens));
-        long c = v.hiddenSize();
-        INDArray grid = x.get(NDArrayIndex.all(), NDArrayIndex.interval(1, tokens + 1), NDArrayIndex.all())
-                .reshape('c', frames, g, g, c).permute(0, 3, 1, 2).dup('c');
-        INDArray merged = NN.conv2d(grid, p.get("conv.weight", c, c, 2, 2), p.get("conv.bias", c), 2, 0);
-        Release.free(grid);
-        trace.record(PATH + ".conv.out", merged);
-        long m = merged.size(2) * merged.size(3);
-        INDArray seq = merged.reshape('c', frames, c, m).permute(0, 2, 1).dup('c');
-        Release.free(merged);
-        return seq;
-    }
-
-    static String layerPath(int i) {
+    public static String layerPath(int i) {
         return PATH + ".transformer.layers." + i;
     }
 
@@ -79,64 +66,77 @@ public final class VisionTower {
         return cfg.vision().numHiddenLayers() + 1;
     }
 
+    /** A binder for one streamed block: its converted weights are freed when it is closed. */
+    private Binder block() {
+        return Binder.load(source, CogVlmEncoder.COMPONENT, precision);
+    }
+
     INDArray forward(INDArray images, Trace trace, Progress.Counter progress) {
         CogVlmConfig.Vision v = cfg.vision();
         long frames = images.size(0);
         trace.record(PATH + ".in.0", images);
         INDArray x;
-        try (Params p = Params.load(source, "")) {
-            x = new PatchEmbedding(p, PATH + ".patch_embedding", v).forward(images, trace);
+        try (Binder b = block()) {
+            PatchEmbedding embedding = new PatchEmbedding(b.at(PATH).at("patch_embedding"), v);
+            b.verifyRequested();
+            x = embedding.forward(images, trace);
         }
         int chunk = trace == Trace.OFF ? frameChunk : (int) frames;
         for (int i = 0; i < v.numHiddenLayers(); i++) {
-            try (Params p = Params.load(source, "")) {
-                VisionTransformerLayer layer = new VisionTransformerLayer(p, layerPath(i), v);
+            try (Binder b = block()) {
+                VisionTransformerLayer layer = new VisionTransformerLayer(b.at(layerPath(i)), v);
+                b.verifyRequested();
                 INDArray next;
                 if (chunk >= frames) {
                     next = layer.forward(x, trace);
                 } else {
-                    next = Nd4j.createUninitialized(x.dataType(), x.shape());
+                    next = Buffers.take(x.shape());
                     for (long f0 = 0; f0 < frames; f0 += chunk) {
                         long f1 = Math.min(frames, f0 + chunk);
                         INDArray out = layer.forward(x.get(NDArrayIndex.interval(f0, f1), NDArrayIndex.all(), NDArrayIndex.all()), trace);
                         next.get(NDArrayIndex.interval(f0, f1), NDArrayIndex.all(), NDArrayIndex.all()).assign(out);
-                        Release.free(out);
+                        Buffers.release(out);
                     }
                 }
-                Release.free(x);
+                Buffers.release(x);
                 x = next;
             }
-            progress.tick();
+            progress.tick("vision layer " + (i + 1) + "/" + v.numHiddenLayers());
         }
         trace.record(PATH + ".transformer.out", x);
 
         INDArray seq;
-        try (Params p = Params.load(source, PATH)) {
-            seq = mergePatches(x, p, v, trace);
+        try (Binder b = block()) {
+            VisionConv conv = new VisionConv(b.at(PATH).at("conv"), v);
+            b.verifyRequested();
+            seq = conv.forward(x, trace);
         }
-        Release.free(x);
-        long m = seq.size(1);
+        Buffers.release(x);
 
         INDArray adapted;
-        try (Params p = Params.load(source, "")) {
-            adapted = new VisionGlu(p, PATH + ".linear_proj", cfg).forward(seq, trace);
+        try (Binder b = block()) {
+            VisionGlu glu = new VisionGlu(b.at(PATH).at("linear_proj"), cfg);
+            b.verifyRequested();
+            adapted = glu.forward(seq, trace);
         }
-        Release.free(seq);
+        Buffers.release(seq);
 
         long d = cfg.hiddenSize();
+        long m = adapted.size(1);
         INDArray out = Nd4j.createUninitialized(adapted.dataType(), frames, m + 2, d);
         out.get(NDArrayIndex.all(), NDArrayIndex.interval(1, m + 1), NDArrayIndex.all()).assign(adapted);
-        Release.free(adapted);
-        try (Params p = Params.load(source, PATH)) {
-            INDArray boi = p.get("boi", 1, 1, d).reshape(d);
-            INDArray eoi = p.get("eoi", 1, 1, d).reshape(d);
+        Buffers.release(adapted);
+        try (Binder b = block()) {
+            INDArray boi = b.at(PATH).get("boi", 1, 1, d);
+            INDArray eoi = b.at(PATH).get("eoi", 1, 1, d);
+            b.verifyRequested();
             for (long f = 0; f < frames; f++) {
-                out.get(NDArrayIndex.point(f), NDArrayIndex.point(0), NDArrayIndex.all()).assign(boi);
-                out.get(NDArrayIndex.point(f), NDArrayIndex.point(m + 1), NDArrayIndex.all()).assign(eoi);
+                out.get(NDArrayIndex.point(f), NDArrayIndex.point(0), NDArrayIndex.all()).assign(boi.reshape(d));
+                out.get(NDArrayIndex.point(f), NDArrayIndex.point(m + 1), NDArrayIndex.all()).assign(eoi.reshape(d));
             }
         }
         trace.record(PATH + ".out", out);
-        progress.tick();
+        progress.tick("adapter");
         return out;
     }
 }

@@ -1,6 +1,8 @@
 package io.github.v2a4j.cogvlm;
 
-import io.github.v2a4j.nn.NN;
+import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Buffers;
+import io.github.v2a4j.nn.Norms;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -9,7 +11,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * pre-norm ViTs: {@code x + LN_in(attn(x))}, then {@code h + LN_post(mlp(h))}; LayerNorm eps from the vision config
  * (1e-6).
  */
-final class VisionTransformerLayer {
+public final class VisionTransformerLayer {
 
     private final String path;
     private final double eps;
@@ -20,32 +22,29 @@ final class VisionTransformerLayer {
     private final VisionAttention attention;
     private final VisionMlp mlp;
 
-    VisionTransformerLayer(Params root, String path, CogVlmConfig.Vision cfg) {
-        this.path = path;
+    public VisionTransformerLayer(Binder p, CogVlmConfig.Vision cfg) {
+        this.path = p.path();
         this.eps = cfg.layerNormEps();
-        Params p = root.at(path);
         long d = cfg.hiddenSize();
         inNormWeight = p.get("input_layernorm.weight", d);
         inNormBias = p.get("input_layernorm.bias", d);
         postNormWeight = p.get("post_attention_layernorm.weight", d);
         postNormBias = p.get("post_attention_layernorm.bias", d);
-        attention = new VisionAttention(root, path + ".attention", cfg);
-        mlp = new VisionMlp(root, path + ".mlp", cfg);
+        attention = new VisionAttention(p.at("attention"), cfg);
+        mlp = new VisionMlp(p.at("mlp"), cfg);
     }
 
     /** {@code x [frames, tokens, hidden]} → a new array of the same shape ({@code x} is left untouched). */
-    INDArray forward(INDArray x, Trace trace) {
+    public INDArray forward(INDArray x, Trace trace) {
         INDArray a = attention.forward(x, trace);
-        INDArray an = NN.layerNorm(a, inNormWeight, inNormBias, eps);
-        Release.free(a);
-        trace.record(path + ".input_layernorm.out", an);
-        INDArray h = an.addi(x);
+        Norms.layerNorm(a, inNormWeight, inNormBias, eps, a);
+        trace.record(path + ".input_layernorm.out", a);
+        INDArray h = a.addi(x);
         INDArray m = mlp.forward(h, trace);
-        INDArray mn = NN.layerNorm(m, postNormWeight, postNormBias, eps);
-        Release.free(m);
-        trace.record(path + ".post_attention_layernorm.out", mn);
-        INDArray out = mn.addi(h);
-        Release.free(h);
+        Norms.layerNorm(m, postNormWeight, postNormBias, eps, m);
+        trace.record(path + ".post_attention_layernorm.out", m);
+        INDArray out = m.addi(h);
+        Buffers.release(h);
         trace.record(path + ".out", out);
         return out;
     }

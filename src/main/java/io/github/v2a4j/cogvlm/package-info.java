@@ -1,5 +1,5 @@
 /**
- * CogVLM2-video-llama3 as Kandinsky-4 V2A uses it (spec §1): the video and text embeddings of
+ * CogVLM2-video-llama3 as Kandinsky-4 V2A uses it: the video and text embeddings of
  * {@code extract_video_embedding} / {@code extract_text_embedding}.
  *
  * <p>Entry point: {@link io.github.v2a4j.cogvlm.CogVlmEncoder}. Blocks, one class per upstream module, named and
@@ -14,7 +14,7 @@
  *       {@code LlamaTokenizer} — tokenizer.json through DJL.
  * </ul>
  *
- * <p>Memory: the checkpoint (25 GB bf16) is never converted as a whole. {@code Params} loads one block's weights
+ * <p>Memory: the checkpoint (25 GB bf16) is never converted as a whole. a A {@code nn.Binder} loads one block's weights
  * (bf16 → fp32), the block runs over the whole batch (all frames, all tokens), and the converted arrays are released
  * before the next block; token-embedding rows are read straight from the file. The tiny F32 goldens and the real
  * bf16 checkpoint take the same path (tested with a BF16-labelled copy of the tiny weights).

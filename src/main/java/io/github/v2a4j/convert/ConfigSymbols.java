@@ -8,18 +8,21 @@ import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
  * The values of the manifests' shape symbols, read from each component's config.json (the symbols' meaning is
- * written in each manifest's {@code #symbol} lines).
+ * written in each manifest's {@code #symbol} lines). The manifests list the published architecture at any width: a
+ * config whose layer counts or channel pattern differ (and whose model would hold other tensors) is refused here,
+ * naming the key.
  */
-final class ConfigSymbols {
+public final class ConfigSymbols {
 
     private ConfigSymbols() {}
 
-    static JsonObject readJson(Path file) {
+    public static JsonObject readJson(Path file) {
         try (Reader r = Files.newBufferedReader(file)) {
             JsonElement e = JsonParser.parseReader(r);
             if (!e.isJsonObject()) throw new ConvertException(file + ": not a JSON object");
@@ -30,7 +33,7 @@ final class ConfigSymbols {
         }
     }
 
-    static Map<String, Long> cogvlm(JsonObject c, Path file) {
+    public static Map<String, Long> cogvlm(JsonObject c, Path file) {
         Map<String, Long> s = new HashMap<>();
         long hidden = num(c, "hidden_size", file);
         long heads = num(c, "num_attention_heads", file);
@@ -50,13 +53,16 @@ final class ConfigSymbols {
         s.put("chan", num(v, "in_channels", file));
         s.put("patch", num(v, "patch_size", file));
         s.put("vpos", num(v, "num_positions", file));
+        requireIfPresent(c, "num_hidden_layers", 32, file);
+        requireIfPresent(v, "num_hidden_layers", 63, file);
         return s;
     }
 
     /** UNet symbols; absent keys take the SD-1.5 values (K4's unet config is not public). */
-    static Map<String, Long> unet(JsonObject c, long cogvlmHidden) {
+    public static Map<String, Long> unet(JsonObject c, long cogvlmHidden, Path file) {
         Map<String, Long> s = new HashMap<>();
-        long[] b = channels(c, new long[] {320, 640, 1280, 1280});
+        long[] b = channels(c, new long[] {320, 640, 1280, 1280}, file);
+        requireIfPresent(c, "layers_per_block", 2, file);
         for (int i = 0; i < 4; i++) s.put("b" + i, b[i]);
         s.put("in", opt(c, "in_channels", 4));
         s.put("out", opt(c, "out_channels", 4));
@@ -65,23 +71,40 @@ final class ConfigSymbols {
         return s;
     }
 
-    /** VAE symbols; absent keys take the SD-1.x values. */
-    static Map<String, Long> vae(JsonObject c) {
+    /** VAE symbols; absent keys take the SD-1.x values, except layers_per_block (diffusers' default is 1, SD's 2). */
+    public static Map<String, Long> vae(JsonObject c, Path file) {
         Map<String, Long> s = new HashMap<>();
-        long[] b = channels(c, new long[] {128, 256, 512, 512});
+        long[] b = channels(c, new long[] {128, 256, 512, 512}, file);
+        if (opt(c, "layers_per_block", 1) != 2) {
+            throw new ConvertException(file + ": layers_per_block is " + opt(c, "layers_per_block", 1)
+                    + " (absent means diffusers' 1), the published VAE has 2");
+        }
         for (int i = 0; i < 4; i++) s.put("c" + i, b[i]);
         s.put("latent", opt(c, "latent_channels", 4));
         s.put("out", opt(c, "out_channels", 3));
         return s;
     }
 
-    private static long[] channels(JsonObject c, long[] dflt) {
+    /** Four widths in the published pattern b0 ≠ b1 ≠ b2 = b3, which decides where 1×1 shortcuts exist. */
+    private static long[] channels(JsonObject c, long[] dflt, Path file) {
         if (!c.has("block_out_channels")) return dflt;
         JsonArray a = c.getAsJsonArray("block_out_channels");
-        if (a.size() != 4) throw new ConvertException("block_out_channels has " + a.size() + " entries, expected 4");
+        if (a.size() != 4) throw new ConvertException(file + ": block_out_channels has " + a.size() + " entries, expected 4");
         long[] b = new long[4];
         for (int i = 0; i < 4; i++) b[i] = a.get(i).getAsLong();
+        if (b[0] == b[1] || b[1] == b[2] || b[2] != b[3]) {
+            throw new ConvertException(file + ": block_out_channels " + Arrays.toString(b)
+                    + " do not follow the published pattern (first three different, last two equal), "
+                    + "so the model would hold other shortcut convolutions");
+        }
         return b;
+    }
+
+    private static void requireIfPresent(JsonObject c, String key, long published, Path file) {
+        if (c.has(key) && c.get(key).getAsLong() != published) {
+            throw new ConvertException(file + ": " + key + " is " + c.get(key).getAsLong() + ", the published model has "
+                    + published);
+        }
     }
 
     private static long num(JsonObject c, String key, Path file) {

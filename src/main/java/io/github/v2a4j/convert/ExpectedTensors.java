@@ -68,6 +68,13 @@ public record ExpectedTensors(String resource, List<Entry> entries, Map<String, 
         return false;
     }
 
+    /** Every tensor of the manifest (kept and dropped) with its shape at the symbols' values, in manifest order. */
+    public Map<String, long[]> shapes(Map<String, Long> symbols) {
+        Map<String, long[]> out = new LinkedHashMap<>();
+        for (Entry e : entries) out.put(e.name(), shape(e, symbols));
+        return out;
+    }
+
     /** The expected shape of an entry with the symbols' values (from a config.json). */
     public static long[] shape(Entry e, Map<String, Long> symbols) {
         long[] s = new long[e.dims().length];

@@ -4,22 +4,24 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import io.github.v2a4j.io.Dtype;
+import io.github.v2a4j.io.Safetensors;
+import io.github.v2a4j.io.SafetensorsException;
+import io.github.v2a4j.io.SafetensorsStreamWriter;
+import io.github.v2a4j.io.TensorInfo;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
+import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -40,20 +42,21 @@ import java.util.stream.Stream;
  *   manifest.json   sha256 and size of every file
  * </pre>
  * Every tensor name and shape is checked against the manifests in {@code weights-converter/} (shapes evaluated from
- * each component's config.json) before anything is written, and all problems are reported in one error. Tensors are
- * streamed in 8 MiB chunks, so checkpoints larger than memory convert. The directory is assembled under a temporary
- * name beside {@code out} and renamed into place when complete.
+ * each component's config.json) before anything is written, and all problems are reported in one error. Reading,
+ * dtype conversion and writing are {@code io}'s: tensors are streamed one at a time through
+ * {@link Safetensors#stream} into a {@link SafetensorsStreamWriter}, so checkpoints larger than memory convert. The
+ * directory is assembled under a temporary name beside {@code out} and renamed into place when complete.
  */
 public final class ModelConverter {
 
     /** Output dtype of floating-point tensors. */
-    public enum Dtype { F32, BF16, KEEP }
+    public enum OutDtype { F32, BF16, KEEP }
 
     /**
      * @param shardBytes largest output weight file; bigger components are split into shards with an index
      */
-    public record Options(Path kandinsky, Path cogvlm, Path out, Dtype dtype, long shardBytes) {
-        public Options(Path kandinsky, Path cogvlm, Path out, Dtype dtype) {
+    public record Options(Path kandinsky, Path cogvlm, Path out, OutDtype dtype, long shardBytes) {
+        public Options(Path kandinsky, Path cogvlm, Path out, OutDtype dtype) {
             this(kandinsky, cogvlm, out, dtype, DEFAULT_SHARD_BYTES);
         }
     }
@@ -65,9 +68,7 @@ public final class ModelConverter {
     public static final String MANIFEST = "manifest.json";
     static final String WEIGHTS = "diffusion_pytorch_model.safetensors";
     static final String COGVLM_WEIGHTS = "model.safetensors";
-    private static final int CHUNK = 8 << 20;
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
-    private static final Gson COMPACT = new GsonBuilder().disableHtmlEscaping().create();
 
     /** The diffusers spelling of the VAE mid-block attention in old SD checkpoints → the current names. */
     static final Map<String, String> VAE_LEGACY = Map.of(
@@ -81,7 +82,16 @@ public final class ModelConverter {
     private record Component(String name, Path srcDir, String preferred, ExpectedTensors expected,
                              Map<String, Long> symbols, List<String> files, List<String> optionalFiles) {}
 
-    private record Plan(Component component, List<RawTensor> tensors, int dropped) {}
+    /** One tensor of the model directory: its name there, its name in the source, and its shape there. */
+    private record Planned(String name, String sourceName, Dtype stored, long[] shape) {
+        long elements() {
+            long n = 1;
+            for (long d : shape) n *= d;
+            return n;
+        }
+    }
+
+    private record Plan(Component component, Safetensors source, List<Planned> tensors, int dropped) {}
 
     public static List<ComponentResult> convert(Options o, PrintStream log) {
         Path out = o.out().toAbsolutePath().normalize();
@@ -98,24 +108,36 @@ public final class ModelConverter {
         requireFile(k4.resolve("scheduler/scheduler_config.json"));
         List<Component> comps = List.of(
                 new Component("unet", k4.resolve("unet"), WEIGHTS, ExpectedTensors.load(ExpectedTensors.UNET),
-                        ConfigSymbols.unet(ConfigSymbols.readJson(unetConfig), cogSymbols.get("hidden")),
+                        ConfigSymbols.unet(ConfigSymbols.readJson(unetConfig), cogSymbols.get("hidden"), unetConfig),
                         List.of("config.json"), List.of()),
                 new Component("vae", k4.resolve("vae"), WEIGHTS, ExpectedTensors.load(ExpectedTensors.VAE),
-                        ConfigSymbols.vae(ConfigSymbols.readJson(vaeConfig)), List.of("config.json"), List.of()),
+                        ConfigSymbols.vae(ConfigSymbols.readJson(vaeConfig), vaeConfig), List.of("config.json"), List.of()),
                 new Component("cogvlm", cog, COGVLM_WEIGHTS, ExpectedTensors.load(ExpectedTensors.COGVLM), cogSymbols,
                         List.of("config.json", "tokenizer.json", "tokenizer_config.json"),
                         List.of("special_tokens_map.json", "generation_config.json")));
         for (Component c : comps) for (String f : c.files()) requireFile(c.srcDir().resolve(f));
 
+        List<Plan> plans = new ArrayList<>();
+        try {
+            return convert(o, out, comps, plans, log);
+        } catch (SafetensorsException | UncheckedIOException e) {
+            throw new ConvertException(e.getMessage(), e);
+        } finally {
+            plans.forEach(p -> p.source().close());
+        }
+    }
+
+    private static List<ComponentResult> convert(Options o, Path out, List<Component> comps, List<Plan> plans,
+                                                 PrintStream log) {
+        Path k4 = o.kandinsky();
+        Path cog = o.cogvlm();
         // 1. check everything, report all problems at once
         List<String> problems = new ArrayList<>();
-        List<Plan> plans = new ArrayList<>();
         long totalBytes = 0;
         for (Component c : comps) {
-            Checkpoint.Located loc = Checkpoint.locate(c.srcDir(), c.preferred());
-            Plan p = check(c, loc.read(), problems);
+            Plan p = check(c, Safetensors.openFolder(c.srcDir(), c.preferred()), problems);
             plans.add(p);
-            for (RawTensor t : p.tensors()) totalBytes += t.elements() * Dtypes.size(outDtype(t, o.dtype()));
+            for (Planned t : p.tensors()) totalBytes += t.elements() * outDtype(t.stored(), o.dtype()).size();
         }
         if (!problems.isEmpty()) {
             throw new ConvertException("checkpoint check failed (" + problems.size() + " problems, nothing written): "
@@ -141,7 +163,7 @@ public final class ModelConverter {
                     }
                 }
                 long t0 = System.nanoTime();
-                long bytes = writeShards(p.tensors(), o.dtype(), o.shardBytes(), dir, c.name(), files);
+                long bytes = writeShards(p, o.dtype(), o.shardBytes(), dir, c.name(), files);
                 results.add(new ComponentResult(c.name(), p.tensors().size(), p.dropped(), bytes));
                 log.printf(Locale.ROOT, "%-9s %4d tensors written, %3d dropped, %7.2f GB in %.1f s%n", c.name(),
                         p.tensors().size(), p.dropped(), bytes / 1e9, (System.nanoTime() - t0) / 1e9);
@@ -228,38 +250,34 @@ public final class ModelConverter {
 
     // ---- checking -------------------------------------------------------------------------------------------------
 
-    private static Plan check(Component c, Map<String, RawTensor> src, List<String> problems) {
+    private static Plan check(Component c, Safetensors src, List<String> problems) {
         ExpectedTensors ex = c.expected();
-        Map<String, RawTensor> byName = new LinkedHashMap<>();
+        Map<String, TensorInfo> byName = new LinkedHashMap<>();
         int dropped = 0;
-        for (RawTensor t : src.values()) {
-            String name = c.name().equals("vae") ? vaeName(t.name()) : t.name();
+        for (String n : src.names()) {
+            String name = c.name().equals("vae") ? vaeName(n) : n;
             if (ex.dropsByPrefix(name)) {
                 dropped++;
                 continue;
             }
-            RawTensor prev = byName.put(name, t.renamed(name));
+            TensorInfo prev = byName.put(name, src.info(n));
             if (prev != null) problems.add(c.name() + ": " + name + " present under two names");
         }
         List<String> missing = new ArrayList<>();
         List<String> misshaped = new ArrayList<>();
-        List<RawTensor> keep = new ArrayList<>();
+        List<Planned> keep = new ArrayList<>();
         for (ExpectedTensors.Entry e : ex.entries()) {
-            RawTensor t = byName.remove(e.name());
+            TensorInfo t = byName.remove(e.name());
             if (t == null) {
                 if (e.keep()) missing.add(e.name());
                 continue;
             }
             long[] want = ExpectedTensors.shape(e, c.symbols());
-            if (!java.util.Arrays.equals(t.shape(), want)) {
-                long[] squeezed = squeezeLegacyLinear(t, want);
-                if (squeezed == null) {
-                    misshaped.add(e.name() + " " + t.shapeString() + " expected " + java.util.Arrays.toString(want));
-                    continue;
-                }
-                t = t.reshaped(squeezed);
+            if (!Arrays.equals(t.shape(), want) && !isLegacyLinear(e.name(), t.shape(), want)) {
+                misshaped.add(e.name() + " " + t.shapeString() + " expected " + Arrays.toString(want));
+                continue;
             }
-            if (e.keep()) keep.add(t);
+            if (e.keep()) keep.add(new Planned(e.name(), t.name(), Dtype.parse(t.dtype()), want));
             else dropped++;
         }
         if (!missing.isEmpty()) {
@@ -273,7 +291,7 @@ public final class ModelConverter {
             problems.add(c.name() + " (" + c.srcDir() + "): " + misshaped.size() + " mis-shaped: "
                     + String.join(", ", misshaped));
         }
-        return new Plan(c, keep, dropped);
+        return new Plan(c, src, keep, dropped);
     }
 
     static String vaeName(String name) {
@@ -284,29 +302,25 @@ public final class ModelConverter {
     }
 
     /** Old SD VAE files store the mid attention projections as 1×1 convs [C,C,1,1]; diffusers squeezes them. */
-    private static long[] squeezeLegacyLinear(RawTensor t, long[] want) {
-        long[] s = t.shape();
-        if (t.name().startsWith("decoder.mid_block.attentions.0.") && want.length == 2 && s.length == 4
-                && s[0] == want[0] && s[1] == want[1] && s[2] == 1 && s[3] == 1) {
-            return want;
-        }
-        return null;
+    private static boolean isLegacyLinear(String name, long[] s, long[] want) {
+        return name.startsWith("decoder.mid_block.attentions.0.") && want.length == 2 && s.length == 4
+                && s[0] == want[0] && s[1] == want[1] && s[2] == 1 && s[3] == 1;
     }
 
     // ---- writing --------------------------------------------------------------------------------------------------
 
-    private static String outDtype(RawTensor t, Dtype d) {
-        if (d == Dtype.KEEP || !Dtypes.isConvertibleFloat(t.dtype())) return t.dtype();
-        return d == Dtype.F32 ? "F32" : "BF16";
+    private static Dtype outDtype(Dtype stored, OutDtype d) {
+        if (d == OutDtype.KEEP || !stored.isFloat()) return stored;
+        return d == OutDtype.F32 ? Dtype.F32 : Dtype.BF16;
     }
 
-    private static long writeShards(List<RawTensor> tensors, Dtype dtype, long shardBytes, Path dir, String rel,
+    private static long writeShards(Plan plan, OutDtype dtype, long shardBytes, Path dir, String rel,
                                     Map<String, JsonObject> files) throws IOException {
-        List<List<RawTensor>> shards = new ArrayList<>();
-        List<RawTensor> cur = new ArrayList<>();
+        List<List<Planned>> shards = new ArrayList<>();
+        List<Planned> cur = new ArrayList<>();
         long curBytes = 0;
-        for (RawTensor t : tensors) {
-            long b = t.elements() * Dtypes.size(outDtype(t, dtype));
+        for (Planned t : plan.tensors()) {
+            long b = t.elements() * outDtype(t.stored(), dtype).size();
             if (!cur.isEmpty() && curBytes + b > shardBytes) {
                 shards.add(cur);
                 cur = new ArrayList<>();
@@ -318,16 +332,11 @@ public final class ModelConverter {
         if (!cur.isEmpty() || shards.isEmpty()) shards.add(cur);
         Map<String, String> weightMap = new LinkedHashMap<>();
         long total = 0;
-        Map<Path, FileChannel> sources = new LinkedHashMap<>();
-        try {
-            for (int i = 0; i < shards.size(); i++) {
-                String name = shards.size() == 1 ? "model.safetensors"
-                        : String.format(Locale.ROOT, "model-%05d-of-%05d.safetensors", i + 1, shards.size());
-                total += writeFile(shards.get(i), dtype, dir.resolve(name), rel + "/" + name, files, sources);
-                for (RawTensor t : shards.get(i)) weightMap.put(t.name(), name);
-            }
-        } finally {
-            for (FileChannel ch : sources.values()) ch.close();
+        for (int i = 0; i < shards.size(); i++) {
+            String name = shards.size() == 1 ? "model.safetensors"
+                    : String.format(Locale.ROOT, "model-%05d-of-%05d.safetensors", i + 1, shards.size());
+            total += writeFile(plan.source(), shards.get(i), dtype, dir.resolve(name), rel + "/" + name, files);
+            for (Planned t : shards.get(i)) weightMap.put(t.name(), name);
         }
         if (shards.size() > 1) {
             JsonObject idx = new JsonObject();
@@ -344,80 +353,30 @@ public final class ModelConverter {
         return total;
     }
 
-    /** One safetensors file: header, then each tensor streamed (and converted) in chunks; returns data bytes. */
-    private static long writeFile(List<RawTensor> tensors, Dtype dtype, Path file, String rel,
-                                  Map<String, JsonObject> files, Map<Path, FileChannel> sources) throws IOException {
-        Map<String, Object> header = new LinkedHashMap<>();
-        header.put("__metadata__", Map.of("format", "pt"));
-        long off = 0;
-        for (RawTensor t : tensors) {
-            String d = outDtype(t, dtype);
-            long len = t.elements() * Dtypes.size(d);
-            Map<String, Object> e = new LinkedHashMap<>();
-            e.put("dtype", d);
-            e.put("shape", t.shape());
-            e.put("data_offsets", new long[] {off, off + len});
-            header.put(t.name(), e);
-            off += len;
+    /** One safetensors file, each tensor streamed (and converted) from the source; returns its data bytes. */
+    private static long writeFile(Safetensors source, List<Planned> tensors, OutDtype dtype, Path file, String rel,
+                                  Map<String, JsonObject> files) throws IOException {
+        Map<String, SafetensorsStreamWriter.Spec> specs = new LinkedHashMap<>();
+        Map<String, Planned> byName = new LinkedHashMap<>();
+        long bytes = 0;
+        for (Planned t : tensors) {
+            SafetensorsStreamWriter.Spec spec = new SafetensorsStreamWriter.Spec(outDtype(t.stored(), dtype), t.shape());
+            specs.put(t.name(), spec);
+            byName.put(t.name(), t);
+            bytes += spec.bytes();
         }
-        byte[] json = COMPACT.toJson(header).getBytes(StandardCharsets.UTF_8);
-        int padded = (json.length + 7) / 8 * 8;
-        ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
-        head.putLong(padded).put(json);
-        while (head.hasRemaining()) head.put((byte) ' ');
-        head.flip();
-        MessageDigest sha = sha();
-        sha.update(head.array(), 0, head.limit());
-        ByteBuffer in = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
-        ByteBuffer outBuf = ByteBuffer.allocate(CHUNK * 2).order(ByteOrder.LITTLE_ENDIAN);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            writeFully(ch, head);
-            for (RawTensor t : tensors) {
-                FileChannel src = sources.get(t.file());
-                if (src == null) {
-                    src = FileChannel.open(t.file(), StandardOpenOption.READ);
-                    sources.put(t.file(), src);
-                }
-                stream(t, outDtype(t, dtype), src, ch, sha, in, outBuf);
+        try (SafetensorsStreamWriter w = new SafetensorsStreamWriter(file, specs, Map.of("format", "pt"))) {
+            for (String n : w.dataOrder()) {
+                Planned t = byName.get(n);
+                source.stream(t.sourceName(), specs.get(n).dtype(), piece -> w.append(n, piece));
             }
-            ch.force(true);
+            w.commit();
+            JsonObject r = new JsonObject();
+            r.addProperty("bytes", Files.size(file));
+            r.addProperty("sha256", w.sha256());
+            files.put(rel, r);
         }
-        JsonObject r = new JsonObject();
-        r.addProperty("bytes", Files.size(file));
-        r.addProperty("sha256", HexFormat.of().formatHex(sha.digest()));
-        files.put(rel, r);
-        return off;
-    }
-
-    private static void stream(RawTensor t, String to, FileChannel src, FileChannel dst, MessageDigest sha,
-                               ByteBuffer in, ByteBuffer out) throws IOException {
-        String from = t.dtype();
-        int inSize = Dtypes.size(from);
-        long pos = t.start();
-        long end = t.start() + t.length();
-        int perChunk = (CHUNK / inSize) * inSize;
-        while (pos < end) {
-            int n = (int) Math.min(perChunk, end - pos);
-            in.clear().limit(n);
-            try {
-                Checkpoint.readFully(src, in, pos);
-            } catch (IOException e) {
-                throw new IOException(t.file() + ": reading tensor " + t.name() + ": " + e.getMessage(), e);
-            }
-            in.flip();
-            ByteBuffer w;
-            if (from.equals(to)) {
-                w = in;
-            } else {
-                out.clear();
-                Dtypes.convert(in, from, out, to);
-                out.flip();
-                w = out;
-            }
-            sha.update(w.array(), 0, w.limit());
-            writeFully(dst, w);
-            pos += n;
-        }
+        return bytes;
     }
 
     // ---- files ----------------------------------------------------------------------------------------------------
@@ -498,10 +457,6 @@ public final class ModelConverter {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) ch.write(b);
     }
 
     private static void deleteTree(Path p) throws IOException {

@@ -1,68 +1,77 @@
 package io.github.v2a4j.diffusion;
 
+import io.github.v2a4j.nn.Trace;
 import java.util.SplittableRandom;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The K4 denoising loop (video2audio_pipe.py {@code __call__}, spec §0 step 4): PNDM timesteps (51 UNet evaluations
- * for 50 steps with skip_prk_steps), at each one both CFG branches, {@link Guidance#combine}, then
- * {@link PndmScheduler#step}.
+ * The denoising loop of the K4 pipeline ({@code video2audio_pipe.py} {@code __call__}): the initial latents times
+ * the scheduler's {@code init_noise_sigma}, then for every timestep the model's guided noise and one scheduler step.
+ * The pipeline runs it and the golden tests check it.
+ *
+ * <p>It reports each step's {@code scheduler.step.in.{model_output, timestep, sample}} and {@code
+ * scheduler.step.out.0} to the trace, tells the listener after every step, checks the caller's cancellation before
+ * every step, and asks the model to release its scratch memory after every step.
  */
 public final class DenoiseLoop {
 
-    /** Called after every scheduler step. */
+    /** Called after every step. */
     @FunctionalInterface
     public interface StepListener {
+        StepListener NONE = (index, total, timestep) -> {};
+
         /**
-         * @param index   0-based index of the evaluation just done
-         * @param total   number of evaluations (51 for 50 steps)
-         * @param timestep the timestep it was run at
-         * @param seconds wall time of the evaluation and step
+         * @param done     steps finished (1 after the first)
+         * @param total    steps of the chain (51 for PNDM at 50 inference steps)
+         * @param timestep the timestep just done
          */
-        void onStep(int index, int total, int timestep, double seconds);
+        void onStep(int done, int total, int timestep);
     }
 
-    private final PndmScheduler scheduler;
-    private final GuidedNoiseModel model;
-    private final float guidanceScale;
-    private final boolean oneBatch;
+    private final Scheduler scheduler;
+
+    public DenoiseLoop(Scheduler scheduler) {
+        this.scheduler = scheduler;
+    }
+
+    public Scheduler scheduler() {
+        return scheduler;
+    }
 
     /**
-     * @param oneBatch whether each evaluation is one batch-2 call (the reference) or two batch-1 calls. One batch-2
-     *                 call is the faster default: {@code v2a bench unet} at real size measured 135 s for batch 2 vs
-     *                 2 × 98.6 s for two batch-1 calls (shared 2-core machine, load 6–10; oneDNN's batch-2 convs are
-     *                 slower per image, but GEMMs, attention and per-op overheads amortise over the batch)
+     * Runs the chain from {@code latents} ({@code [1, C, h, w]}, not modified) and returns the final latents.
+     *
+     * @param cancelled checked before every step; when it says true the loop throws {@link CancellationException}
      */
-    public DenoiseLoop(PndmScheduler scheduler, GuidedNoiseModel model, float guidanceScale, boolean oneBatch) {
-        this.scheduler = scheduler;
-        this.model = model;
-        this.guidanceScale = guidanceScale;
-        this.oneBatch = oneBatch;
-    }
-
-    /** Runs the chain from {@code latents} ({@code [1,C,h,w]}, not modified) and returns the final latents. */
-    public INDArray run(INDArray latents, int numInferenceSteps, StepListener listener) {
-        if (guidanceScale <= 1f) {
-            throw new IllegalArgumentException("guidance scale " + guidanceScale + ": the K4 pipeline always uses CFG (> 1)");
-        }
+    public INDArray run(GuidedNoiseModel model, INDArray latents, int numInferenceSteps, Trace trace,
+                        StepListener listener, BooleanSupplier cancelled) {
         scheduler.setTimesteps(numInferenceSteps);
         int[] timesteps = scheduler.timesteps();
         INDArray x = latents.mul(scheduler.initNoiseSigma());
         for (int i = 0; i < timesteps.length; i++) {
-            long t0 = System.nanoTime();
-            INDArray[] eps = model.predictBoth(x, timesteps[i], oneBatch);
-            INDArray guided = Guidance.combine(eps[0], eps[1], guidanceScale);
-            x = scheduler.step(guided, timesteps[i], x);
-            if (listener != null) listener.onStep(i, timesteps.length, timesteps[i], (System.nanoTime() - t0) / 1e9);
+            if (cancelled.getAsBoolean()) {
+                throw new CancellationException("cancelled after " + i + " of " + timesteps.length + " denoising steps");
+            }
+            int t = timesteps[i];
+            INDArray eps = model.eps(scheduler.scaleModelInput(x, t), t, trace);
+            trace.record("scheduler.step.in.model_output", eps);
+            if (trace.wants("scheduler.step.in.timestep")) trace.record("scheduler.step.in.timestep", Nd4j.scalar((long) t));
+            trace.record("scheduler.step.in.sample", x);
+            x = scheduler.step(eps, t, x);
+            trace.record("scheduler.step.out.0", x);
+            model.releaseScratch();
+            listener.onStep(i + 1, timesteps.length, t);
         }
         return x;
     }
 
     /**
-     * Initial latents N(0,1) from a seed (SplittableRandom + Marsaglia polar method):
-     * deterministic across machines and ND4J versions. Not the reference's torch generator stream: pass the latents
-     * explicitly to reproduce a reference run.
+     * Initial latents N(0,1) from a seed (SplittableRandom + Marsaglia polar method): deterministic across machines
+     * and ND4J versions. Not the reference's torch generator stream: pass the latents explicitly to reproduce a
+     * reference run.
      */
     public static INDArray randomLatents(long seed, long... shape) {
         long n = 1;

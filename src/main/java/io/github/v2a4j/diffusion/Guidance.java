@@ -6,9 +6,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class Guidance {
     private Guidance() {}
 
-    /** K4's default guidance scale. */
-    public static final float DEFAULT_SCALE = 8f;
-
     /** {@code uncond + scale·(cond − uncond)}, fp32, in the reference's operation order. Inputs are not modified. */
     public static INDArray combine(INDArray uncond, INDArray cond, float scale) {
         return cond.sub(uncond).muli(scale).addi(uncond);

@@ -1,18 +1,26 @@
 package io.github.v2a4j.diffusion;
 
+import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A noise predictor with an unconditional and a conditional branch, as classifier-free guidance needs it. Either
- * branch order is the reference's: index 0 unconditional (negative prompt, black video), index 1 conditional.
+ * What {@link DenoiseLoop} asks of a model: the guided noise prediction for the current latents, the value the
+ * scheduler steps with. Classifier-free guidance over one UNet is one implementation; one that predicts a long
+ * latent window by window (each window with its own conditioning, overlaps averaged) is another, and runs in the
+ * same loop.
  */
-public interface GuidedNoiseModel {
+public interface GuidedNoiseModel extends AutoCloseable {
 
     /**
-     * ε of both branches for latents {@code [1,C,h,w]} at timestep t: {@code {uncond, cond}}, each {@code [1,C,h,w]}.
-     *
-     * @param oneBatch true: one model call on the batch {@code [latents, latents]} (what the reference does);
-     *                 false: two batch-1 calls (same values up to fp32 summation order inside the GEMMs)
+     * The guided noise for latents {@code [1, C, h, w]} at {@code timestep}, same shape. Tensors the model reports go
+     * to {@code trace} under the reference's names.
      */
-    INDArray[] predictBoth(INDArray latents, int timestep, boolean oneBatch);
+    INDArray eps(INDArray latents, int timestep, Trace trace);
+
+    /** Called by the loop after every step: give back the memory of the finished evaluation. */
+    default void releaseScratch() {}
+
+    /** Called when the loop is done: give back everything kept between evaluations. */
+    @Override
+    default void close() {}
 }

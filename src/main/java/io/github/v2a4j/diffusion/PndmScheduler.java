@@ -1,7 +1,5 @@
 package io.github.v2a4j.diffusion;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
@@ -15,14 +13,17 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * diffusers 0.31 {@code PNDMScheduler} (spec §3), fp32 and bit-for-bit with torch on CPU: every elementwise operation
- * is one float operation in the same order as the Python expression, the tables are built the way torch builds them
- * (see {@link #torchLinspace} and {@link #cumprod}).
+ * diffusers 0.31 {@code PNDMScheduler}, fp32 and bit-for-bit with torch on CPU: every elementwise operation is one
+ * float operation in the same order as the Python expression, and the tables are built the way torch builds them
+ * ({@link NoiseSchedule}).
  *
  * <p>Stateful like the original: {@link #setTimesteps} resets it, then {@link #step} is called once per entry of
  * {@link #timesteps()} in order.
  */
-public final class PndmScheduler {
+public final class PndmScheduler implements Scheduler {
+
+    /** diffusers' class name, as {@code scheduler_config.json} spells it. */
+    public static final String NAME = "PNDMScheduler";
 
     /** scheduler_config.json; unknown keys are ignored as diffusers does. */
     public record Config(int numTrainTimesteps, double betaStart, double betaEnd, String betaSchedule,
@@ -44,48 +45,17 @@ public final class PndmScheduler {
 
         public static Config fromJson(JsonObject o) {
             Config d = defaults();
-            double[] trained = null;
-            if (o.has("trained_betas") && !o.get("trained_betas").isJsonNull()) {
-                JsonArray a = o.getAsJsonArray("trained_betas");
-                trained = new double[a.size()];
-                for (int i = 0; i < trained.length; i++) trained[i] = a.get(i).getAsDouble();
-            }
             return new Config(
-                    intOr(o, "num_train_timesteps", d.numTrainTimesteps),
-                    doubleOr(o, "beta_start", d.betaStart),
-                    doubleOr(o, "beta_end", d.betaEnd),
-                    stringOr(o, "beta_schedule", d.betaSchedule),
-                    trained,
-                    boolOr(o, "skip_prk_steps", d.skipPrkSteps),
-                    boolOr(o, "set_alpha_to_one", d.setAlphaToOne),
-                    stringOr(o, "prediction_type", d.predictionType),
-                    stringOr(o, "timestep_spacing", d.timestepSpacing),
-                    intOr(o, "steps_offset", d.stepsOffset));
-        }
-
-        private static JsonElement get(JsonObject o, String k) {
-            JsonElement e = o.get(k);
-            return e == null || e.isJsonNull() ? null : e;
-        }
-
-        private static int intOr(JsonObject o, String k, int d) {
-            JsonElement e = get(o, k);
-            return e == null ? d : e.getAsInt();
-        }
-
-        private static double doubleOr(JsonObject o, String k, double d) {
-            JsonElement e = get(o, k);
-            return e == null ? d : e.getAsDouble();
-        }
-
-        private static boolean boolOr(JsonObject o, String k, boolean d) {
-            JsonElement e = get(o, k);
-            return e == null ? d : e.getAsBoolean();
-        }
-
-        private static String stringOr(JsonObject o, String k, String d) {
-            JsonElement e = get(o, k);
-            return e == null ? d : e.getAsString();
+                    NoiseSchedule.intOr(o, "num_train_timesteps", d.numTrainTimesteps),
+                    NoiseSchedule.doubleOr(o, "beta_start", d.betaStart),
+                    NoiseSchedule.doubleOr(o, "beta_end", d.betaEnd),
+                    NoiseSchedule.stringOr(o, "beta_schedule", d.betaSchedule),
+                    NoiseSchedule.trainedBetas(o),
+                    NoiseSchedule.boolOr(o, "skip_prk_steps", d.skipPrkSteps),
+                    NoiseSchedule.boolOr(o, "set_alpha_to_one", d.setAlphaToOne),
+                    NoiseSchedule.stringOr(o, "prediction_type", d.predictionType),
+                    NoiseSchedule.stringOr(o, "timestep_spacing", d.timestepSpacing),
+                    NoiseSchedule.intOr(o, "steps_offset", d.stepsOffset));
         }
     }
 
@@ -107,28 +77,23 @@ public final class PndmScheduler {
 
     public PndmScheduler(Config config) {
         this.config = config;
-        int n = config.numTrainTimesteps;
-        switch (config.trainedBetas != null ? "trained" : config.betaSchedule) {
-            case "trained" -> {
-                betas = new float[config.trainedBetas.length];
-                for (int i = 0; i < betas.length; i++) betas[i] = (float) config.trainedBetas[i];
-            }
-            case "linear" -> betas = torchLinspace((float) config.betaStart, (float) config.betaEnd, n);
-            case "scaled_linear" -> {
-                // torch.linspace(beta_start**0.5, beta_end**0.5) ** 2: Python double sqrt, fp32 linspace, fp32 square
-                betas = torchLinspace((float) Math.sqrt(config.betaStart), (float) Math.sqrt(config.betaEnd), n);
-                for (int i = 0; i < n; i++) betas[i] = betas[i] * betas[i];
-            }
-            case "squaredcos_cap_v2" -> betas = squaredCos(n);
-            default -> throw new IllegalArgumentException("beta_schedule " + config.betaSchedule + " is not supported");
-        }
-        float[] alphas = new float[betas.length];
-        for (int i = 0; i < alphas.length; i++) alphas[i] = 1.0f - betas[i];
-        alphasCumprod = cumprod(alphas);
+        betas = NoiseSchedule.betas(config.numTrainTimesteps, config.betaStart, config.betaEnd, config.betaSchedule,
+                config.trainedBetas);
+        alphasCumprod = NoiseSchedule.alphasCumprod(betas);
         finalAlphaCumprod = config.setAlphaToOne ? 1.0f : alphasCumprod[0];
         if (!config.predictionType.equals("epsilon") && !config.predictionType.equals("v_prediction")) {
             throw new IllegalArgumentException("prediction_type " + config.predictionType + " must be epsilon or v_prediction");
         }
+    }
+
+    /** From a {@code scheduler_config.json} object (any scheduler's: keys PNDM does not know are ignored). */
+    public static PndmScheduler fromConfig(JsonObject config) {
+        return new PndmScheduler(Config.fromJson(config));
+    }
+
+    @Override
+    public String name() {
+        return NAME;
     }
 
     public Config config() {
@@ -136,103 +101,27 @@ public final class PndmScheduler {
     }
 
     /** Scales the initial noise (1 for PNDM). */
+    @Override
     public float initNoiseSigma() {
         return 1.0f;
     }
 
+    @Override
     public float[] betas() {
         return betas.clone();
     }
 
+    @Override
     public float[] alphasCumprod() {
         return alphasCumprod.clone();
     }
 
-    /**
-     * torch.linspace(start, end, steps, dtype=float32) as torch 1.13's CPU kernel computes it: the first half counts
-     * up from start, the second half down from end, in vectors of 8 floats (AVX2) whose first lane is
-     * {@code fma(step, i, start)} (resp. {@code fma(-step, steps-1-i, end)}) and whose lane k is
-     * {@code fma(k, step, lane0)} — GCC contracts the a + b·c of the kernel into FMAs. The tail that does not fill a
-     * vector is the scalar formula (contracted too). Checked bit-for-bit against torch 1.13 for the SD-1.x schedule;
-     * the plain formula {@code start + i·step} differs in 272 of 1000 values.
-     */
-    static float[] torchLinspace(float start, float end, int steps) {
-        float[] out = new float[steps];
-        if (steps == 1) {
-            out[0] = start;
-            return out;
-        }
-        float step = (end - start) / (steps - 1);
-        int halfway = steps / 2;
-        final int vec = 8;
-        int i = 0;
-        for (; i + vec <= steps; i += vec) {
-            float base = lane0(start, end, step, i, steps, halfway);
-            for (int k = 0; k < vec; k++) out[i + k] = Math.fma((float) k, step, base);
-        }
-        for (; i < steps; i++) out[i] = lane0(start, end, step, i, steps, halfway);
-        return out;
-    }
-
-    private static float lane0(float start, float end, float step, int i, int steps, int halfway) {
-        return i < halfway ? Math.fma(step, (float) i, start) : Math.fma(-step, (float) (steps - i - 1), end);
-    }
-
-    /** torch.cumprod on CPU accumulates in acc_type&lt;float&gt; = double and rounds each output to float. */
-    static float[] cumprod(float[] x) {
-        float[] out = new float[x.length];
-        double acc = 1.0;
-        for (int i = 0; i < x.length; i++) {
-            acc *= x[i];
-            out[i] = (float) acc;
-        }
-        return out;
-    }
-
-    /** betas_for_alpha_bar(cosine): Python doubles, then torch.tensor(float32). */
-    private static float[] squaredCos(int n) {
-        float[] b = new float[n];
-        for (int i = 0; i < n; i++) {
-            double t1 = (double) i / n;
-            double t2 = (double) (i + 1) / n;
-            b[i] = (float) Math.min(1 - alphaBar(t2) / alphaBar(t1), 0.999);
-        }
-        return b;
-    }
-
-    private static double alphaBar(double t) {
-        double c = Math.cos((t + 0.008) / 1.008 * Math.PI / 2);
-        return c * c;
-    }
-
     /** Sets the discrete timesteps of the chain and resets the multistep state. */
+    @Override
     public void setTimesteps(int numInferenceSteps) {
         this.numInferenceSteps = numInferenceSteps;
         int n = config.numTrainTimesteps;
-        long[] base;
-        switch (config.timestepSpacing) {
-            case "linspace" -> {
-                // np.linspace(0, n-1, steps).round(): double arange·step, last value exactly n-1, half-to-even
-                base = new long[numInferenceSteps];
-                double step = numInferenceSteps > 1 ? (double) (n - 1) / (numInferenceSteps - 1) : 0;
-                for (int i = 0; i < numInferenceSteps; i++) base[i] = (long) Math.rint(i * step);
-                if (numInferenceSteps > 1) base[numInferenceSteps - 1] = n - 1;
-            }
-            case "leading" -> {
-                int ratio = n / numInferenceSteps;
-                base = new long[numInferenceSteps];
-                for (int i = 0; i < numInferenceSteps; i++) base[i] = (long) i * ratio + config.stepsOffset;
-            }
-            case "trailing" -> {
-                // np.round(np.arange(n, 0, -ratio))[::-1] - 1 with a float ratio
-                double ratio = (double) n / numInferenceSteps;
-                int len = (int) Math.ceil(n / ratio);
-                base = new long[len];
-                for (int i = 0; i < len; i++) base[len - 1 - i] = (long) Math.rint(n + i * -ratio) - 1;
-            }
-            default -> throw new IllegalArgumentException("timestep_spacing " + config.timestepSpacing
-                    + " is not supported (linspace, leading, trailing)");
-        }
+        long[] base = NoiseSchedule.spacedTimesteps(config.timestepSpacing, n, numInferenceSteps, config.stepsOffset);
         int m = base.length;
         int[] plms;
         if (config.skipPrkSteps) {
@@ -279,11 +168,13 @@ public final class PndmScheduler {
     }
 
     /** The timesteps to run, one UNet evaluation each (51 for 50 steps with skip_prk_steps). */
+    @Override
     public int[] timesteps() {
         return timesteps.clone();
     }
 
     /** One denoising step: the sample at the previous timestep. Inputs are not modified. */
+    @Override
     public INDArray step(INDArray modelOutput, int timestep, INDArray sample) {
         if (numInferenceSteps < 0) throw new IllegalStateException("call setTimesteps before step");
         if (!Arrays.equals(modelOutput.shape(), sample.shape())) {
@@ -395,7 +286,7 @@ public final class PndmScheduler {
         return out;
     }
 
-    private static float[] floats(INDArray a) {
+    static float[] floats(INDArray a) {
         INDArray c = a.dataType() == DataType.FLOAT ? a : a.castTo(DataType.FLOAT);
         return c.dup('c').data().asFloat();
     }

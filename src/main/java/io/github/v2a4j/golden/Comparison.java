@@ -3,11 +3,13 @@ package io.github.v2a4j.golden;
 import io.github.v2a4j.nn.Trace;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -32,6 +34,7 @@ public final class Comparison {
 
     private final GoldenBundle bundle;
     private Function<String, Tolerance> tolerance = name -> Tolerance.FP32;
+    private final Map<String, String> notProduced = new LinkedHashMap<>();
 
     private Comparison(GoldenBundle bundle) {
         this.bundle = bundle;
@@ -50,6 +53,17 @@ public final class Comparison {
         return this;
     }
 
+    /**
+     * Reference tensors this side does not produce on purpose (glob patterns, {@code *} and {@code ?}), with the
+     * reason: for example module inputs, which are earlier modules' outputs. Every other reference tensor that is not
+     * produced makes the report fail, so a model that stops reporting a layer cannot pass with fewer rows.
+     */
+    public Comparison notProduced(String reason, String... globs) {
+        if (reason == null || reason.isBlank()) throw new IllegalArgumentException("a skipped tensor needs a reason");
+        for (String g : globs) notProduced.put(g, reason);
+        return this;
+    }
+
     public ComparisonReport compare(Trace trace) {
         return compare(trace.recorded(), Map.of());
     }
@@ -65,10 +79,15 @@ public final class Comparison {
     public ComparisonReport compare(Map<String, INDArray> activations, Map<String, INDArray> outputs) {
         List<ComparisonReport.Row> rows = new ArrayList<>();
         List<String> missing = new ArrayList<>();
+        Map<String, Integer> skipped = new LinkedHashMap<>();
+        List<Map.Entry<Pattern, String>> skip = new ArrayList<>();
+        notProduced.forEach((g, reason) -> skip.add(Map.entry(Pattern.compile(Trace.globToRegex(g)), reason)));
         for (String name : bundle.order()) {
             INDArray a = activations.get(name);
             if (a == null) {
-                missing.add(name);
+                String reason = skipReason(skip, name);
+                if (reason != null) skipped.merge(reason, 1, Integer::sum);
+                else missing.add(name);
                 continue;
             }
             String canonical = bundle.canonical(name);
@@ -87,7 +106,13 @@ public final class Comparison {
             rows.add(measure(IO_PREFIX + name, null, e.getValue(), bundle.io().mapped(name),
                     toleranceOf(IO_PREFIX + name)));
         }
-        return new ComparisonReport(bundle.component(), bundle.caseName(), rows, missing, List.copyOf(ignored));
+        return new ComparisonReport(bundle.component(), bundle.caseName(), rows, missing, skipped,
+                List.copyOf(ignored));
+    }
+
+    private static String skipReason(List<Map.Entry<Pattern, String>> skip, String name) {
+        for (Map.Entry<Pattern, String> e : skip) if (e.getKey().matcher(name).matches()) return e.getValue();
+        return null;
     }
 
     private Tolerance toleranceOf(String name) {
@@ -135,7 +160,7 @@ public final class Comparison {
         }
         double rel = maxErr == 0 ? 0 : maxErr / maxRef; // maxRef 0 with an error: infinite
         double cosine = na == 0 && nr == 0 ? 1 : (na == 0 || nr == 0 ? 0 : dot / Math.sqrt(na * nr));
-        boolean passed = rel <= tol.maxRelToMax();
+        boolean passed = rel <= tol.maxRelToMax() && cosine >= tol.minCosine();
         String note = nonFinite > 0 ? nonFinite + " non-finite values differ" : "";
         return new ComparisonReport.Row(name, canonical, shape, refShape, maxErr, maxRef, rel, cosine, tol, passed,
                 note);

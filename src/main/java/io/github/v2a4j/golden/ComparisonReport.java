@@ -30,15 +30,52 @@ public final class ComparisonReport {
     private final String caseName;
     private final List<Row> rows;
     private final List<String> missing;
+    private final Map<String, Integer> skipped;
     private final List<String> ignored;
+    private final List<Check> checks;
 
+    /** A condition on the report as a whole: {@code value ≤ bound}, with why the bound is what it is. */
+    public record Check(String label, double value, double bound, String reason) {
+        public boolean passed() {
+            return value <= bound;
+        }
+    }
+
+    /**
+     * @param missing reference tensors the Java side should have produced and did not (they fail the report)
+     * @param skipped reasons for reference tensors the Java side does not produce on purpose, with their counts
+     * @param ignored produced tensors the bundle does not hold
+     */
     public ComparisonReport(String component, String caseName, List<Row> rows, List<String> missing,
-                            List<String> ignored) {
+                            Map<String, Integer> skipped, List<String> ignored) {
         this.component = component;
         this.caseName = caseName;
         this.rows = List.copyOf(rows);
         this.missing = List.copyOf(missing);
+        this.skipped = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(skipped));
         this.ignored = List.copyOf(ignored);
+        this.checks = List.of();
+    }
+
+    private ComparisonReport(ComparisonReport r, List<Check> checks) {
+        this.component = r.component;
+        this.caseName = r.caseName;
+        this.rows = r.rows;
+        this.missing = r.missing;
+        this.skipped = r.skipped;
+        this.ignored = r.ignored;
+        this.checks = List.copyOf(checks);
+    }
+
+    /** This report with one more whole-report condition; it fails the report when not met. */
+    public ComparisonReport withCheck(Check check) {
+        List<Check> all = new ArrayList<>(checks);
+        all.add(check);
+        return new ComparisonReport(this, all);
+    }
+
+    public List<Check> checks() {
+        return checks;
     }
 
     public String component() {
@@ -54,9 +91,17 @@ public final class ComparisonReport {
         return rows;
     }
 
-    /** Reference tensors the Java side did not produce (informational: not every module is traced). */
+    /**
+     * Reference tensors the Java side did not produce although its validator did not declare them as skipped: a
+     * layer that is no longer traced. Any of them fails the report.
+     */
     public List<String> missing() {
         return missing;
+    }
+
+    /** Reference tensors not produced on purpose: reason → how many. */
+    public Map<String, Integer> skipped() {
+        return skipped;
     }
 
     /** Names the Java side produced that the bundle does not hold (ignored). */
@@ -64,9 +109,13 @@ public final class ComparisonReport {
         return ignored;
     }
 
-    /** True when at least one tensor was compared and every compared tensor is within its tolerance. */
+    /**
+     * True when at least one tensor was compared, every compared tensor is within its tolerance, and no reference
+     * tensor is missing.
+     */
     public boolean passed() {
-        return !rows.isEmpty() && rows.stream().allMatch(Row::passed);
+        return !rows.isEmpty() && missing.isEmpty() && rows.stream().allMatch(Row::passed)
+                && checks.stream().allMatch(Check::passed);
     }
 
     public Optional<Row> firstFailure() {
@@ -90,8 +139,9 @@ public final class ComparisonReport {
         StringBuilder sb = new StringBuilder();
         int firstFail = -1;
         for (int i = 0; i < rows.size() && firstFail < 0; i++) if (!rows.get(i).passed()) firstFail = i;
-        sb.append(String.format(Locale.ROOT, "%s / %s: %d tensors compared, %d over tolerance: %s%n", component,
-                caseName, rows.size(), failures(), passed() ? "PASS" : "FAIL"));
+        sb.append(String.format(Locale.ROOT, "%s / %s: %d tensors compared, %d over tolerance%s: %s%n", component,
+                caseName, rows.size(), failures(), missing.isEmpty() ? "" : ", " + missing.size() + " missing",
+                passed() ? "PASS" : "FAIL"));
         if (rows.isEmpty()) {
             sb.append("no tensor was compared: the Java side produced none of the bundle's names\n");
         } else {
@@ -129,10 +179,16 @@ public final class ComparisonReport {
         if (!byTol.isEmpty()) sb.append("tolerances (err/max|ref|):\n");
         byTol.forEach((t, idx) -> sb.append(String.format(Locale.ROOT, "  %-8s %s (%d rows)%n",
                 sci(t.maxRelToMax()), t.reason(), idx.size())));
-        if (!missing.isEmpty()) {
-            sb.append(String.format(Locale.ROOT, "%d reference tensors not produced by the Java side "
-                    + "(informational): %s%n", missing.size(), preview(missing)));
+        for (Check c : checks) {
+            sb.append(String.format(Locale.ROOT, "%s: %s ≤ %s: %s (%s)%n", c.label(), sci(c.value()), sci(c.bound()),
+                    c.passed() ? "ok" : "FAIL", c.reason()));
         }
+        if (!missing.isEmpty()) {
+            sb.append(String.format(Locale.ROOT, "FAIL: %d reference tensors were not produced by the Java side: "
+                    + "%s%n", missing.size(), preview(missing)));
+        }
+        skipped.forEach((reason, n) -> sb.append(String.format(Locale.ROOT,
+                "%d reference tensors not compared on purpose: %s%n", n, reason)));
         if (!ignored.isEmpty()) {
             sb.append(String.format(Locale.ROOT, "%d produced tensors not in the bundle (ignored): %s%n",
                     ignored.size(), preview(ignored)));

@@ -116,6 +116,17 @@ public final class GoldenBundle implements AutoCloseable {
         return h == null ? JsonNull.INSTANCE : h;
     }
 
+    /**
+     * The reference's own fp32-vs-fp64 distance (max |fp32 − fp64| / max |fp64|) of the stage that made tensor
+     * {@code name} ({@code io:} prefix for io tensors), as the dump recorded it in {@code reference_noise}; empty if
+     * the bundle has none for it.
+     */
+    public java.util.OptionalDouble referenceNoise(String name) {
+        JsonElement n = manifest.get("reference_noise");
+        if (n == null || !n.isJsonObject() || !n.getAsJsonObject().has(name)) return java.util.OptionalDouble.empty();
+        return java.util.OptionalDouble.of(n.getAsJsonObject().get(name).getAsDouble());
+    }
+
     /** The call's inputs and outputs. */
     public Safetensors io() {
         return io;

@@ -23,6 +23,10 @@ public enum Dtype {
         return this == I64 || this == I32 || this == I16 || this == I8 || this == U8 || this == BOOL;
     }
 
+    public boolean isFloat() {
+        return this == F64 || this == F32 || this == F16 || this == BF16;
+    }
+
     /** The dtype spelled as in a safetensors header, or null when v2a4j does not know it. */
     public static Dtype parse(String s) {
         for (Dtype d : values()) if (d.name().equals(s)) return d;
@@ -38,7 +42,7 @@ public enum Dtype {
      * {@code out[off..off+n)}, advancing the buffer. I64/F64 lose precision above 2^24 like any float cast; BOOL is
      * 0 or 1 (any non-zero byte is true).
      */
-    void toFloat(ByteBuffer b, float[] out, int off, int n) {
+    public void toFloat(ByteBuffer b, float[] out, int off, int n) {
         int p = b.position();
         switch (this) {
             case F32 -> b.asFloatBuffer().get(out, off, n);
@@ -53,6 +57,29 @@ public enum Dtype {
             case BOOL -> { for (int i = 0; i < n; i++) out[off + i] = b.get(p + i) != 0 ? 1f : 0f; }
         }
         b.position(p + n * size);
+    }
+
+    /**
+     * Writes {@code in[off..off+n)} in this dtype at the buffer's position (little-endian order already set),
+     * advancing it. F32 is exact; BF16 rounds to nearest even, as torch's {@code .to(torch.bfloat16)}.
+     */
+    public void fromFloat(float[] in, int off, int n, ByteBuffer out) {
+        switch (this) {
+            case F32 -> {
+                out.asFloatBuffer().put(in, off, n);
+                out.position(out.position() + 4 * n);
+            }
+            case BF16 -> { for (int i = 0; i < n; i++) out.putShort(floatToBf16(in[off + i])); }
+            default -> throw new IllegalArgumentException("cannot write " + this + " from floats (F32 or BF16 only)");
+        }
+    }
+
+    /** Round to nearest even, as torch's {@code .to(torch.bfloat16)}; NaN stays a (quiet) NaN. */
+    public static short floatToBf16(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        if (Float.isNaN(f)) return (short) ((bits >>> 16) | 0x40);
+        int rounded = bits + 0x7fff + ((bits >>> 16) & 1);
+        return (short) (rounded >>> 16);
     }
 
     /** Integer dtypes into {@code out[off..off+n)}; BOOL is 0 or 1. */

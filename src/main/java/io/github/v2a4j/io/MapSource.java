@@ -54,4 +54,9 @@ public final class MapSource implements TensorSource {
 
     @Override
     public void close() {}
+
+    @Override
+    public String toString() {
+        return "in-memory tensors";
+    }
 }

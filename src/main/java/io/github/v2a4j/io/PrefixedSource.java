@@ -43,10 +43,25 @@ public final class PrefixedSource implements TensorSource {
     }
 
     @Override
+    public INDArray mappedAsStored(String name) {
+        return source.mappedAsStored(prefix + name);
+    }
+
+    @Override
     public INDArray loadFloat(String name) {
         return source.loadFloat(prefix + name);
     }
 
     @Override
+    public INDArray rows(String name, long[] rows) {
+        return source.rows(prefix + name, rows);
+    }
+
+    @Override
     public void close() {}
+
+    @Override
+    public String toString() {
+        return source + " (tensors " + prefix + "*)";
+    }
 }

@@ -38,6 +38,8 @@ public final class SafetensorsFile extends Safetensors {
     /** Bytes per read window of the copying accessors; bounds their temporary memory. */
     private static final int WINDOW = 8 << 20;
     private static final int MAX_RANK = 32;
+    /** Elements per dtype conversion of {@link #stream}. */
+    private static final int CONVERT_PIECE = 1 << 16;
 
     private final Path file;
     private final FileChannel ch;
@@ -151,6 +153,36 @@ public final class SafetensorsFile extends Safetensors {
         return Nd4j.create(db, t.shape(), cStrides(t.shape()), 0, 'c', DataType.FLOAT);
     }
 
+    /**
+     * BF16 and F16 tensors as zero-copy READ-ONLY views of the file in their own type (2-byte aligned, under 2 GB);
+     * everything else as {@link #mapped}.
+     */
+    @Override
+    public INDArray mappedAsStored(String name) {
+        TensorInfo t = info(name);
+        Dtype d = header.dtypes.get(name);
+        long bytes = t.end() - t.begin();
+        long abs = header.dataStart + t.begin();
+        if ((d != Dtype.BF16 && d != Dtype.F16) || bytes == 0 || bytes > Integer.MAX_VALUE || abs % 2 != 0) {
+            return mapped(name);
+        }
+        checkRank(t);
+        MappedByteBuffer mb;
+        try {
+            mb = ch.map(FileChannel.MapMode.READ_ONLY, abs, bytes);
+        } catch (IOException e) {
+            throw wrap(file, name, e);
+        }
+        org.bytedeco.javacpp.ShortPointer sp =
+                new org.bytedeco.javacpp.ShortPointer(mb.order(ByteOrder.LITTLE_ENDIAN).asShortBuffer());
+        DataType type = d == Dtype.BF16 ? DataType.BFLOAT16 : DataType.HALF;
+        org.bytedeco.javacpp.indexer.Indexer ix = d == Dtype.BF16
+                ? org.bytedeco.javacpp.indexer.Bfloat16Indexer.create(sp)
+                : org.bytedeco.javacpp.indexer.HalfIndexer.create(sp);
+        DataBuffer db = Nd4j.createBuffer(sp, type, t.elements(), ix);
+        return Nd4j.create(db, t.shape(), cStrides(t.shape()), 0, 'c', type);
+    }
+
     /** A new writable F32 array; read in windows, so tensors above 2 GB work too. */
     @Override
     public INDArray loadFloat(String name) {
@@ -180,6 +212,25 @@ public final class SafetensorsFile extends Safetensors {
             dst.<FloatPointer>getPointer(first).put(chunk, 0, count);
         });
         return out;
+    }
+
+    /** Reads only the requested rows (positional reads, any dtype converted to F32). */
+    @Override
+    public INDArray rows(String name, long[] rows) {
+        TensorInfo t = info(name);
+        TensorSource.checkRows(t, rows);
+        Dtype d = header.dtypes.get(name);
+        int cols = Math.toIntExact(t.shape()[1]);
+        long rowBytes = (long) cols * d.size();
+        if (rowBytes > Integer.MAX_VALUE) throw SafetensorsHeader.failTensor(file, name, "has rows over 2 GB");
+        float[] out = new float[Math.multiplyExact(rows.length, cols)];
+        ByteBuffer row = ByteBuffer.allocate((int) rowBytes).order(ByteOrder.LITTLE_ENDIAN);
+        for (int r = 0; r < rows.length; r++) {
+            row.clear();
+            readAt(name, row, header.dataStart + t.begin() + rows[r] * rowBytes);
+            d.toFloat(row.flip(), out, r * cols, cols);
+        }
+        return Nd4j.create(out, new long[] {rows.length, cols}, 'c');
     }
 
     @Override
@@ -244,6 +295,32 @@ public final class SafetensorsFile extends Safetensors {
     }
 
     @Override
+    public void stream(String name, Dtype to, Consumer<ByteBuffer> sink) {
+        TensorInfo t = info(name);
+        Dtype from = header.dtypes.get(name);
+        if (from == to) {
+            forEachWindow(t, from, (b, first, count) -> sink.accept(b));
+            return;
+        }
+        if (!from.isFloat() || (to != Dtype.F32 && to != Dtype.BF16)) {
+            throw SafetensorsHeader.failTensor(file, name, "is " + from + " and cannot be streamed as " + to);
+        }
+        // converted in small pieces: the window is read once, the conversion buffers stay a few hundred KB
+        int piece = (int) Math.min(CONVERT_PIECE, Math.max(1, t.elements()));
+        float[] chunk = new float[piece];
+        ByteBuffer out = ByteBuffer.allocate(piece * to.size()).order(ByteOrder.LITTLE_ENDIAN);
+        forEachWindow(t, from, (b, first, count) -> {
+            for (int done = 0; done < count; done += piece) {
+                int n = Math.min(piece, count - done);
+                from.toFloat(b, chunk, 0, n);
+                out.clear();
+                to.fromFloat(chunk, 0, n, out);
+                sink.accept(out.flip());
+            }
+        });
+    }
+
+    @Override
     public void close() {
         closeQuietly(ch);
     }
@@ -263,7 +340,9 @@ public final class SafetensorsFile extends Safetensors {
         long n = t.elements();
         if (n == 0) return;
         int perWindow = WINDOW / d.size();
-        ByteBuffer buf = ByteBuffer.allocateDirect((int) Math.min((long) perWindow * d.size(), n * d.size()))
+        // a heap buffer: the JDK reads through one cached direct buffer per thread, whereas a direct buffer per
+        // call stays allocated until a garbage collection (streaming a checkpoint piled up 1 GB of them)
+        ByteBuffer buf = ByteBuffer.allocate((int) Math.min((long) perWindow * d.size(), n * d.size()))
                 .order(ByteOrder.LITTLE_ENDIAN);
         for (long first = 0; first < n; first += perWindow) {
             int count = (int) Math.min(perWindow, n - first);

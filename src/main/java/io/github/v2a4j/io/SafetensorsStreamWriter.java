@@ -14,9 +14,12 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +36,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * to a multiple of 8, data ordered by element size (largest first) and then name, so every tensor starts aligned to
  * its element size without gaps (readers such as the Rust reference reject gaps). Data goes to a temporary file in
  * the target's directory, renamed over the target by {@link #commit()}; {@link #close()} without commit deletes it,
- * so a failure never leaves a half-written file under the final name.
+ * so a failure never leaves a half-written file under the final name. The file's sha256 is computed as the bytes go
+ * out when they arrive in {@link #dataOrder()} (else by reading the file back once at commit).
  */
 public final class SafetensorsStreamWriter implements AutoCloseable {
 
@@ -64,6 +68,10 @@ public final class SafetensorsStreamWriter implements AutoCloseable {
     private final FileChannel ch;
     private final long dataStart;
     private final Map<String, Slot> slots = new LinkedHashMap<>();
+    private final MessageDigest digest = sha256Digest();
+    /** File bytes hashed so far, all in file order; {@code -1} once a piece arrived out of order. */
+    private long hashed;
+    private String sha256;
     private boolean done;
 
     /**
@@ -103,9 +111,11 @@ public final class SafetensorsStreamWriter implements AutoCloseable {
             if (Files.getFileStore(temp).supportsFileAttributeView(PosixFileAttributeView.class)) {
                 Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--"));
             }
-            c = FileChannel.open(temp, StandardOpenOption.WRITE);
+            c = FileChannel.open(temp, StandardOpenOption.READ, StandardOpenOption.WRITE);
             ByteBuffer head = ByteBuffer.allocate(8 + header.length).order(ByteOrder.LITTLE_ENDIAN);
             head.putLong(header.length).put(header).flip();
+            digest.update(head.duplicate());
+            hashed = head.remaining();
             while (head.hasRemaining()) c.write(head);
         } catch (IOException e) {
             closeQuietly(c);
@@ -131,7 +141,14 @@ public final class SafetensorsStreamWriter implements AutoCloseable {
             throw new IllegalArgumentException(target + ": tensor '" + name + "' would get " + (s.written + len)
                     + " bytes, its shape needs " + s.spec.bytes());
         }
-        writeFully(bytes, dataStart + s.begin + s.written);
+        long pos = dataStart + s.begin + s.written;
+        if (pos == hashed) {
+            digest.update(bytes.duplicate());
+            hashed += len;
+        } else {
+            hashed = -1;
+        }
+        writeFully(bytes, pos);
         s.written += len;
     }
 
@@ -166,12 +183,35 @@ public final class SafetensorsStreamWriter implements AutoCloseable {
         }
         try {
             ch.force(true);
+            if (hashed != ch.size()) hashFile();
+            sha256 = HexFormat.of().formatHex(digest.digest());
             ch.close();
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             done = true;
         } catch (IOException e) {
             close();
             throw new UncheckedIOException(target + ": cannot finish writing", e);
+        }
+    }
+
+    /** The sha256 of the committed file, in lowercase hex. */
+    public String sha256() {
+        if (sha256 == null) throw new IllegalStateException(target + ": not committed");
+        return sha256;
+    }
+
+    private void hashFile() throws IOException {
+        digest.reset();
+        ByteBuffer buf = ByteBuffer.allocate(1 << 20);
+        long pos = 0;
+        for (int r; (r = ch.read(buf.clear(), pos)) > 0; pos += r) digest.update(buf.flip());
+    }
+
+    private static MessageDigest sha256Digest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -63,22 +63,6 @@ public final class SafetensorsWriter {
         });
     }
 
-    /** bfloat16 given as its 16-bit patterns (the upper half of the float's bits). */
-    public SafetensorsWriter putBf16(String name, short[] bits, long... shape) {
-        checkLength(name, bits.length, shape);
-        return add(name, Dtype.BF16, shape, (w, n) -> {
-            ByteBuffer b = le(2L * bits.length);
-            b.asShortBuffer().put(bits);
-            w.append(n, b);
-        });
-    }
-
-    /** Unsigned bytes (images). */
-    public SafetensorsWriter putU8(String name, byte[] data, long... shape) {
-        checkLength(name, data.length, shape);
-        return putRaw(name, Dtype.U8, data, shape);
-    }
-
     /** Any dtype from its little-endian bytes. */
     public SafetensorsWriter putRaw(String name, Dtype dtype, byte[] littleEndian, long... shape) {
         long bytes = new SafetensorsStreamWriter.Spec(dtype, shape).bytes();

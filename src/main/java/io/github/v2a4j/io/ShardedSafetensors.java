@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -212,8 +213,18 @@ public final class ShardedSafetensors extends Safetensors {
     }
 
     @Override
+    public INDArray mappedAsStored(String name) {
+        return shard(name).mappedAsStored(name);
+    }
+
+    @Override
     public INDArray loadFloat(String name) {
         return shard(name).loadFloat(name);
+    }
+
+    @Override
+    public INDArray rows(String name, long[] rows) {
+        return shard(name).rows(name, rows);
     }
 
     @Override
@@ -239,6 +250,11 @@ public final class ShardedSafetensors extends Safetensors {
     @Override
     public ByteBuffer mappedBytes(String name) {
         return shard(name).mappedBytes(name);
+    }
+
+    @Override
+    public void stream(String name, Dtype to, Consumer<ByteBuffer> sink) {
+        shard(name).stream(name, to, sink);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.github.v2a4j.nn;
 
 import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
+import org.nd4j.enums.WeightsFormat;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
@@ -9,7 +10,6 @@ import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.enums.WeightsFormat;
 
 /**
  * The layer maths shared by every model, as eager ND4J calls on fp32 arrays. Every method returns a NEW array and
@@ -17,7 +17,7 @@ import org.nd4j.enums.WeightsFormat;
  * ({@code [out, in]} for linear, {@code [out, in, kh, kw]} for convolution). Token tensors are {@code [B, L, C]}.
  *
  * <p>Normalisations are plain Java over the raw buffer with double-precision statistics: ND4J has no group or RMS
- * norm op, its native layer_norm has no epsilon (nd4j-notes §2), and one pass over a direct buffer is as fast as the
+ * norm op, its native layer_norm has no epsilon, and one pass over a direct buffer is as fast as the
  * three or four allocating ND4J ops a composition would take.
  */
 public final class NN {
@@ -54,8 +54,8 @@ public final class NN {
     /**
      * 2-D convolution on channels-last {@code [B, H, W, C]} activations (weights still PyTorch {@code [O, I, kh, kw]}),
      * stride 1, zero padding {@code pad}. oneDNN's NCHW path reorders its input and output to channels-last on every
-     * call (measured: 100 of 175 ms for 128→128 at 80×1184); in channels-last the reorders vanish and only the
-     * small weight reorder remains.
+     * call, more than half the convolution's time at the VAE's widths; in channels-last the reorders vanish and
+     * only the small weight reorder remains.
      *
      * <p>The output {@code out} (dense, {@code [B, H', W', O]}) is given: ND4J zero-fills every new buffer (115 ms for
      * 300 MB here, six times a write), so callers that recycle buffers pass them in.
@@ -196,16 +196,23 @@ public final class NN {
         FloatBuffer in = buffer(xc);
         FloatBuffer out = buffer(y);
         float[] g = floats(w);
+        // one row at a time through a Java array: bulk copies and plain loops the JIT vectorises
         IntStream.range(0, rows).parallel().forEach(r -> {
-            int off = r * d;
-            double sq = 0;
-            for (int i = 0; i < d; i++) {
-                double v = in.get(off + i);
-                sq += v * v;
+            float[] v = new float[d];
+            in.get(r * d, v, 0, d);
+            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            int i = 0;
+            for (; i + 3 < d; i += 4) {
+                s0 += (double) v[i] * v[i];
+                s1 += (double) v[i + 1] * v[i + 1];
+                s2 += (double) v[i + 2] * v[i + 2];
+                s3 += (double) v[i + 3] * v[i + 3];
             }
+            for (; i < d; i++) s0 += (double) v[i] * v[i];
             // The reference computes x * rsqrt(var + eps) in fp32, then multiplies by the weight.
-            float inv = (float) (1.0 / Math.sqrt(sq / d + eps));
-            for (int i = 0; i < d; i++) out.put(off + i, g[i] * (in.get(off + i) * inv));
+            float inv = (float) (1.0 / Math.sqrt((s0 + s1 + s2 + s3) / d + eps));
+            for (int j = 0; j < d; j++) v[j] = g[j] * (v[j] * inv);
+            out.put(r * d, v, 0, d);
         });
         return y;
     }
@@ -270,6 +277,22 @@ public final class NN {
     }
 
     // ---- raw-buffer helpers ----
+
+    /**
+     * A view of {@code x}'s memory with its own shape and strides, starting {@code offset} elements after x's first
+     * element. ND4J reads a non-zero offset given with a view's buffer as an offset into the buffer the view was cut
+     * from (zero keeps the view's own start), so the view is made over that root buffer with x's absolute offset.
+     */
+    public static INDArray view(INDArray x, long[] shape, long[] strides, long offset) {
+        org.nd4j.linalg.api.buffer.DataBuffer data = x.data();
+        org.nd4j.linalg.api.buffer.DataBuffer root = data.originalDataBuffer();
+        long absolute = offset;
+        if (root != null) {
+            data = root;
+            absolute += x.offset();
+        }
+        return Nd4j.create(data, shape, strides, absolute, 'c', x.dataType());
+    }
 
     /** {@code x} itself if it is a dense c-order array, else a dense copy. */
     public static INDArray contiguous(INDArray x) {

@@ -52,7 +52,16 @@ public class Trace {
         if (!filter.test(name)) return;
         String key = name;
         for (int k = 1; recorded.containsKey(key); k++) key = repeated(name, k);
-        recorded.put(key, x.dup());
+        recorded.put(key, x.dup('c'));
+    }
+
+    /**
+     * Records a channels-last activation ({@code [B, H, W, C]}, or tokens {@code [B, L, C]}) under its upstream
+     * channels-first shape ({@code [B, C, H, W]} / {@code [B, C, L]}); the layout copy is made only when wanted.
+     */
+    public void recordChannelsLast(String name, INDArray x) {
+        if (!filter.test(name)) return;
+        record(name, x.rank() == 4 ? x.permute(0, 3, 1, 2) : x.permute(0, 2, 1));
     }
 
     /** Recorded tensors in the order they were produced. */
@@ -85,7 +94,8 @@ public class Trace {
         return best >= 0 ? best : Math.max(0, name.lastIndexOf('.'));
     }
 
-    static String globToRegex(String glob) {
+    /** A glob ({@code *} any run of characters, {@code ?} one) as a regular expression. */
+    public static String globToRegex(String glob) {
         StringBuilder sb = new StringBuilder();
         for (char c : glob.toCharArray()) {
             switch (c) {

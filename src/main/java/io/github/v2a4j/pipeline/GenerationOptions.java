@@ -1,59 +1,110 @@
 package io.github.v2a4j.pipeline;
 
+import io.github.v2a4j.audio.SpectrogramParams;
+import io.github.v2a4j.diffusion.Schedulers;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * What a generation is asked to do. Defaults are the reference README's: the prompt "clean. clear. good quality.",
- * the negative prompt "hissing noise. drumming rythm. saying. poor quality." (sic), 50 PNDM steps, guidance 8,
- * and a -30 dBFS output level.
+ * What one generation is asked to do; {@link #defaults()} are {@link Defaults}' values.
  *
- * @param latents            initial latents {@code [1, 4, 64, W/8]} (null: drawn from {@code seed})
- * @param griffinLimPhases   Griffin-Lim's initial phases in torch layout {@code [n_freqs, frames, 2]} (null: from seed)
- * @param oneBatch           CFG as one batch-2 UNet call (the reference) rather than two batch-1 calls
+ * @param frames           frames sampled from a video ({@code load_video(num_frames)})
+ * @param maxDurationSec   longest stretch of a video used ({@code load_video(max_duration_sec)})
+ * @param targetDbfs       the level the audio is set to ({@code image_to_audio(target_dBFS)})
+ * @param oneBatch         CFG as one batch-2 UNet call (the reference) rather than two batch-1 calls
+ * @param scheduler        a scheduler name ({@code DDIMScheduler}, {@code ddim}, ...) replacing the model's; null:
+ *                         the one its {@code scheduler_config.json} names
+ * @param spectrogram      riffusion's parameters for image → audio; null: the model's
+ * @param latents          initial latents {@code [1, 4, height/8, W/8]} (null: drawn from {@code seed})
+ * @param griffinLimPhases Griffin-Lim's initial phases in torch layout {@code [n_freqs, frames, 2]} (null: from
+ *                         {@code seed})
  */
 public record GenerationOptions(String prompt, String negativePrompt, int steps, float guidance, long seed,
-                                INDArray latents, float[] griffinLimPhases, double targetDbfs, boolean oneBatch) {
-
-    public static final String DEFAULT_PROMPT = "clean. clear. good quality.";
-    public static final String DEFAULT_NEGATIVE_PROMPT = "hissing noise. drumming rythm. saying. poor quality.";
+                                int frames, int maxDurationSec, double targetDbfs, boolean oneBatch,
+                                String scheduler, SpectrogramParams spectrogram, INDArray latents,
+                                float[] griffinLimPhases) {
 
     public GenerationOptions {
+        if (prompt == null || negativePrompt == null) throw new IllegalArgumentException("prompts must not be null");
         if (steps < 1) throw new IllegalArgumentException("steps must be at least 1, got " + steps);
         if (!(guidance > 1f)) {
             throw new IllegalArgumentException("guidance must be > 1 (the reference always uses classifier-free "
                     + "guidance), got " + guidance);
         }
+        if (frames < 1) throw new IllegalArgumentException("frames must be at least 1, got " + frames);
+        if (maxDurationSec < 1) {
+            throw new IllegalArgumentException("max duration must be at least 1 s, got " + maxDurationSec);
+        }
+        if (!Double.isFinite(targetDbfs) || targetDbfs > 0) {
+            throw new IllegalArgumentException("target level must be a finite dBFS value <= 0, got " + targetDbfs);
+        }
+        if (scheduler != null) scheduler = Schedulers.resolve(scheduler);
     }
 
     public static GenerationOptions defaults() {
-        return new GenerationOptions(DEFAULT_PROMPT, DEFAULT_NEGATIVE_PROMPT, 50, 8f, 0L, null, null, -30.0, true);
+        return new GenerationOptions(Defaults.PROMPT, Defaults.NEGATIVE_PROMPT, Defaults.STEPS, Defaults.GUIDANCE,
+                Defaults.SEED, Defaults.FRAMES, Defaults.MAX_DURATION_SEC, Defaults.TARGET_DBFS, Defaults.CFG_ONE_BATCH,
+                null, null, null, null);
     }
 
     public GenerationOptions withPrompts(String prompt, String negative) {
-        return new GenerationOptions(prompt, negative, steps, guidance, seed, latents, griffinLimPhases, targetDbfs, oneBatch);
+        return new GenerationOptions(prompt, negative, steps, guidance, seed, frames, maxDurationSec, targetDbfs,
+                oneBatch, scheduler, spectrogram, latents, griffinLimPhases);
     }
 
     public GenerationOptions withSteps(int s) {
-        return new GenerationOptions(prompt, negativePrompt, s, guidance, seed, latents, griffinLimPhases, targetDbfs, oneBatch);
+        return new GenerationOptions(prompt, negativePrompt, s, guidance, seed, frames, maxDurationSec, targetDbfs,
+                oneBatch, scheduler, spectrogram, latents, griffinLimPhases);
     }
 
     public GenerationOptions withGuidance(float g) {
-        return new GenerationOptions(prompt, negativePrompt, steps, g, seed, latents, griffinLimPhases, targetDbfs, oneBatch);
+        return new GenerationOptions(prompt, negativePrompt, steps, g, seed, frames, maxDurationSec, targetDbfs,
+                oneBatch, scheduler, spectrogram, latents, griffinLimPhases);
     }
 
     public GenerationOptions withSeed(long s) {
-        return new GenerationOptions(prompt, negativePrompt, steps, guidance, s, latents, griffinLimPhases, targetDbfs, oneBatch);
+        return new GenerationOptions(prompt, negativePrompt, steps, guidance, s, frames, maxDurationSec, targetDbfs,
+                oneBatch, scheduler, spectrogram, latents, griffinLimPhases);
     }
 
-    public GenerationOptions withLatents(INDArray l) {
-        return new GenerationOptions(prompt, negativePrompt, steps, guidance, seed, l, griffinLimPhases, targetDbfs, oneBatch);
+    public GenerationOptions withFrames(int n) {
+        return new GenerationOptions(prompt, negativePrompt, steps, guidance, seed, n, maxDurationSec, targetDbfs,
+                oneBatch, scheduler, spectrogram, latents, griffinLimPhases);
     }
 
-    public GenerationOptions withGriffinLimPhases(float[] p) {
-        return new GenerationOptions(prompt, negativePrompt, steps, guidance, seed, latents, p, targetDbfs, oneBatch);
+    public GenerationOptions withMaxDurationSec(int s) {
+        return new GenerationOptions(prompt, negativePrompt, steps, guidance, seed, frames, s, targetDbfs, oneBatch,
+                scheduler, spectrogram, latents, griffinLimPhases);
+    }
+
+    public GenerationOptions withTargetDbfs(double d) {
+        return new GenerationOptions(prompt, negativePrompt, steps, guidance, seed, frames, maxDurationSec, d,
+                oneBatch, scheduler, spectrogram, latents, griffinLimPhases);
     }
 
     public GenerationOptions withOneBatch(boolean b) {
-        return new GenerationOptions(prompt, negativePrompt, steps, guidance, seed, latents, griffinLimPhases, targetDbfs, b);
+        return new GenerationOptions(prompt, negativePrompt, steps, guidance, seed, frames, maxDurationSec,
+                targetDbfs, b, scheduler, spectrogram, latents, griffinLimPhases);
+    }
+
+    /** {@code name}: a registered scheduler ({@link Schedulers#names()}); null: the model's own. */
+    public GenerationOptions withScheduler(String name) {
+        return new GenerationOptions(prompt, negativePrompt, steps, guidance, seed, frames, maxDurationSec,
+                targetDbfs, oneBatch, name, spectrogram, latents, griffinLimPhases);
+    }
+
+    /** riffusion's parameters for image → audio instead of the model's (their mel count must be its height). */
+    public GenerationOptions withSpectrogram(SpectrogramParams p) {
+        return new GenerationOptions(prompt, negativePrompt, steps, guidance, seed, frames, maxDurationSec,
+                targetDbfs, oneBatch, scheduler, p, latents, griffinLimPhases);
+    }
+
+    public GenerationOptions withLatents(INDArray l) {
+        return new GenerationOptions(prompt, negativePrompt, steps, guidance, seed, frames, maxDurationSec,
+                targetDbfs, oneBatch, scheduler, spectrogram, l, griffinLimPhases);
+    }
+
+    public GenerationOptions withGriffinLimPhases(float[] p) {
+        return new GenerationOptions(prompt, negativePrompt, steps, guidance, seed, frames, maxDurationSec,
+                targetDbfs, oneBatch, scheduler, spectrogram, latents, p);
     }
 }

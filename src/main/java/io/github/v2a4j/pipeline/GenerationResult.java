@@ -7,7 +7,7 @@ import java.util.Map;
 /**
  * One generation's outputs.
  *
- * @param spectrogram the VAE's 512×W spectrogram image (RGB)
+ * @param spectrogram the VAE's height×W spectrogram image (RGB; 512 rows for K4)
  * @param waveform    Griffin-Lim's float waveform (mono, before PCM conversion)
  * @param pcm         16-bit mono samples after riffusion's filters and the target level: what is muxed
  * @param sampleRate  44100 for the riffusion parameters

@@ -2,16 +2,23 @@ package io.github.v2a4j.pipeline;
 
 import java.time.Duration;
 
-/** Progress of a generation. Calls arrive on the generating thread; keep them cheap. */
+/**
+ * Progress of a generation. Calls arrive on the generating thread; keep them cheap. No stage runs longer than about
+ * a minute at real size without a {@link #progress} call: the CogVLM2 passes report every layer, denoising every
+ * step.
+ */
 public interface PipelineListener {
 
     PipelineListener NONE = new PipelineListener() {};
 
-    /** A stage begins; {@code units} is how many {@link #progress} steps it will report (1 if it reports none). */
+    /** A stage begins; {@code units} is how many {@link #progress} calls it will make (1 if it makes none). */
     default void started(Stage stage, int units) {}
 
-    /** {@code done} of the stage's units are finished. */
-    default void progress(Stage stage, int done, int units) {}
+    /**
+     * {@code done} of the stage's {@code units} are finished; {@code detail} names the unit just finished
+     * ({@code "vision layer 3/63"}, {@code "adapter"}, {@code "decoder layer 7/31"}, {@code "step 12/51"}).
+     */
+    default void progress(Stage stage, int done, int units, String detail) {}
 
     /** A stage ended after {@code took}; skipped stages (a cached black-video embedding) report zero. */
     default void finished(Stage stage, Duration took) {}

@@ -1,35 +1,42 @@
 package io.github.v2a4j.pipeline;
 
-import io.github.v2a4j.audio.GriffinLim;
-import io.github.v2a4j.audio.InverseMelScale;
-import io.github.v2a4j.audio.Pcm;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import io.github.v2a4j.audio.SpectrogramConverter;
-import io.github.v2a4j.audio.SpectrogramImage;
 import io.github.v2a4j.audio.SpectrogramParams;
 import io.github.v2a4j.cogvlm.CogVlmConfig;
 import io.github.v2a4j.cogvlm.CogVlmEncoder;
 import io.github.v2a4j.cogvlm.LlamaTokenizer;
 import io.github.v2a4j.diffusion.DenoiseLoop;
-import io.github.v2a4j.diffusion.Guidance;
-import io.github.v2a4j.diffusion.PndmScheduler;
+import io.github.v2a4j.diffusion.Scheduler;
+import io.github.v2a4j.diffusion.Schedulers;
 import io.github.v2a4j.io.Safetensors;
 import io.github.v2a4j.io.TensorSource;
-import io.github.v2a4j.nn.Attention;
+import io.github.v2a4j.io.WavFile;
+import io.github.v2a4j.io.video.LoadedVideo;
+import io.github.v2a4j.io.video.VideoReader;
+import io.github.v2a4j.io.video.VideoWriter;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
-import io.github.v2a4j.unet.CfgDenoiser;
 import io.github.v2a4j.unet.UNet;
 import io.github.v2a4j.unet.UNetConfig;
 import io.github.v2a4j.vae.VaeConfig;
 import io.github.v2a4j.vae.VaeDecoder;
 import io.github.v2a4j.vae.VaeImageProcessor;
 import java.awt.image.BufferedImage;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
+import javax.imageio.ImageIO;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -40,51 +47,75 @@ import org.nd4j.linalg.factory.Nd4j;
  * <ol>
  *   <li>CogVLM2: the prompt and the negative prompt → {@code (100, hidden)} each; the clip and the same clip in black
  *       → {@code (T, hidden)} each (the black one from the on-disk cache after the first run);
- *   <li>latents {@code (1, 4, 512/f, W/f)} with {@code W = ((duration·100)//32)·32} and f the VAE scale factor;
- *   <li>PNDM with classifier-free guidance, batch [uncond, cond] = [negative prompt + black video, prompt + video];
+ *   <li>latents {@code (1, 4, height/f, W/f)} with {@code W = ((duration·100)//32)·32} and f the VAE scale factor;
+ *   <li>the scheduler's denoising loop with classifier-free guidance, batch [uncond, cond] = [negative prompt + black
+ *       video, prompt + video];
  *   <li>VAE decode and postprocess to a uint8 RGB spectrogram image;
  *   <li>riffusion image → mel → inverse mel → Griffin-Lim → int16 → filters → target level.
  * </ol>
  *
- * <p>Tensors the golden end-to-end bundle records are reported to the trace under the reference's names
- * ({@code _encode_conditions.out.0}, {@code unet.out.0}, {@code scheduler.step.out.0}, …).
+ * <p>Open a model once and call it per video, from one thread at a time:
+ * {@link #generateVideo} reads a video file and writes it back with the sound track. Tensors the golden end-to-end
+ * bundle records are reported to the trace under the reference's names ({@code _encode_conditions.out.0},
+ * {@code unet.out.0}, {@code scheduler.step.out.0}, …).
  */
 public final class Video2AudioPipeline implements AutoCloseable {
-
-    /** The spectrogram image height: riffusion's 512 mel bands. */
-    public static final int SPECTROGRAM_HEIGHT = 512;
 
     private final CogVlmEncoder encoder;
     private final LlamaTokenizer tokenizer;
     private final UNet unet;
-    private final PndmScheduler.Config schedulerConfig;
+    private final JsonObject schedulerConfig;
     private final VaeDecoder vae;
-    private final SpectrogramParams spectrogramParams;
+    private final int height;
+    private final SpectrogramConverter converter;
     private final List<AutoCloseable> resources;
 
-    public Video2AudioPipeline(CogVlmEncoder encoder, LlamaTokenizer tokenizer, UNet unet,
-                               PndmScheduler.Config schedulerConfig, VaeDecoder vae, SpectrogramParams spectrogramParams,
+    /**
+     * @param schedulerConfig the model's {@code scheduler_config.json}
+     * @param height          the spectrogram height ({@code __call__(height=...)}), = the mel bands of
+     *                        {@code spectrogram}
+     * @param resources       closed with the pipeline (mapped weight files)
+     */
+    public Video2AudioPipeline(CogVlmEncoder encoder, LlamaTokenizer tokenizer, UNet unet, JsonObject schedulerConfig,
+                               VaeDecoder vae, int height, SpectrogramParams spectrogram,
                                List<AutoCloseable> resources) {
         long hidden = encoder.config().hiddenSize();
         if (unet.config().videoEmbedDim() != hidden || unet.config().textEmbedDim() != hidden) {
             throw new IllegalArgumentException("the UNet expects " + unet.config().videoEmbedDim() + "/"
                     + unet.config().textEmbedDim() + "-wide video/text embeddings but CogVLM2 gives " + hidden);
         }
+        checkSpectrogram(spectrogram, height);
+        if (height % vae.config().scaleFactor() != 0) {
+            throw new IllegalArgumentException("spectrogram height " + height + " is not a multiple of the VAE's "
+                    + "scale factor " + vae.config().scaleFactor());
+        }
+        Schedulers.create(schedulerConfig, null); // an unknown or unsupported scheduler fails here, not mid-run
         this.encoder = encoder;
         this.tokenizer = tokenizer;
         this.unet = unet;
-        this.schedulerConfig = schedulerConfig;
+        this.schedulerConfig = schedulerConfig.deepCopy();
         this.vae = vae;
-        this.spectrogramParams = spectrogramParams;
+        this.height = height;
+        this.converter = new SpectrogramConverter(spectrogram);
         this.resources = resources;
     }
 
     /**
      * Opens a v2a4j model directory as {@code v2a convert} writes it: {@code cogvlm/} (config.json, safetensors,
-     * tokenizer.json), {@code unet/}, {@code vae/}, {@code scheduler/scheduler_config.json}. Weights are mapped, not
-     * read; every tensor name and shape is checked first, and all problems are reported in one error.
+     * tokenizer.json), {@code unet/}, {@code vae/}, {@code scheduler/scheduler_config.json}, and optionally
+     * {@code pipeline.json} with the spectrogram {@code height} and riffusion's {@code spectrogram_params} (default
+     * 512 and riffusion's defaults). Weights are mapped, not read; every tensor name and shape is checked first, and
+     * all problems are reported in one error. The matrix products run in fp32.
      */
     public static Video2AudioPipeline open(Path modelDir) {
+        return open(modelDir, Precision.FP32);
+    }
+
+    /**
+     * As {@link #open(Path)}, with the matrix products of CogVLM2 and the UNet (linears, attention, convolutions) in
+     * {@code precision}: bf16 is the reference's own arithmetic for those two models. The VAE decodes in fp32.
+     */
+    public static Video2AudioPipeline open(Path modelDir, Precision precision) {
         if (!Files.isDirectory(modelDir)) throw new IllegalArgumentException(modelDir + ": no such model directory");
         List<AutoCloseable> opened = new ArrayList<>();
         try {
@@ -93,25 +124,33 @@ public final class Video2AudioPipeline implements AutoCloseable {
             TensorSource cogWeights = Safetensors.open(cog);
             opened.add(cogWeights);
             CogVlmEncoder encoder = new CogVlmEncoder(cogConfig, cogWeights, CogVlmEncoder.defaultCacheDir(modelDir),
-                    CogVlmEncoder.fingerprint(modelDir), 8);
-            encoder.verifyCheckpoint(cog.toString());
+                    CogVlmEncoder.fingerprint(modelDir), Defaults.FRAME_CHUNK, precision);
+            encoder.verifyCheckpoint();
             LlamaTokenizer tokenizer = LlamaTokenizer.load(require(cog.resolve("tokenizer.json")));
             opened.add(tokenizer);
 
             Path unetDir = require(modelDir.resolve("unet"));
             TensorSource unetWeights = Safetensors.open(unetDir);
             opened.add(unetWeights);
-            UNet unet = UNet.load(UNetConfig.read(require(unetDir.resolve("config.json"))), unetWeights, "");
+            UNet unet = UNet.load(UNetConfig.read(require(unetDir.resolve("config.json"))), unetWeights, precision);
 
             Path vaeDir = require(modelDir.resolve("vae"));
             TensorSource vaeWeights = Safetensors.open(vaeDir);
             opened.add(vaeWeights);
             VaeDecoder vae = new VaeDecoder(VaeConfig.read(require(vaeDir.resolve("config.json"))), vaeWeights);
 
-            PndmScheduler.Config scheduler =
-                    PndmScheduler.Config.read(require(modelDir.resolve("scheduler/scheduler_config.json")));
-            return new Video2AudioPipeline(encoder, tokenizer, unet, scheduler, vae, SpectrogramParams.defaults(),
-                    opened);
+            JsonObject scheduler = Schedulers.readConfig(require(modelDir.resolve("scheduler/scheduler_config.json")));
+            Path settings = modelDir.resolve("pipeline.json");
+            int height = Defaults.SPECTROGRAM_HEIGHT;
+            SpectrogramParams spectrogram = SpectrogramParams.defaults();
+            if (Files.exists(settings)) {
+                JsonObject o = readJson(settings);
+                if (o.has("height")) height = o.get("height").getAsInt();
+                if (o.has("spectrogram_params")) {
+                    spectrogram = SpectrogramParams.fromJson(o.getAsJsonObject("spectrogram_params"));
+                }
+            }
+            return new Video2AudioPipeline(encoder, tokenizer, unet, scheduler, vae, height, spectrogram, opened);
         } catch (RuntimeException e) {
             closeAll(opened);
             throw e;
@@ -123,8 +162,21 @@ public final class Video2AudioPipeline implements AutoCloseable {
         return p;
     }
 
+    private static JsonObject readJson(Path file) {
+        try {
+            return JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+
     public CogVlmEncoder encoder() {
         return encoder;
+    }
+
+    /** riffusion's spectrogram parameters this model's audio is made with. */
+    public SpectrogramParams spectrogramParams() {
+        return converter.params();
     }
 
     /** K4: {@code width = ((duration_sec*100)//32)*32} spectrogram columns (10 ms each). */
@@ -135,137 +187,204 @@ public final class Video2AudioPipeline implements AutoCloseable {
     /** The initial-latent shape for a clip of {@code durationSec} seconds. */
     public long[] latentShape(int durationSec) {
         int f = vae.config().scaleFactor();
-        return new long[] {1, unet.config().inChannels(), SPECTROGRAM_HEIGHT / f, spectrogramWidth(durationSec) / f};
+        return new long[] {1, unet.config().inChannels(), height / f, spectrogramWidth(durationSec) / f};
     }
 
-    /** Tokenizes the prompts and runs {@link #generate(INDArray, int, int[], int[], GenerationOptions, PipelineListener, Trace)}. */
+    /** {@link #generateVideo(VideoJob, GenerationOptions, PipelineListener, BooleanSupplier, Trace)} without a trace. */
+    public VideoResult generateVideo(VideoJob job, GenerationOptions options, PipelineListener listener,
+                                     BooleanSupplier cancelled) {
+        return generateVideo(job, options, listener, cancelled, Trace.OFF);
+    }
+
+    /**
+     * Video file in, video file out: reads {@code job.input()} as K4's {@code load_video} does ({@code options}'
+     * frames over at most its max duration), generates, and writes the output video (muxed as {@code job} says) and
+     * the optional WAV and spectrogram PNG. Every output is checked before any work and written all or nothing.
+     *
+     * @param cancelled checked between stages, between CogVLM2 layers and between denoising steps; when it says true
+     *                  the call ends with {@link CancellationException} and writes nothing
+     */
+    public VideoResult generateVideo(VideoJob job, GenerationOptions options, PipelineListener listener,
+                                     BooleanSupplier cancelled, Trace trace) {
+        List<Path> outputs = new ArrayList<>(List.of(job.output()));
+        if (job.wav() != null) outputs.add(job.wav());
+        if (job.spectrogram() != null) outputs.add(job.spectrogram());
+        for (Path p : outputs) OutputFiles.check(p, job.input(), job.overwrite());
+        if (Set.copyOf(outputs.stream().map(p -> p.toAbsolutePath().normalize()).toList()).size() != outputs.size()) {
+            throw new IllegalArgumentException("two outputs name the same file: " + outputs);
+        }
+        Map<Stage, Duration> timings = new EnumMap<>(Stage.class);
+        LoadedVideo video = timed(Stage.LOAD_VIDEO, listener, timings,
+                () -> VideoReader.load(job.input(), options.frames(), options.maxDurationSec()));
+        checkCancelled(cancelled, Stage.LOAD_VIDEO);
+        GenerationResult r = generate(video.clip(), video.durationSec(), options, listener, cancelled, trace);
+        timings.putAll(r.timings());
+        checkCancelled(cancelled, Stage.AUDIO);
+        timed(Stage.MUX, listener, timings, () -> {
+            try (OutputFiles out = new OutputFiles(job.overwrite())) {
+                out.stage(job.output(), tmp -> {
+                    if (job.keepVideo()) VideoWriter.muxKeepVideo(job.input(), r.pcm(), r.sampleRate(), tmp);
+                    else VideoWriter.muxRetimed(video, r.pcm(), r.sampleRate(), tmp);
+                });
+                if (job.wav() != null) {
+                    out.stage(job.wav(), tmp -> new WavFile(r.sampleRate(), 1, r.pcm()).write(tmp, true));
+                }
+                if (job.spectrogram() != null) out.stage(job.spectrogram(), tmp -> writePng(r.spectrogram(), tmp));
+                out.commit();
+            }
+            return null;
+        });
+        return new VideoResult(job.output(), job.wav(), job.spectrogram(), video.durationSec(), r.audioSeconds(),
+                r.sampleRate(), timings);
+    }
+
+    /** Writes {@code image} as PNG to {@code file}. */
+    public static void writePng(BufferedImage image, Path file) throws IOException {
+        if (!ImageIO.write(image, "png", file.toFile())) throw new IOException("no PNG writer");
+    }
+
+    /** Tokenizes the prompts and runs {@link #generate(INDArray, int, int[], int[], GenerationOptions, PipelineListener, BooleanSupplier, Trace)}. */
     public GenerationResult generate(INDArray clip, int durationSec, GenerationOptions options,
-                                     PipelineListener listener, Trace trace) {
+                                     PipelineListener listener, BooleanSupplier cancelled, Trace trace) {
         if (tokenizer == null) throw new IllegalStateException("this pipeline has no tokenizer: pass token ids");
         return generate(clip, durationSec, tokenizer.encode(options.prompt()),
-                tokenizer.encode(options.negativePrompt()), options, listener, trace);
+                tokenizer.encode(options.negativePrompt()), options, listener, cancelled, trace);
     }
 
     /**
      * One generation from a clip {@code (3, T, H, W)} uint8 and token ids (without BOS).
      *
      * @param durationSec the clip's duration as {@code load_video} computes it (sets the spectrogram width)
+     * @param cancelled   checked between stages, CogVLM2 layers and denoising steps ({@link CancellationException})
      */
     public GenerationResult generate(INDArray clip, int durationSec, int[] promptIds, int[] negativeIds,
-                                     GenerationOptions options, PipelineListener listener, Trace trace) {
+                                     GenerationOptions options, PipelineListener listener, BooleanSupplier cancelled,
+                                     Trace trace) {
         if (durationSec < 1) throw new IllegalArgumentException("video shorter than 1 s: nothing to generate");
         if (clip.rank() != 4 || clip.size(0) != 3) {
-            throw new IllegalArgumentException("clip must be (3, T, H, W), got " + java.util.Arrays.toString(clip.shape()));
+            throw new IllegalArgumentException("clip must be (3, T, H, W), got " + Arrays.toString(clip.shape()));
         }
+        long[] shape = latentShape(durationSec);
+        INDArray latents = options.latents() != null ? options.latents()
+                : DenoiseLoop.randomLatents(options.seed(), shape);
+        if (!Arrays.equals(latents.shape(), shape)) {
+            throw new IllegalArgumentException("latents must be " + Arrays.toString(shape) + " for a "
+                    + durationSec + " s clip, got " + Arrays.toString(latents.shape()));
+        }
+        Scheduler scheduler = Schedulers.create(schedulerConfig, options.scheduler());
+        SpectrogramConverter audioConverter = converter(options);
         Map<Stage, Duration> timings = new EnumMap<>(Stage.class);
         int frames = (int) clip.size(1);
-        int height = (int) clip.size(2);
-        int width = (int) clip.size(3);
+        int clipHeight = (int) clip.size(2);
+        int clipWidth = (int) clip.size(3);
 
         // both prompts in one decoder pass: each layer's weights are loaded (and, for bf16, converted) once
-        List<INDArray> texts = timed(Stage.ENCODE_PROMPT, listener, timings,
+        List<INDArray> texts = encode(Stage.ENCODE_PROMPT, encoder.textPassSteps(), listener, cancelled, timings,
                 () -> encoder.textEmbeddings(List.of(promptIds, negativeIds)));
         INDArray prompt = texts.get(0);
         INDArray negative = texts.get(1);
-        INDArray video = timed(Stage.ENCODE_VIDEO, listener, timings, () -> encoder.videoEmbedding(clip, Trace.OFF));
-        INDArray black = timed(Stage.ENCODE_BLACK_VIDEO, listener, timings,
-                () -> encoder.unconditionalVideoEmbedding(frames, height, width));
+        INDArray video = encode(Stage.ENCODE_VIDEO, encoder.videoPassSteps(), listener, cancelled, timings,
+                () -> encoder.videoEmbedding(clip, Trace.OFF));
+        INDArray black = encode(Stage.ENCODE_BLACK_VIDEO, encoder.videoPassSteps(), listener, cancelled, timings,
+                () -> encoder.unconditionalVideoEmbedding(frames, clipHeight, clipWidth));
+        // the reference's order of the four passes: prompt, clip, negative prompt, black clip
+        trace.record("extract_text_embedding.out", prompt);
+        trace.record("extract_video_embedding.in.images", clip);
+        trace.record("extract_video_embedding.out", video);
+        trace.record("extract_text_embedding.out", negative);
+        if (trace.wants("extract_video_embedding.in.images")) {
+            trace.record("extract_video_embedding.in.images", Nd4j.zeros(clip.dataType(), clip.shape()));
+        }
+        trace.record("extract_video_embedding.out", black);
         INDArray text = Nd4j.stack(0, negative, prompt);     // (2, 100, hidden): [uncond, cond]
         INDArray videoEmbeds = Nd4j.stack(0, black, video);  // (2, T, hidden)
         trace.record("_encode_conditions.out.0", text);
         trace.record("_encode_conditions.out.1", videoEmbeds);
 
-        INDArray latents = options.latents() != null ? options.latents()
-                : DenoiseLoop.randomLatents(options.seed(), latentShape(durationSec));
-        long[] expected = latentShape(durationSec);
-        if (!java.util.Arrays.equals(latents.shape(), expected)) {
-            throw new IllegalArgumentException("latents must be " + java.util.Arrays.toString(expected) + " for a "
-                    + durationSec + " s clip, got " + java.util.Arrays.toString(latents.shape()));
+        scheduler.setTimesteps(options.steps());
+        int evaluations = scheduler.timesteps().length;
+        INDArray finalLatents;
+        try (CfgDenoiser model = new CfgDenoiser(unet, text, videoEmbeds, options.guidance(), options.oneBatch())) {
+            finalLatents = timed(Stage.DENOISE, evaluations, listener, timings, () -> new DenoiseLoop(scheduler).run(
+                    model, latents, options.steps(), trace,
+                    (done, total, t) -> listener.progress(Stage.DENOISE, done, total, "step " + done + "/" + total),
+                    cancelled));
         }
-        INDArray finalLatents = timed(Stage.DENOISE, listener, timings,
-                () -> denoise(latents, text, videoEmbeds, options, listener, trace));
-        Attention.releaseBuffers();
+        checkCancelled(cancelled, Stage.DENOISE);
 
         BufferedImage image = timed(Stage.VAE_DECODE, listener, timings, () -> {
             trace.record("vae.decode.in.z", finalLatents.div(vae.config().scalingFactor()));
             INDArray decoded = vae.decode(finalLatents, Trace.OFF);
             return VaeImageProcessor.postprocess(decoded).toBufferedImage();
         });
-        Attention.releaseBuffers();
+        checkCancelled(cancelled, Stage.VAE_DECODE);
 
-        Audio audio = timed(Stage.AUDIO, listener, timings, () -> audioFromSpectrogram(image, options, trace));
-        return new GenerationResult(image, audio.waveform(), audio.pcm(), spectrogramParams.sampleRate(), timings);
+        SpectrogramConverter.Audio audio = timed(Stage.AUDIO, listener, timings,
+                () -> audioConverter.audioFromImage(image, options.seed(), options.griffinLimPhases(), true,
+                        options.targetDbfs(), trace));
+        return new GenerationResult(image, audio.waveforms()[0], audio.pcm(), audio.sampleRate(), timings);
     }
-
-    /** Griffin-Lim's waveform and the levelled 16-bit samples made from it. */
-    public record Audio(float[] waveform, short[] pcm) {}
 
     /**
      * K4 {@code image_to_audio}: riffusion {@code audio_from_spectrogram_image} (image → mel → inverse mel →
-     * Griffin-Lim → int16 → {@code apply_filters}) then {@code set_to_target_level}.
+     * Griffin-Lim → int16 → {@code apply_filters}) then {@code set_to_target_level}, with this model's spectrogram
+     * parameters and the options' seed (or given phases) and target level.
      */
-    public Audio audioFromSpectrogram(BufferedImage image, GenerationOptions options, Trace trace) {
-        float[] wave = waveform(image, options, trace);
-        short[] raw = Pcm.fromWaveform(wave);
-        trace.record("audio_from_waveform.out", Nd4j.createFromArray(raw));
-        short[] filtered = Pcm.applyFilters(raw);
-        trace.record("apply_filters.out", Nd4j.createFromArray(filtered));
-        return new Audio(wave, Pcm.setToTargetLevel(filtered, options.targetDbfs()));
+    public SpectrogramConverter.Audio audioFromSpectrogram(BufferedImage image, GenerationOptions options, Trace trace) {
+        return converter(options).audioFromImage(image, options.seed(), options.griffinLimPhases(), true,
+                options.targetDbfs(), trace);
     }
 
-    /** The reference's denoising loop, reporting the UNet output and the latents of every evaluation. */
-    private INDArray denoise(INDArray latents, INDArray text, INDArray videoEmbeds, GenerationOptions o,
-                             PipelineListener listener, Trace trace) {
-        PndmScheduler scheduler = new PndmScheduler(schedulerConfig);
-        scheduler.setTimesteps(o.steps());
-        int[] timesteps = scheduler.timesteps();
-        CfgDenoiser model = new CfgDenoiser(unet, text, videoEmbeds);
-        INDArray x = latents.mul(scheduler.initNoiseSigma());
-        listener.started(Stage.DENOISE, timesteps.length);
-        for (int i = 0; i < timesteps.length; i++) {
-            INDArray[] eps = model.predictBoth(x, timesteps[i], o.oneBatch(), trace);
-            if (trace.wants("unet.out.0")) trace.record("unet.out.0", Nd4j.concat(0, eps[0], eps[1]));
-            x = scheduler.step(Guidance.combine(eps[0], eps[1], o.guidance()), timesteps[i], x);
-            trace.record("scheduler.step.out.0", x);
-            listener.progress(Stage.DENOISE, i + 1, timesteps.length);
-            // ND4J frees native buffers only when their Java objects are collected; a collection per step keeps
-            // the dead UNet activations from piling up over 51 evaluations.
-            System.gc();
+    /** The model's converter, or one for the options' parameters, whose mel count must be this model's height. */
+    private SpectrogramConverter converter(GenerationOptions options) {
+        SpectrogramParams p = options.spectrogram();
+        if (p == null || p.equals(converter.params())) return converter;
+        checkSpectrogram(p, height);
+        return new SpectrogramConverter(p);
+    }
+
+    /** The model's spectrograms have {@code height} rows, one per mel band, and the generated sound is mono. */
+    private static void checkSpectrogram(SpectrogramParams p, int height) {
+        if (p.numFrequencies() != height) {
+            throw new IllegalArgumentException(p.numFrequencies() + " mel bands do not fit this model's " + height
+                    + "-row spectrograms");
         }
-        return x;
-    }
-
-    /** riffusion {@code audio_from_spectrogram_image}: image → mel → inverse mel → Griffin-Lim (mono). */
-    private float[] waveform(BufferedImage image, GenerationOptions o, Trace trace) {
-        SpectrogramParams p = spectrogramParams;
-        if (image.getHeight() != p.numFrequencies()) {
-            throw new IllegalArgumentException("spectrogram height " + image.getHeight() + " != " + p.numFrequencies()
-                    + " mel bands");
+        if (p.stereo()) {
+            throw new IllegalArgumentException("stereo spectrogram parameters: the pipeline makes one channel of audio");
         }
-        int frames = image.getWidth();
-        float[] mel = SpectrogramImage.toSpectrogram(image, p)[0];
-        trace.record("spectrogram_from_image.out", Nd4j.createFromArray(mel).reshape(1, p.numFrequencies(), frames));
-        float[] spec = InverseMelScale.of(p).apply(mel, frames);
-        GriffinLim gl = new GriffinLim(p);
-        float[][] phases = o.griffinLimPhases() != null ? gl.packPhases(o.griffinLimPhases(), frames)
-                : gl.randomPhases(frames, o.seed());
-        float[] wave = gl.run(spec, frames, phases, null);
-        trace.record("audio_from_waveform.in.samples", Nd4j.createFromArray(wave).reshape(1, wave.length));
-        return wave;
-    }
-
-    /** Exposed for the commands that convert spectrograms alone. */
-    public SpectrogramConverter spectrogramConverter() {
-        return new SpectrogramConverter(spectrogramParams);
     }
 
     private interface Work<T> {
         T run();
     }
 
+    /** A CogVLM2 pass with per-layer progress; a cancellation ends it at the next layer boundary. */
+    private <T> T encode(Stage stage, int steps, PipelineListener listener, BooleanSupplier cancelled,
+                         Map<Stage, Duration> timings, Work<T> work) {
+        checkCancelled(cancelled, stage);
+        encoder.progress((unit, done, total) -> {
+            listener.progress(stage, done, total, unit);
+            checkCancelled(cancelled, stage);
+        });
+        try {
+            return timed(stage, steps, listener, timings, work);
+        } finally {
+            encoder.progress(null);
+        }
+    }
+
+    private static void checkCancelled(BooleanSupplier cancelled, Stage during) {
+        if (cancelled.getAsBoolean()) throw new CancellationException("cancelled during " + during.label());
+    }
+
     private static <T> T timed(Stage stage, PipelineListener listener, Map<Stage, Duration> timings, Work<T> work) {
+        return timed(stage, 1, listener, timings, work);
+    }
+
+    private static <T> T timed(Stage stage, int units, PipelineListener listener, Map<Stage, Duration> timings,
+                               Work<T> work) {
         long t0 = System.nanoTime();
-        if (stage != Stage.DENOISE) listener.started(stage, 1);
+        listener.started(stage, units);
         T out = work.run();
         Duration d = Duration.ofNanos(System.nanoTime() - t0);
         timings.put(stage, d);

@@ -1,13 +1,15 @@
 package io.github.v2a4j.unet;
 
-import io.github.v2a4j.nn.NN;
+import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Buffers;
+import io.github.v2a4j.nn.Norms;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * diffusers BasicTransformerBlock with the K4 processors: {@code x += attn1(LN1(x))} (self-attention + video
  * attention), {@code x += attn2(LN2(x), text)} (cross-attention on projected text), {@code x += ff(LN3(x))} (GEGLU).
- * LayerNorms eps 1e-5, affine.
+ * LayerNorms eps 1e-5, affine. Each branch adds itself to x as its last product writes it.
  */
 final class BasicTransformerBlock {
     final String path;
@@ -16,38 +18,33 @@ final class BasicTransformerBlock {
     private final PromptCrossAttention attn2;
     private final FeedForward ff;
 
-    BasicTransformerBlock(Params p, String path, int channels, int heads, int crossDim, int videoDim, int textDim) {
-        this.path = path;
+    BasicTransformerBlock(Binder p, int channels, int heads, int crossDim, int videoDim, int textDim) {
+        this.path = p.path();
         norm1W = p.get("norm1.weight", channels);
         norm1B = p.get("norm1.bias", channels);
         norm2W = p.get("norm2.weight", channels);
         norm2B = p.get("norm2.bias", channels);
         norm3W = p.get("norm3.weight", channels);
         norm3B = p.get("norm3.bias", channels);
-        attn1 = new VideoSelfAttention(p.at("attn1"), path + ".attn1", channels, heads, videoDim);
-        attn2 = new PromptCrossAttention(p.at("attn2"), path + ".attn2", channels, heads, crossDim, textDim);
-        ff = new FeedForward(p.at("ff"), path + ".ff", channels);
+        attn1 = new VideoSelfAttention(p.at("attn1"), channels, heads, videoDim);
+        attn2 = new PromptCrossAttention(p.at("attn2"), channels, heads, crossDim, textDim);
+        ff = new FeedForward(p.at("ff"), channels);
     }
 
-    /** tokens {@code [B,HW,C]}; consumed (freed) — each residual sum lands in the branch output's buffer. */
+    /** tokens {@code [B,HW,C]}, updated in place and returned. */
     INDArray forward(INDArray x, Conditioning cond, Trace trace) {
-        INDArray n = NN.layerNorm(x, norm1W, norm1B, 1e-5);
+        INDArray n = Norms.layerNorm(x, norm1W, norm1B, 1e-5);
         trace.record(path + ".norm1.out", n);
-        x = residual(attn1.forward(n, cond, trace), n, x);
-        n = NN.layerNorm(x, norm2W, norm2B, 1e-5);
+        attn1.forward(n, cond, x, trace);
+        Norms.layerNorm(x, norm2W, norm2B, 1e-5, n);
         trace.record(path + ".norm2.out", n);
-        x = residual(attn2.forward(n, cond, trace), n, x);
-        n = NN.layerNorm(x, norm3W, norm3B, 1e-5);
+        attn2.forward(n, cond, x, trace);
+        Norms.layerNorm(x, norm3W, norm3B, 1e-5, n);
         trace.record(path + ".norm3.out", n);
-        x = residual(ff.forward(n, trace), n, x);
+        INDArray f = ff.forward(n, trace);
+        x.addi(f);
+        Buffers.release(n, f);
         trace.record(path + ".out", x);
         return x;
-    }
-
-    /** {@code branch + x}, freeing the normed input and the old x. */
-    private static INDArray residual(INDArray branch, INDArray normed, INDArray x) {
-        branch.addi(x);
-        Ops.free(normed, x);
-        return branch;
     }
 }

@@ -1,5 +1,7 @@
 package io.github.v2a4j.unet;
 
+import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.nn.Trace;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -11,17 +13,17 @@ final class CrossAttnDownBlock2D implements DownBlock {
     private final Transformer2D[] attentions;
     private final Downsample2D downsampler;
 
-    CrossAttnDownBlock2D(Params p, String path, UNetConfig c, int cin, int cout, int heads, boolean addDownsample) {
-        this.path = path;
+    CrossAttnDownBlock2D(Binder p, UNetConfig c, int cin, int cout, int heads, boolean addDownsample) {
+        this.path = p.path();
         resnets = new ResnetBlock2D[c.layersPerBlock()];
         attentions = new Transformer2D[c.layersPerBlock()];
         for (int j = 0; j < resnets.length; j++) {
-            resnets[j] = new ResnetBlock2D(p.at("resnets." + j), path + ".resnets." + j, j == 0 ? cin : cout, cout,
+            resnets[j] = new ResnetBlock2D(p.at("resnets." + j), j == 0 ? cin : cout, cout,
                     c.timeEmbedDim(), c.normNumGroups(), c.normEps(), 1.0);
-            attentions[j] = new Transformer2D(p.at("attentions." + j), path + ".attentions." + j, cout, heads,
+            attentions[j] = new Transformer2D(p.at("attentions." + j), cout, heads,
                     c.normNumGroups(), c.crossAttentionDim(), c.videoEmbedDim(), c.textEmbedDim());
         }
-        downsampler = addDownsample ? new Downsample2D(p.at("downsamplers.0"), path + ".downsamplers.0", cout) : null;
+        downsampler = addDownsample ? new Downsample2D(p.at("downsamplers.0"), cout) : null;
     }
 
     @Override
@@ -30,7 +32,7 @@ final class CrossAttnDownBlock2D implements DownBlock {
         for (int j = 0; j < resnets.length; j++) {
             INDArray r = resnets[j].forward(x, tembSilu, trace);
             x = attentions[j].forward(r, cond, trace);
-            Ops.free(r);   // the block's input is a skip and stays; the resnet output is dead
+            Buffers.release(r);   // the block's input is a skip and stays; the resnet output is dead
             skips.add(x);
         }
         if (downsampler != null) {
@@ -38,8 +40,8 @@ final class CrossAttnDownBlock2D implements DownBlock {
             skips.add(x);
         }
         // the block returns (hidden_states, its skips): recorded as .out.0 and .out.1.<j>
-        trace.record(path + ".out.0", x);
-        for (int j = first; j < skips.size(); j++) trace.record(path + ".out.1." + (j - first), skips.get(j));
+        trace.recordChannelsLast(path + ".out.0", x);
+        for (int j = first; j < skips.size(); j++) trace.recordChannelsLast(path + ".out.1." + (j - first), skips.get(j));
         return x;
     }
 }

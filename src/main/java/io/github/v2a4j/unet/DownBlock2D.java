@@ -1,5 +1,6 @@
 package io.github.v2a4j.unet;
 
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.Trace;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -10,14 +11,14 @@ final class DownBlock2D implements DownBlock {
     private final ResnetBlock2D[] resnets;
     private final Downsample2D downsampler;
 
-    DownBlock2D(Params p, String path, UNetConfig c, int cin, int cout, boolean addDownsample) {
-        this.path = path;
+    DownBlock2D(Binder p, UNetConfig c, int cin, int cout, boolean addDownsample) {
+        this.path = p.path();
         resnets = new ResnetBlock2D[c.layersPerBlock()];
         for (int j = 0; j < resnets.length; j++) {
-            resnets[j] = new ResnetBlock2D(p.at("resnets." + j), path + ".resnets." + j, j == 0 ? cin : cout, cout,
+            resnets[j] = new ResnetBlock2D(p.at("resnets." + j), j == 0 ? cin : cout, cout,
                     c.timeEmbedDim(), c.normNumGroups(), c.normEps(), 1.0);
         }
-        downsampler = addDownsample ? new Downsample2D(p.at("downsamplers.0"), path + ".downsamplers.0", cout) : null;
+        downsampler = addDownsample ? new Downsample2D(p.at("downsamplers.0"), cout) : null;
     }
 
     @Override
@@ -32,8 +33,8 @@ final class DownBlock2D implements DownBlock {
             skips.add(x);
         }
         // the block returns (hidden_states, its skips): recorded as .out.0 and .out.1.<j>
-        trace.record(path + ".out.0", x);
-        for (int j = first; j < skips.size(); j++) trace.record(path + ".out.1." + (j - first), skips.get(j));
+        trace.recordChannelsLast(path + ".out.0", x);
+        for (int j = first; j < skips.size(); j++) trace.recordChannelsLast(path + ".out.1." + (j - first), skips.get(j));
         return x;
     }
 }

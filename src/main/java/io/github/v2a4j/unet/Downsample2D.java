@@ -1,23 +1,23 @@
 package io.github.v2a4j.unet;
 
-import io.github.v2a4j.nn.NN;
+import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Conv2d;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** diffusers Downsample2D (use_conv, padding 1): {@code conv} 3×3 stride 2 → {@code ceil(n/2)} per side. */
+/** diffusers Downsample2D (use_conv, padding 1): a 3×3 convolution with stride 2, channels-last. */
 final class Downsample2D {
     final String path;
-    private final INDArray convW, convB;
+    private final Conv2d conv;
 
-    Downsample2D(Params p, String path, int channels) {
-        this.path = path;
-        convW = p.get("conv.weight", channels, channels, 3, 3);
-        convB = p.get("conv.bias", channels);
+    Downsample2D(Binder p, int channels) {
+        this.path = p.path();
+        conv = p.conv2d("conv", channels, channels, 3, 2, 1, true);
     }
 
     INDArray forward(INDArray x, Trace trace) {
-        INDArray out = NN.conv2d(x, convW, convB, 2, 1);
-        trace.record(path + ".out", out);
+        INDArray out = conv.apply(x);
+        trace.recordChannelsLast(path + ".out", out);
         return out;
     }
 }

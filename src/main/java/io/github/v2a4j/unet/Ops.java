@@ -55,8 +55,8 @@ final class Ops {
     }
 
     /**
-     * A 1×1 convolution NCHW → NCHW as one GEMM per image ({@code W·X}); oneDNN's 1×1 conv is 3× slower than the
-     * GEMM here (nd4j-notes §3.2).
+     * A 1×1 convolution NCHW → NCHW as one GEMM per image ({@code W·X}): oneDNN's 1×1 convolution is several times
+     * slower than the GEMM on NCHW data.
      */
     static INDArray conv1x1(INDArray x, INDArray w, INDArray b) {
         x = NN.contiguous(x);

@@ -1,5 +1,8 @@
 package io.github.v2a4j.unet;
 
+import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Buffers;
+import io.github.v2a4j.nn.Linear;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -16,17 +19,15 @@ final class TimestepEmbedding {
     private final int dim;
     private final boolean flipSinToCos;
     private final int freqShift;
-    private final INDArray w1, b1, w2, b2;
+    private final Linear linear1, linear2;
 
-    TimestepEmbedding(Params p, String path, int dim, int timeEmbedDim, boolean flipSinToCos, int freqShift) {
-        this.path = path;
+    TimestepEmbedding(Binder p, int dim, int timeEmbedDim, boolean flipSinToCos, int freqShift) {
+        this.path = p.path();
         this.dim = dim;
         this.flipSinToCos = flipSinToCos;
         this.freqShift = freqShift;
-        w1 = p.get("linear_1.weight", timeEmbedDim, dim);
-        b1 = p.get("linear_1.bias", timeEmbedDim);
-        w2 = p.get("linear_2.weight", timeEmbedDim, timeEmbedDim);
-        b2 = p.get("linear_2.bias", timeEmbedDim);
+        linear1 = p.dense("linear_1", timeEmbedDim, dim, true);
+        linear2 = p.dense("linear_2", timeEmbedDim, timeEmbedDim, true);
     }
 
     /** {@code [batch, dim]} sinusoidal features of timestep t (the same t for every batch row). */
@@ -50,10 +51,11 @@ final class TimestepEmbedding {
     INDArray forward(float t, int batch, Trace trace) {
         INDArray s = sinusoid(t, batch);
         trace.record("time_proj.out", s);
-        INDArray h = NN.linear(s, w1, b1);
+        INDArray h = linear1.apply(s);
         trace.record(path + ".linear_1.out", h);
         NN.siluInPlace(h);
-        INDArray out = NN.linear(h, w2, b2);
+        INDArray out = linear2.apply(h);
+        Buffers.release(h);
         trace.record(path + ".linear_2.out", out);
         trace.record(path + ".out", out);
         return out;

@@ -1,16 +1,23 @@
 package io.github.v2a4j.unet;
 
+import io.github.v2a4j.io.MapSource;
 import io.github.v2a4j.io.TensorSource;
+import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Buffers;
+import io.github.v2a4j.nn.ChannelsLast;
+import io.github.v2a4j.nn.Conv2d;
+import io.github.v2a4j.nn.Norms;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
-import io.github.v2a4j.nn.Weights;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The K4 video-conditioned UNet (diffusers UNet2DConditionModel + K4 attention processors, spec §2), eager fp32.
+ * The K4 video-conditioned UNet (diffusers UNet2DConditionModel + K4 attention processors), eager fp32.
  *
  * <pre>
  * temb = time_embedding(time_proj(t));  h = conv_in(sample);  skips = [h]
@@ -20,29 +27,37 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class UNet {
     private final UNetConfig config;
-    private final INDArray convInW, convInB, normOutW, normOutB, convOutW, convOutB;
+    private final Conv2d convIn, convOut;
+    private final INDArray normOutW, normOutB;
     private final TimestepEmbedding timeEmbedding;
     private final DownBlock[] downBlocks;
     private final UNetMidBlock2DCrossAttn midBlock;
     private final UpBlock[] upBlocks;
 
-    /** Builds the UNet over a checkpoint and checks it strictly: one error lists every missing, unexpected, mis-shaped tensor. */
-    public static UNet load(UNetConfig config, TensorSource source, String prefix) {
-        Weights w = Weights.of(source, prefix);
-        UNet unet = new UNet(config, Params.of(w));
-        w.verify(true);
+    /**
+     * Builds the UNet over a checkpoint (its tensors named as in a diffusers {@code unet/} folder) and checks it
+     * strictly: one error lists every missing, unexpected and mis-shaped tensor.
+     */
+    public static UNet load(UNetConfig config, TensorSource source) {
+        return load(config, source, Precision.FP32);
+    }
+
+    /** As {@link #load(UNetConfig, TensorSource)}, with the products (linears, convolutions, attention) in {@code precision}. */
+    public static UNet load(UNetConfig config, TensorSource source, Precision precision) {
+        Binder b = Binder.load(source, "UNet", precision);
+        UNet unet = new UNet(config, b);
+        b.verify();
         return unet;
     }
 
-    public UNet(UNetConfig config, Params p) {
+    UNet(UNetConfig config, Binder p) {
         config.check();
         this.config = config;
         int[] out = config.blockOutChannels();
         int c0 = out[0];
         int groups = config.normNumGroups();
-        convInW = p.get("conv_in.weight", c0, config.inChannels(), 3, 3);
-        convInB = p.get("conv_in.bias", c0);
-        timeEmbedding = new TimestepEmbedding(p.at("time_embedding"), "time_embedding", c0, config.timeEmbedDim(),
+        convIn = p.conv2d("conv_in", c0, config.inChannels(), 3, 1, 1, true);
+        timeEmbedding = new TimestepEmbedding(p.at("time_embedding"), c0, config.timeEmbedDim(),
                 config.flipSinToCos(), config.freqShift());
 
         int n = out.length;
@@ -51,15 +66,14 @@ public final class UNet {
         int prev = c0;
         for (int i = 0; i < n; i++) {
             boolean last = i == n - 1;
-            String path = "down_blocks." + i;
-            Params bp = p.at(path);
+            Binder bp = p.at("down_blocks." + i);
             downBlocks[i] = config.downBlockTypes()[i].equals("CrossAttnDownBlock2D")
-                    ? new CrossAttnDownBlock2D(bp, path, config, prev, out[i], config.attentionHeads()[i], !last)
-                    : new DownBlock2D(bp, path, config, prev, out[i], !last);
+                    ? new CrossAttnDownBlock2D(bp, config, prev, out[i], config.attentionHeads()[i], !last)
+                    : new DownBlock2D(bp, config, prev, out[i], !last);
             for (int j = 0; j < config.layersPerBlock() + (last ? 0 : 1); j++) skipChannels.add(out[i]);
             prev = out[i];
         }
-        midBlock = new UNetMidBlock2DCrossAttn(p.at("mid_block"), "mid_block", config);
+        midBlock = new UNetMidBlock2DCrossAttn(p.at("mid_block"), config);
 
         upBlocks = new UpBlock[n];
         int layers = config.layersPerBlock() + 1;
@@ -68,33 +82,29 @@ public final class UNet {
             int cout = out[n - 1 - i];
             int[] skips = new int[layers];
             for (int j = 0; j < layers; j++) skips[j] = skipChannels.remove(skipChannels.size() - 1);
-            String path = "up_blocks." + i;
-            Params bp = p.at(path);
+            Binder bp = p.at("up_blocks." + i);
             upBlocks[i] = config.upBlockTypes()[i].equals("CrossAttnUpBlock2D")
-                    ? new CrossAttnUpBlock2D(bp, path, config, prev, cout, skips, config.upHeads(i), !last)
-                    : new UpBlock2D(bp, path, config, prev, cout, skips, !last);
+                    ? new CrossAttnUpBlock2D(bp, config, prev, cout, skips, config.upHeads(i), !last)
+                    : new UpBlock2D(bp, config, prev, cout, skips, !last);
             prev = cout;
         }
         normOutW = p.get("conv_norm_out.weight", c0);
         normOutB = p.get("conv_norm_out.bias", c0);
-        convOutW = p.get("conv_out.weight", config.outChannels(), c0, 3, 3);
-        convOutB = p.get("conv_out.bias", config.outChannels());
+        convOut = p.conv2d("conv_out", config.outChannels(), c0, 3, 1, 1, true);
         if (groups <= 0 || c0 % groups != 0) {
             throw new IllegalArgumentException("norm_num_groups " + groups + " does not divide " + c0);
         }
     }
 
     /**
-     * ND4J returns an array's native buffer only when its Java object is garbage-collected; the blocks free their
-     * own dead activations, but temporaries inside ND4J and nn (attention head splits, score buffers dropped from
-     * the cache, dense copies) stay until a GC, and a UNet run's tiny Java heap never triggers one. Measured at
-     * latent 32×74: peak RSS weights + 4 GB without this, weights + 0.9 GB with it; a GC of the small heap costs
-     * milliseconds against seconds per block at real size.
+     * Activation buffers kept between evaluations: the 51 evaluations of a denoising loop run the same pass, so after
+     * the first one the UNet takes every buffer from here instead of allocating (and first-touching) it.
      */
-    private static final long GC_MIN_SAMPLE = 1 << 14;
+    private final Buffers.Pool scratch = Buffers.newPool(Buffers.DEFAULT_BUDGET);
 
-    private static void collectGarbage() {
-        System.gc();
+    /** Frees the activation buffers kept between evaluations: call it when no evaluation follows. */
+    public void releaseBuffers() {
+        scratch.clear();
     }
 
     public UNetConfig config() {
@@ -115,45 +125,53 @@ public final class UNet {
             throw new IllegalArgumentException("UNet: sample " + Arrays.toString(sample.shape()) + " does not fit "
                     + config.inChannels() + " channels / conditioning batch " + cond.batch());
         }
+        try (Buffers.Scope ignored = scratch.enter()) {
+            return run(sample, timestep, cond, trace);
+        }
+    }
+
+    /** The pass itself, channels-last inside: {@code [B,C,H,W]} in, {@code [B,C,H,W]} out. */
+    private INDArray run(INDArray sample, float timestep, Conditioning cond, Trace trace) {
         int batch = (int) sample.size(0);
         if (config.centerInputSample()) sample = sample.mul(2.0).subi(1.0);
         INDArray temb = timeEmbedding.forward(timestep, batch, trace);
         // every resnet applies SiLU to temb first: compute it once
-        INDArray tembSilu = NN.silu(temb);
+        INDArray tembSilu = NN.siluInPlace(temb);
 
-        INDArray h = NN.conv2d(sample, convInW, convInB, 1, 1);
-        trace.record("conv_in.out", h);
+        INDArray x = ChannelsLast.fromChannelsFirst(sample);
+        INDArray h = convIn.apply(x);
+        Buffers.release(x);
+        trace.recordChannelsLast("conv_in.out", h);
         List<INDArray> skips = new ArrayList<>();
         skips.add(h);
-        // a GC costs ~10-50 ms: worth it between blocks of a real-size latent, not at golden-test sizes
-        boolean collect = sample.length() >= GC_MIN_SAMPLE;
-        for (DownBlock b : downBlocks) {
-            h = b.forward(h, tembSilu, cond, skips, trace);
-            if (collect) collectGarbage();
-        }
+        for (DownBlock b : downBlocks) h = b.forward(h, tembSilu, cond, skips, trace);
         h = midBlock.forward(h, tembSilu, cond, trace);
-        for (UpBlock b : upBlocks) {
-            h = b.forward(h, tembSilu, cond, skips, trace);
-            if (collect) collectGarbage();
-        }
+        for (UpBlock b : upBlocks) h = b.forward(h, tembSilu, cond, skips, trace);
 
-        INDArray n = NN.groupNorm(h, config.normNumGroups(), normOutW, normOutB, config.normEps());
-        Ops.free(h);
-        trace.record("conv_norm_out.out", n);
-        NN.siluInPlace(n);
-        INDArray out = NN.conv2d(n, convOutW, convOutB, 1, 1);
-        Ops.free(n);
-        trace.record("conv_out.out", out);
-        return out;
+        // conv_norm_out is traced before its SiLU: fused only when nobody looks
+        boolean traced = trace.wants("conv_norm_out.out");
+        INDArray n = Buffers.take(h.shape());
+        Norms.groupNorm(h, config.normNumGroups(), normOutW, normOutB, config.normEps(), !traced, n);
+        Buffers.release(h);
+        if (traced) {
+            trace.recordChannelsLast("conv_norm_out.out", n);
+            NN.siluInPlace(n);
+        }
+        INDArray out = convOut.apply(n);
+        Buffers.release(n, tembSilu);
+        INDArray eps = ChannelsLast.toChannelsFirst(out);
+        Buffers.release(out);
+        trace.record("conv_out.out", eps);
+        return eps;
     }
 
     /**
      * Every tensor this UNet reads, with its shape, in the order it asks for them: the checkpoint layout for
-     * {@code config} (used to make random-weight models).
+     * {@code config}, from a dry run of the constructor (no tensor is allocated).
      */
-    public static java.util.Map<String, long[]> parameterShapes(UNetConfig config) {
-        Weights w = Weights.of(io.github.v2a4j.io.MapSource.empty(), "");
-        new UNet(config, Params.of(w));
-        return w.requested();
+    public static Map<String, long[]> parameterShapes(UNetConfig config) {
+        Binder b = Binder.check(MapSource.empty(), "UNet");
+        new UNet(config, b);
+        return b.parameters();
     }
 }

@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
- * The K4 UNet's effective configuration (spec §2.1). The K4 subclass forwards only the keys below to diffusers'
+ * The K4 UNet's effective configuration. The K4 subclass forwards only the keys below to diffusers'
  * UNet2DConditionModel, so every other key of unet/config.json (use_linear_projection, upcast_attention, ...) is
  * ignored and takes the diffusers 0.31 default; defaults here are the K4 subclass signature's.
  *

@@ -1,9 +1,11 @@
 package io.github.v2a4j.unet;
 
+import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Buffers;
+import io.github.v2a4j.nn.ChannelsLast;
 import io.github.v2a4j.nn.Trace;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /** diffusers UpBlock2D: (concat skip → resnet) × (layers+1), then an optional upsample. */
 final class UpBlock2D implements UpBlock {
@@ -11,15 +13,15 @@ final class UpBlock2D implements UpBlock {
     private final ResnetBlock2D[] resnets;
     private final Upsample2D upsampler;
 
-    UpBlock2D(Params p, String path, UNetConfig c, int prevOut, int cout, int[] skipChannels, boolean addUpsample) {
-        this.path = path;
+    UpBlock2D(Binder p, UNetConfig c, int prevOut, int cout, int[] skipChannels, boolean addUpsample) {
+        this.path = p.path();
         resnets = new ResnetBlock2D[skipChannels.length];
         for (int j = 0; j < resnets.length; j++) {
             int hin = j == 0 ? prevOut : cout;
-            resnets[j] = new ResnetBlock2D(p.at("resnets." + j), path + ".resnets." + j, hin + skipChannels[j], cout,
+            resnets[j] = new ResnetBlock2D(p.at("resnets." + j), hin + skipChannels[j], cout,
                     c.timeEmbedDim(), c.normNumGroups(), c.normEps(), 1.0);
         }
-        upsampler = addUpsample ? new Upsample2D(p.at("upsamplers.0"), path + ".upsamplers.0", cout) : null;
+        upsampler = addUpsample ? new Upsample2D(p.at("upsamplers.0"), cout) : null;
     }
 
     @Override
@@ -27,18 +29,18 @@ final class UpBlock2D implements UpBlock {
         for (ResnetBlock2D r : resnets) {
             INDArray skip = skips.remove(skips.size() - 1);
             // each skip is used once; h, the skip and their concat are dead after the resnet
-            INDArray cat = Nd4j.concat(1, x, skip);
-            Ops.free(x, skip);
+            INDArray cat = ChannelsLast.concat(x, skip);
+            Buffers.release(x, skip);
             x = r.forward(cat, tembSilu, trace);
-            Ops.free(cat);
+            Buffers.release(cat);
         }
         if (upsampler != null) {
             INDArray next = skips.get(skips.size() - 1);
-            INDArray up = upsampler.forward(x, next.size(2), next.size(3), trace);
-            Ops.free(x);
+            INDArray up = upsampler.forward(x, next.size(1), next.size(2), trace);
+            Buffers.release(x);
             x = up;
         }
-        trace.record(path + ".out", x);
+        trace.recordChannelsLast(path + ".out", x);
         return x;
     }
 }

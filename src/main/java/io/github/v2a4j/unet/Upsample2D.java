@@ -1,28 +1,30 @@
 package io.github.v2a4j.unet;
 
-import io.github.v2a4j.nn.NN;
+import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Buffers;
+import io.github.v2a4j.nn.ChannelsLast;
+import io.github.v2a4j.nn.Conv2d;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * diffusers Upsample2D (use_conv): nearest interpolation to an EXPLICIT size — the spatial size of the next skip,
- * which the UNet passes because 148 is not a multiple of 8 (19 → 37 is not ×2) — then {@code conv} 3×3 pad 1.
+ * diffusers Upsample2D (use_conv): nearest interpolation to the size of the next skip (not always ×2: an odd width
+ * upsamples 1×3 → 1×5), then a 3×3 convolution, channels-last.
  */
 final class Upsample2D {
     final String path;
-    private final INDArray convW, convB;
+    private final Conv2d conv;
 
-    Upsample2D(Params p, String path, int channels) {
-        this.path = path;
-        convW = p.get("conv.weight", channels, channels, 3, 3);
-        convB = p.get("conv.bias", channels);
+    Upsample2D(Binder p, int channels) {
+        this.path = p.path();
+        conv = p.conv2d("conv", channels, channels, 3, 1, 1, true);
     }
 
     INDArray forward(INDArray x, long outH, long outW, Trace trace) {
-        INDArray up = NN.upsampleNearest(x, (int) outH, (int) outW);
-        INDArray out = NN.conv2d(up, convW, convB, 1, 1);
-        Ops.free(up);
-        trace.record(path + ".out", out);
+        INDArray up = ChannelsLast.upsampleNearest(x, (int) outH, (int) outW);
+        INDArray out = conv.apply(up);
+        Buffers.release(up);
+        trace.recordChannelsLast(path + ".out", out);
         return out;
     }
 }

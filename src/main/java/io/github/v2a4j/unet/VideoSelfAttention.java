@@ -1,13 +1,16 @@
 package io.github.v2a4j.unet;
 
 import io.github.v2a4j.nn.Attention;
-import io.github.v2a4j.nn.NN;
+import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Buffers;
+import io.github.v2a4j.nn.Linear;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * {@code attn1} with K4's VideoAttnProcessor2_0 (spec §2.3): standard self-attention {@code h1} over the tokens,
+ * {@code attn1} with K4's VideoAttnProcessor2_0: standard self-attention {@code h1} over the tokens,
  * then a second attention whose query is {@code video_q(h1)} (the self-attention OUTPUT, not the normed input) and
  * whose keys/values are the projected video frames plus a sinusoidal frame-position embedding; returns
  * {@code h1 + video_out(o)} (the block adds the residual).
@@ -15,56 +18,53 @@ import org.nd4j.linalg.factory.Nd4j;
 final class VideoSelfAttention {
     final String path;
     private final int heads;
-    private final INDArray toQ, toK, toV, toOutW, toOutB;
-    private final INDArray videoQW, videoQB, videoKW, videoKB, videoVW, videoVB, videoOutW, videoOutB;
+    private final Precision precision;
+    private final Linear toQ, toK, toV, toOut, videoQ, videoK, videoV, videoOut;
 
-    VideoSelfAttention(Params p, String path, int channels, int heads, int videoDim) {
-        this.path = path;
+    VideoSelfAttention(Binder p, int channels, int heads, int videoDim) {
+        this.path = p.path();
         this.heads = heads;
+        this.precision = p.precision();
         if (channels % heads != 0) {
             throw new IllegalArgumentException(path + ": " + channels + " channels not divisible by " + heads + " heads");
         }
-        toQ = p.get("to_q.weight", channels, channels);
-        toK = p.get("to_k.weight", channels, channels);
-        toV = p.get("to_v.weight", channels, channels);
-        toOutW = p.get("to_out.0.weight", channels, channels);
-        toOutB = p.get("to_out.0.bias", channels);
-        Params v = p.at("processor");
-        videoQW = v.get("video_q.weight", channels, channels);
-        videoQB = v.get("video_q.bias", channels);
-        videoKW = v.get("video_k.weight", channels, videoDim);
-        videoKB = v.get("video_k.bias", channels);
-        videoVW = v.get("video_v.weight", channels, videoDim);
-        videoVB = v.get("video_v.bias", channels);
-        videoOutW = v.get("video_out.weight", channels, channels);
-        videoOutB = v.get("video_out.bias", channels);
+        toQ = p.dense("to_q", channels, channels, false);
+        toK = p.dense("to_k", channels, channels, false);
+        toV = p.dense("to_v", channels, channels, false);
+        toOut = p.dense("to_out.0", channels, channels, true);
+        Binder v = p.at("processor");
+        videoQ = v.dense("video_q", channels, channels, true);
+        videoK = v.dense("video_k", channels, videoDim, true);
+        videoV = v.dense("video_v", channels, videoDim, true);
+        videoOut = v.dense("video_out", channels, channels, true);
     }
 
-    /** n = LN1(x) {@code [B,HW,C]} (not modified) → {@code [B,HW,C]}. */
-    INDArray forward(INDArray n, Conditioning cond, Trace trace) {
-        INDArray q = NN.linear(n, toQ, null);
-        INDArray k = NN.linear(n, toK, null);
-        INDArray v = NN.linear(n, toV, null);
-        INDArray o = Attention.sdpa(q, k, v, heads, heads, false);
-        Ops.free(q, k, v);
-        INDArray h1 = NN.linear(o, toOutW, toOutB);
-        Ops.free(o);
+    /** n = LN1(x) {@code [B,HW,C]} (not modified); adds the branch output to {@code residual}. */
+    void forward(INDArray n, Conditioning cond, INDArray residual, Trace trace) {
+        INDArray q = toQ.apply(n);
+        INDArray k = toK.apply(n);
+        INDArray v = toV.apply(n);
+        INDArray o = Attention.sdpa(q, k, v, heads, heads, false, precision);
+        Buffers.release(q, k, v);
+        INDArray h1 = toOut.apply(o);
+        Buffers.release(o);
         trace.record(path + ".to_out.0.out", h1);
 
-        INDArray vq = NN.linear(h1, videoQW, videoQB);
+        INDArray vq = videoQ.apply(h1);
         INDArray[] kv = cond.keysValues(path, () -> videoKeysValues(cond.video));
         String probs = path + ".processor.video_attention_weights.out";
         if (trace.wants(probs)) trace.record(probs, videoAttentionProbs(vq, kv[0]));
-        INDArray ov = Attention.sdpa(vq, kv[0], kv[1], heads, heads, false);
-        Ops.free(vq);
-        INDArray out = NN.linear(ov, videoOutW, videoOutB);
-        Ops.free(ov);
+        INDArray ov = Attention.sdpa(vq, kv[0], kv[1], heads, heads, false, precision);
+        Buffers.release(vq);
+        INDArray out = videoOut.apply(ov);
+        Buffers.release(ov);
         trace.record(path + ".processor.video_out.out", out);
         // hidden_states + video_out(...): same sum either way round
         out.addi(h1);
-        Ops.free(h1);
+        Buffers.release(h1);
         trace.record(path + ".out", out);
-        return out;
+        residual.addi(out);
+        Buffers.release(out);
     }
 
     /**
@@ -84,8 +84,8 @@ final class VideoSelfAttention {
 
     /** video_k / video_v of the frame embeddings {@code [B,T,videoDim]}, each plus the position embedding per head. */
     private INDArray[] videoKeysValues(INDArray video) {
-        INDArray k = NN.linear(video, videoKW, videoKB);
-        INDArray v = NN.linear(video, videoVW, videoVB);
+        INDArray k = videoK.apply(video);
+        INDArray v = videoV.apply(video);
         long b = k.size(0), t = k.size(1), c = k.size(2);
         INDArray pos = framePositions((int) t, (int) (c / heads), heads);
         k.reshape('c', b, t * c).addiRowVector(pos.reshape('c', 1, t * c));

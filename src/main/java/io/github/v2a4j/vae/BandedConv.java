@@ -1,5 +1,6 @@
 package io.github.v2a4j.vae;
 
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.nn.NN;
 import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
@@ -74,16 +75,17 @@ final class BandedConv {
      *
      * @param batchWidthChannels {@code {B, W, Cin}} of the source
      */
-    static INDArray conv(RowSource src, long[] batchWidthChannels, INDArray weight, INDArray bias, int pad) {
+    static INDArray conv(RowSource src, long[] batchWidthChannels, io.github.v2a4j.nn.Conv2d conv) {
         long batch = batchWidthChannels[0], width = batchWidthChannels[1], cin = batchWidthChannels[2];
         int height = src.height();
+        int pad = conv.padding();
         int bandRows = (int) Math.max(2 * pad + 1, bandBytes / (batch * cin * width * 4));
-        INDArray out = Buffers.take(batch, height, width, weight.size(0));
+        INDArray out = Buffers.take(batch, height, width, conv.outChannels());
         for (int r0 = 0; r0 < height; r0 += bandRows) {
             int r1 = Math.min(height, r0 + bandRows);
             int from = Math.max(0, r0 - pad), to = Math.min(height, r1 + pad);
             INDArray in = src.rows(from, to);
-            INDArray y = NN.conv2dChannelsLast(in, weight, bias, pad, Buffers.take(batch, to - from, width, weight.size(0)));
+            INDArray y = conv.apply(in);
             Buffers.release(in);
             out.get(NDArrayIndex.all(), NDArrayIndex.interval(r0, r1), NDArrayIndex.all(), NDArrayIndex.all())
                     .assign(y.get(NDArrayIndex.all(), NDArrayIndex.interval(r0 - from, r1 - from), NDArrayIndex.all(),

@@ -75,6 +75,11 @@ final class DecoderCheckpoint implements TensorSource {
     @Override
     public void close() {}
 
+    @Override
+    public String toString() {
+        return file.toString();
+    }
+
     private String fileName(String name) {
         String n = fileNames.get(name);
         if (n == null) throw new IllegalArgumentException("VAE checkpoint has no tensor " + name);

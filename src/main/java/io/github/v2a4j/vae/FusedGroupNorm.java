@@ -1,5 +1,6 @@
 package io.github.v2a4j.vae;
 
+import io.github.v2a4j.nn.Buffers;
 import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;

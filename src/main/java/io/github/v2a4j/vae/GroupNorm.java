@@ -1,7 +1,8 @@
 package io.github.v2a4j.vae;
 
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.nn.Trace;
-import io.github.v2a4j.nn.Weights;
+import io.github.v2a4j.nn.Binder;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -15,10 +16,10 @@ final class GroupNorm {
     private final int groups;
     private final double eps;
 
-    GroupNorm(Weights w, String path, int channels, int groups, double eps) {
-        this.path = path;
-        this.gamma = w.get(path + ".weight", channels);
-        this.beta = w.get(path + ".bias", channels);
+    GroupNorm(Binder w, int channels, int groups, double eps) {
+        this.path = w.path();
+        this.gamma = w.get("weight", channels);
+        this.beta = w.get("bias", channels);
         this.groups = groups;
         this.eps = eps;
     }

@@ -1,7 +1,7 @@
 package io.github.v2a4j.vae;
 
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.Trace;
-import io.github.v2a4j.nn.Weights;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -12,12 +12,12 @@ final class UpDecoderBlock {
     private final List<VaeResnetBlock> resnets = new ArrayList<>();
     private final Upsample upsampler;
 
-    UpDecoderBlock(Weights w, String path, int cin, int cout, int layers, int groups, boolean addUpsample) {
-        this.path = path;
+    UpDecoderBlock(Binder w, int cin, int cout, int layers, int groups, boolean addUpsample) {
+        this.path = w.path();
         for (int i = 0; i < layers; i++) {
-            resnets.add(new VaeResnetBlock(w, path + ".resnets." + i, i == 0 ? cin : cout, cout, groups));
+            resnets.add(new VaeResnetBlock(w.at("resnets." + i), i == 0 ? cin : cout, cout, groups));
         }
-        this.upsampler = addUpsample ? new Upsample(w, path + ".upsamplers.0", cout) : null;
+        this.upsampler = addUpsample ? new Upsample(w.at("upsamplers.0"), cout) : null;
     }
 
     /** Consumes {@code x}. */

@@ -1,7 +1,8 @@
 package io.github.v2a4j.vae;
 
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.nn.Trace;
-import io.github.v2a4j.nn.Weights;
+import io.github.v2a4j.nn.Binder;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -12,9 +13,9 @@ final class Upsample {
     private final String path;
     private final Conv2d conv;
 
-    Upsample(Weights w, String path, int channels) {
-        this.path = path;
-        this.conv = new Conv2d(w, path + ".conv", channels, channels, 3);
+    Upsample(Binder w, int channels) {
+        this.path = w.path();
+        this.conv = new Conv2d(w.at("conv"), channels, channels, 3);
     }
 
     /** Consumes {@code x}. */

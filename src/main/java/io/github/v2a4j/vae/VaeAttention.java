@@ -1,9 +1,11 @@
 package io.github.v2a4j.vae;
 
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.nn.Attention;
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
-import io.github.v2a4j.nn.Weights;
+import io.github.v2a4j.nn.Linear;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -18,20 +20,16 @@ final class VaeAttention {
     private final String path;
     private final int channels;
     private final GroupNorm groupNorm;
-    private final INDArray wq, bq, wk, bk, wv, bv, wo, bo;
+    private final Linear toQ, toK, toV, toOut;
 
-    VaeAttention(Weights w, String path, int channels, int groups) {
-        this.path = path;
+    VaeAttention(Binder w, int channels, int groups) {
+        this.path = w.path();
         this.channels = channels;
-        this.groupNorm = new GroupNorm(w, path + ".group_norm", channels, groups, VaeResnetBlock.EPS);
-        wq = w.get(path + ".to_q.weight", channels, channels);
-        bq = w.get(path + ".to_q.bias", channels);
-        wk = w.get(path + ".to_k.weight", channels, channels);
-        bk = w.get(path + ".to_k.bias", channels);
-        wv = w.get(path + ".to_v.weight", channels, channels);
-        bv = w.get(path + ".to_v.bias", channels);
-        wo = w.get(path + ".to_out.0.weight", channels, channels);
-        bo = w.get(path + ".to_out.0.bias", channels);
+        this.groupNorm = new GroupNorm(w.at("group_norm"), channels, groups, VaeResnetBlock.EPS);
+        toQ = w.dense("to_q", channels, channels, true);
+        toK = w.dense("to_k", channels, channels, true);
+        toV = w.dense("to_v", channels, channels, true);
+        toOut = w.dense("to_out.0", channels, channels, true);
     }
 
     /** Consumes {@code x} ({@code [B, H, W, C]}; the residual is added into it). */
@@ -39,15 +37,15 @@ final class VaeAttention {
         Layout.record(trace, path + ".in.0", x);
         long b = x.size(0), h = x.size(1), w = x.size(2);
         INDArray tokens = groupNorm.norm(x.reshape('c', b, h * w, channels), trace);
-        INDArray q = linear(tokens, wq, bq, "to_q", trace);
-        INDArray k = linear(tokens, wk, bk, "to_k", trace);
-        INDArray v = linear(tokens, wv, bv, "to_v", trace);
+        INDArray q = linear(tokens, toQ, "to_q", trace);
+        INDArray k = linear(tokens, toK, "to_k", trace);
+        INDArray v = linear(tokens, toV, "to_v", trace);
         Buffers.release(tokens);
         INDArray attended = Attention.sdpa(q, k, v, 1, 1, false);
         Buffers.release(q);
         Buffers.release(k);
         Buffers.release(v);
-        INDArray projected = linear(attended, wo, bo, "to_out.0", trace);
+        INDArray projected = linear(attended, toOut, "to_out.0", trace);
         Buffers.release(attended);
 
         INDArray out = NN.contiguous(x);
@@ -57,8 +55,8 @@ final class VaeAttention {
         return out;
     }
 
-    private INDArray linear(INDArray tokens, INDArray weight, INDArray bias, String name, Trace trace) {
-        INDArray y = NN.linear(tokens, weight, bias);
+    private INDArray linear(INDArray tokens, Linear layer, String name, Trace trace) {
+        INDArray y = layer.apply(tokens);
         trace.record(path + "." + name + ".out", y);
         return y;
     }

@@ -1,7 +1,7 @@
 package io.github.v2a4j.vae;
 
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.Trace;
-import io.github.v2a4j.nn.Weights;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** diffusers {@code UNetMidBlock2D} without time embedding: resnet → attention (optional) → resnet. */
@@ -11,11 +11,11 @@ final class VaeMidBlock {
     private final VaeAttention attention;
     private final VaeResnetBlock resnet1;
 
-    VaeMidBlock(Weights w, String path, int channels, int groups, boolean addAttention) {
-        this.path = path;
-        this.resnet0 = new VaeResnetBlock(w, path + ".resnets.0", channels, channels, groups);
-        this.attention = addAttention ? new VaeAttention(w, path + ".attentions.0", channels, groups) : null;
-        this.resnet1 = new VaeResnetBlock(w, path + ".resnets.1", channels, channels, groups);
+    VaeMidBlock(Binder w, int channels, int groups, boolean addAttention) {
+        this.path = w.path();
+        this.resnet0 = new VaeResnetBlock(w.at("resnets.0"), channels, channels, groups);
+        this.attention = addAttention ? new VaeAttention(w.at("attentions.0"), channels, groups) : null;
+        this.resnet1 = new VaeResnetBlock(w.at("resnets.1"), channels, channels, groups);
     }
 
     /** Consumes {@code x}. */

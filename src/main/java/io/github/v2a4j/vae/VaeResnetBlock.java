@@ -1,7 +1,8 @@
 package io.github.v2a4j.vae;
 
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.nn.Trace;
-import io.github.v2a4j.nn.Weights;
+import io.github.v2a4j.nn.Binder;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -20,13 +21,13 @@ final class VaeResnetBlock {
     private final Conv2d conv2;
     private final Conv2d convShortcut;
 
-    VaeResnetBlock(Weights w, String path, int cin, int cout, int groups) {
-        this.path = path;
-        this.norm1 = new GroupNorm(w, path + ".norm1", cin, groups, EPS);
-        this.conv1 = new Conv2d(w, path + ".conv1", cin, cout, 3);
-        this.norm2 = new GroupNorm(w, path + ".norm2", cout, groups, EPS);
-        this.conv2 = new Conv2d(w, path + ".conv2", cout, cout, 3);
-        this.convShortcut = cin != cout ? new Conv2d(w, path + ".conv_shortcut", cin, cout, 1) : null;
+    VaeResnetBlock(Binder w, int cin, int cout, int groups) {
+        this.path = w.path();
+        this.norm1 = new GroupNorm(w.at("norm1"), cin, groups, EPS);
+        this.conv1 = new Conv2d(w.at("conv1"), cin, cout, 3);
+        this.norm2 = new GroupNorm(w.at("norm2"), cout, groups, EPS);
+        this.conv2 = new Conv2d(w.at("conv2"), cout, cout, 3);
+        this.convShortcut = cin != cout ? new Conv2d(w.at("conv_shortcut"), cin, cout, 1) : null;
     }
 
     /** Consumes {@code x}: its buffer is reused or freed; the caller must not use it afterwards. */

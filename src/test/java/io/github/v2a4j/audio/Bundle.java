@@ -17,7 +17,7 @@ final class Bundle {
     private final Map<String, Object[]> tensors = new HashMap<>(); // name → {dtype, shape long[], ByteBuffer}
 
     static Path path(String name) {
-        return Path.of("reference-tests", "bundles", name);
+        return io.github.v2a4j.golden.TestBundles.committed(name);
     }
 
     Bundle(String name) throws IOException {
@@ -90,7 +90,7 @@ final class Bundle {
     /** riffusion SpectrogramParams from config.json, read as {@code v2a validate} reads them. */
     SpectrogramParams params() throws IOException {
         try (io.github.v2a4j.golden.GoldenBundle b = io.github.v2a4j.golden.GoldenBundle.open(dir)) {
-            return GoldenAudioValidator.params(b);
+            return io.github.v2a4j.validate.GoldenAudioValidator.params(b);
         }
     }
 

@@ -82,8 +82,9 @@ class GriffinLimTest {
         float[] spec = new float[(nFft / 2 + 1) * frames];
         for (int i = 0; i < spec.length; i++) spec[i] = (float) r.nextDouble();
         GriffinLim gl = new GriffinLim(new Stft(nFft, hop, win), 4, 0.99, 1.0);
-        float[] a = gl.run(spec, frames, 7);
-        float[] b = new java.util.concurrent.ForkJoinPool(1).submit(() -> gl.run(spec, frames, 7)).get();
+        float[] a = gl.run(spec, frames, gl.randomPhases(frames, 7), null);
+        float[] b = new java.util.concurrent.ForkJoinPool(1)
+                .submit(() -> gl.run(spec, frames, gl.randomPhases(frames, 7), null)).get();
         assertThat(b).isEqualTo(a);
     }
 

@@ -10,7 +10,7 @@ class BenchUnetCommandTest {
 
     @Test
     void flopCountMatchesTheSpec() {
-        // spec §6 (flops.py): base 2.231 + video 0.089 + text-projection 0.010 = 2.33 TFLOP per batch-1 forward
+        // base 2.231 + video 0.089 + text-projection 0.010 = 2.33 TFLOP per batch-1 forward, as bench_unet.py counts
         double f = BenchUnetCommand.flops(UNetConfig.k4(), 64, 148, 96, 100);
         assertThat(f / 1e12).isCloseTo(2.33, within(0.005));
     }

@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.v2a4j.io.video.VideoReader;
 import io.github.v2a4j.io.video.VideoWriter;
-import io.github.v2a4j.pipeline.DemoModel;
+import io.github.v2a4j.pipeline.Defaults;
+import io.github.v2a4j.synthetic.DemoModel;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -95,7 +96,8 @@ class GenerateCommandTest {
         Path wav = dir.resolve("ok/out.wav");
         Path png = dir.resolve("ok/out.png");
         Run r = run("generate", video.toString(), "--model", model.toString(), "--out", out.toString(),
-                "--steps", "2", "--frames", "4", "--save-wav", wav.toString(), "--save-spectrogram", png.toString(),
+                "--steps", "2", "--frames", "4", "--target-dbfs", "-24", "--save-wav", wav.toString(),
+                "--save-spectrogram", png.toString(),
                 "--dump", "_encode_conditions.*,scheduler.step*.out.0",
                 "--attention-map", "up_blocks.3.attentions.2.transformer_blocks.0.attn1");
         assertThat(r.exit()).as(r.err()).isZero();
@@ -107,7 +109,8 @@ class GenerateCommandTest {
         var audio = io.github.v2a4j.io.WavFile.read(wav);
         assertThat(audio.sampleRate).isEqualTo(44100);
         assertThat(audio.samples.length).isEqualTo(441 * 191);
-        var loaded = VideoReader.load(out);
+        assertThat(io.github.v2a4j.audio.Pcm.dBFS(audio.samples)).isCloseTo(-24, org.assertj.core.data.Offset.offset(0.1));
+        var loaded = VideoReader.load(out, 96, 12);
         assertThat(loaded.durationSec()).isEqualTo(1); // re-timed to the 1.91 s of audio
         assertThat(filesIn(out.getParent())).containsExactlyInAnyOrder("out.mp4", "out.wav", "out.png",
                 "out.mp4.dump.safetensors", "out.mp4.attention.png");
@@ -178,7 +181,7 @@ class GenerateCommandTest {
         Path broken = dir.resolve("broken-model");
         DemoModel.write(broken);
         // rewrite the UNet weights without conv_in.bias and with conv_out.weight of the wrong shape
-        Path file = broken.resolve("unet/diffusion_pytorch_model.safetensors");
+        Path file = broken.resolve("unet/model.safetensors");
         var w = new io.github.v2a4j.io.SafetensorsWriter();
         try (var src = io.github.v2a4j.io.Safetensors.open(file)) {
             for (String n : src.names()) {
@@ -228,5 +231,24 @@ class GenerateCommandTest {
         Path outDir = dir.resolve("e9");
         assertFails(outDir, "frame rate", "generate", mjpeg.toString(), "--model", model.toString(),
                 "--out", outDir.resolve("o.mp4").toString());
+    }
+
+    @Test
+    void helpShowsTheDefaultsKeptInOnePlace() {
+        Run r = run("generate", "--help");
+        assertThat(r.exit()).isZero();
+        String help = r.out().replaceAll("\\s+", " "); // picocli wraps long lines
+        assertThat(help).contains("(default: \"" + Defaults.PROMPT + "\")")
+                .contains("(default: " + Defaults.STEPS + ";").contains("(default: " + Defaults.FRAMES + ")")
+                .contains("(default: " + Defaults.MAX_DURATION_SEC + ")").contains("(default: -30)")
+                .contains("Griffin-Lim iterations (default 32)").contains("DDIMScheduler");
+    }
+
+    @Test
+    void unknownScheduler() throws Exception {
+        Path outDir = dir.resolve("e10");
+        assertFails(outDir, "unknown scheduler 'euler' (known: PNDMScheduler, DDIMScheduler)", "generate",
+                video.toString(), "--model", model.toString(), "--out", outDir.resolve("o.mp4").toString(),
+                "--scheduler", "euler");
     }
 }

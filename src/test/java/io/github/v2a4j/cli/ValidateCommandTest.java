@@ -105,6 +105,15 @@ class ValidateCommandTest {
         assertThat(out.toString()).contains("FAIL").contains("<== FIRST FAILURE");
     }
 
+    /** A validator that stops reporting a tensor the bundle holds fails, even though what it compared passed. */
+    @Test
+    void aTensorNoLongerProducedExitsTwo() throws IOException {
+        Path b = TestBundles.write(dir.resolve("two"), "toy", Map.of("x.out", Nd4j.createFromArray(1f, 2f),
+                "y.out", Nd4j.createFromArray(3f)), List.of("x.out", "y.out"), Map.of(), Map.of());
+        assertThat(run(List.of(new Toy(0)), b.toString())).isEqualTo(2);
+        assertThat(out.toString()).contains("1 missing: FAIL").contains("not produced by the Java side: y.out");
+    }
+
     @Test
     void badCommandLineIsNotMistakenForOverTolerance() {
         assertThat(run(List.of())).isEqualTo(1);

@@ -3,9 +3,12 @@ package io.github.v2a4j.cogvlm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.v2a4j.io.Dtype;
 import io.github.v2a4j.io.Safetensors;
 import io.github.v2a4j.io.SafetensorsWriter;
 import io.github.v2a4j.nn.Trace;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -36,9 +39,9 @@ class CogVlmCheckpointTest {
                 INDArray rounded = a.castTo(DataType.BFLOAT16).castTo(DataType.FLOAT);
                 w32.put(n, rounded);
                 float[] f = rounded.dup('c').data().asFloat();
-                short[] bits = new short[f.length];
-                for (int i = 0; i < f.length; i++) bits[i] = (short) (Float.floatToRawIntBits(f[i]) >>> 16);
-                w16.putBf16(n, bits, a.shape());
+                ByteBuffer bits = ByteBuffer.allocate(2 * f.length).order(ByteOrder.LITTLE_ENDIAN);
+                for (float v : f) bits.putShort((short) (Float.floatToRawIntBits(v) >>> 16));
+                w16.putRaw(n, Dtype.BF16, bits.array(), a.shape());
             }
         }
         w32.write(f32.resolve("model.safetensors"));

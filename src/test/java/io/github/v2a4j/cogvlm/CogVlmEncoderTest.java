@@ -3,6 +3,7 @@ package io.github.v2a4j.cogvlm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.v2a4j.io.SafetensorsFile;
 import io.github.v2a4j.nn.Trace;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,12 +43,14 @@ class CogVlmEncoderTest {
         Tiny t = new Tiny();
         // chunk 1 with a recording-free trace: every vision layer runs frame by frame (the streaming layout)
         java.util.List<String> steps = new java.util.ArrayList<>();
-        INDArray got = new CogVlmEncoder(t.cfg, t.weights, null, "x", 1).progress((d, n) -> steps.add(d + "/" + n))
+        INDArray got = new CogVlmEncoder(t.cfg, t.weights, null, "x", 1)
+                .progress((unit, d, n) -> steps.add(unit + " " + d + "/" + n))
                 .videoEmbedding(t.io.raw("video"), Trace.OFF);
         Golden.Error e = Golden.compare("video_embedding", got, t.io.raw("video_embedding"));
         assertThat(e.rel()).as(e.toString()).isLessThanOrEqualTo(TOL);
         // 2 vision layers, the adapter, decoder layers 0..1
-        assertThat(steps).containsExactly("1/5", "2/5", "3/5", "4/5", "5/5");
+        assertThat(steps).containsExactly("vision layer 1/2 1/5", "vision layer 2/2 2/5", "adapter 3/5",
+                "decoder layer 1/2 4/5", "decoder layer 2/2 5/5");
     }
 
     @Test
@@ -87,7 +90,7 @@ class CogVlmEncoderTest {
         assertThat(cacheOnly.unconditionalVideoEmbedding(2, 40, 64).data().asFloat()).containsExactly(first.data().asFloat());
         // other weights, other key
         CogVlmEncoder other = new CogVlmEncoder(t.cfg, new MapTensorSource(), tmp, "fingerprint-2", 8);
-        assertThatThrownBy(() -> other.unconditionalVideoEmbedding(2, 40, 64)).hasMessageContaining("no tensor");
+        assertThatThrownBy(() -> other.unconditionalVideoEmbedding(2, 40, 64)).hasMessageContaining("do not match the model: 4 missing");
     }
 
     @Test
@@ -105,7 +108,7 @@ class CogVlmEncoderTest {
     @Test
     void verifyCheckpointListsEveryProblemAtOnce() {
         Tiny t = new Tiny();
-        new CogVlmEncoder(t.cfg, t.weights, null, "x", 1).verifyCheckpoint("tiny"); // complete: no error
+        new CogVlmEncoder(t.cfg, t.weights, null, "x", 1).verifyCheckpoint(); // complete: no error
         MapTensorSource broken = new MapTensorSource();
         for (String n : t.weights.names()) {
             if (n.equals("model.vision.boi")) continue;
@@ -114,21 +117,24 @@ class CogVlmEncoderTest {
             broken.put(n, w, "F32");
         }
         broken.put("model.extra.weight", Nd4j.zeros(DataType.FLOAT, 1), "F32");
-        assertThatThrownBy(() -> new CogVlmEncoder(t.cfg, broken, null, "x", 1).verifyCheckpoint("broken"))
-                .hasMessageContaining("missing model.vision.boi")
-                .hasMessageContaining("wrong shape model.layers.0.input_layernorm.weight is [63], expected [64]")
-                .hasMessageContaining("unexpected model.extra.weight")
-                .hasMessageStartingWith("broken does not match");
+        assertThatThrownBy(() -> new CogVlmEncoder(t.cfg, broken, null, "x", 1).verifyCheckpoint())
+                .hasMessageStartingWith("CogVLM2 weights " + broken + " do not match the model:")
+                .hasMessageContaining("1 missing (model.vision.boi [1, 1, 64])")
+                .hasMessageContaining("1 wrong shape (model.layers.0.input_layernorm.weight is [63], expected [64])")
+                .hasMessageContaining("1 unexpected (model.extra.weight)");
     }
 
     @Test
     void embeddingRowsFromFileEqualRowsFromMemory() {
-        Tiny t = new Tiny(); // file-backed infos: rows are read from the safetensors file
+        Tiny t = new Tiny();
         MapTensorSource mem = new MapTensorSource();
         mem.put(TokenEmbedding.NAME, t.weights.raw(TokenEmbedding.NAME), "F32");
         int last = t.cfg.vocabSize() - 1;
         int[] ids = {t.cfg.bosTokenId(), 0, last, 17, 17};
-        INDArray fromFile = TokenEmbedding.rows(t.weights, ids, t.cfg.vocabSize(), t.cfg.hiddenSize());
+        INDArray fromFile;
+        try (SafetensorsFile file = SafetensorsFile.open(Golden.bundle("cogvlm-tiny").resolve("weights.safetensors"))) {
+            fromFile = TokenEmbedding.rows(file, ids, t.cfg.vocabSize(), t.cfg.hiddenSize());
+        }
         INDArray fromMem = TokenEmbedding.rows(mem, ids, t.cfg.vocabSize(), t.cfg.hiddenSize());
         assertThat(fromFile.data().asFloat()).containsExactly(fromMem.data().asFloat());
         assertThat(fromFile.getRow(2).data().asFloat()).containsExactly(t.weights.raw(TokenEmbedding.NAME).getRow(last).dup().data().asFloat());

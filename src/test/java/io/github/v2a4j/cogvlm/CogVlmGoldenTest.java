@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.Trace;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -36,7 +37,7 @@ class CogVlmGoldenTest {
         MapTensorSource io = MapTensorSource.read(b.resolve("io.safetensors"));
         MapTensorSource act = MapTensorSource.read(b.resolve("activations.safetensors"));
         CogVlmEncoder enc = new CogVlmEncoder(cfg, weights, null, "test", 1);
-        enc.verifyCheckpoint("cogvlm-tiny weights");
+        enc.verifyCheckpoint();
 
         Trace trace = Trace.all();
         INDArray got = enc.videoEmbedding(io.raw("video"), trace);
@@ -95,19 +96,20 @@ class CogVlmGoldenTest {
         MapTensorSource act = MapTensorSource.read(b.resolve("activations.safetensors"));
         JsonObject aliases = aliases(b);
         List<Golden.Error> errors = new ArrayList<>();
-        try (Params p = Params.load(weights, "")) {
+        try (Binder p = Binder.load(weights, "CogVLM2")) {
             for (int i = 0; i < cfg.vision().numHiddenLayers(); i++) {
                 String path = VisionTower.layerPath(i);
-                INDArray out = new VisionTransformerLayer(p, path, cfg.vision()).forward(ref(act, aliases, path + ".in.0"), Trace.OFF);
+                INDArray out = new VisionTransformerLayer(p.at(path), cfg.vision()).forward(ref(act, aliases, path + ".in.0"), Trace.OFF);
                 errors.add(Golden.compare(path + ".out (golden input)", out, ref(act, aliases, path + ".out")));
             }
-            INDArray seq = VisionTower.mergePatches(ref(act, aliases, "model.vision.transformer.out"), p.at(VisionTower.PATH), cfg.vision(), Trace.OFF);
-            INDArray adapted = new VisionGlu(p, VisionTower.PATH + ".linear_proj", cfg).forward(seq, Trace.OFF);
+            INDArray seq = new VisionConv(p.at(VisionTower.PATH).at("conv"), cfg.vision())
+                    .forward(ref(act, aliases, "model.vision.transformer.out"), Trace.OFF);
+            INDArray adapted = new VisionGlu(p.at(VisionTower.PATH).at("linear_proj"), cfg).forward(seq, Trace.OFF);
             errors.add(Golden.compare("model.vision.linear_proj.out (golden input)", adapted, ref(act, aliases, "model.vision.linear_proj.out")));
             long[] pos = act.raw("build_position_ids.out").data().asLong();
             for (int i = 0; i < cfg.numHiddenLayers(); i++) {
                 String path = LlamaDecoder.layerPath(i);
-                INDArray out = new DecoderLayer(p, path, cfg).forward(ref(act, aliases, path + ".in.0"), pos, Trace.OFF);
+                INDArray out = new DecoderLayer(p.at(path), cfg).forward(ref(act, aliases, path + ".in.0"), pos, Trace.OFF);
                 errors.add(Golden.compare(path + ".out.0 (golden input)", out, ref(act, aliases, path + ".out.0")));
             }
         }

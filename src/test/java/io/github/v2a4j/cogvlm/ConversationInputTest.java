@@ -23,7 +23,7 @@ class ConversationInputTest {
 
     @Test
     void baseVideoPassIsOneImage() {
-        // T=3 frames of 66 slots, empty query: [0, 1, 2, 2, ..., 2, 3] (spec §1.5)
+        // T=3 frames of 66 slots, empty query: [0, 1, 2, 2, ..., 2, 3]
         ConversationInput in = ConversationInput.base(LlamaTokenizer.BOS, LlamaTokenizer.VISION_SLOT, 3 * 66, new int[0]);
         long[] pos = in.positionIds();
         assertThat(pos).hasSize(1 + 198);

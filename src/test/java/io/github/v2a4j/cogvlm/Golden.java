@@ -2,11 +2,9 @@ package io.github.v2a4j.cogvlm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Assumptions;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -14,11 +12,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class Golden {
     private Golden() {}
 
-    /** reference-tests/bundles/&lt;name&gt; (in the repository; the test is skipped, saying so, when it is absent). */
+    /** reference-tests/bundles/&lt;name&gt;, which the repository holds (a missing one fails the test). */
     static Path bundle(String name) {
-        Path p = Path.of("reference-tests", "bundles", name);
-        Assumptions.assumeTrue(Files.isDirectory(p), "golden bundle " + p + " not present");
-        return p;
+        return io.github.v2a4j.golden.TestBundles.committed(name);
     }
 
     record Error(String name, double maxAbs, double maxRef, double rel) {

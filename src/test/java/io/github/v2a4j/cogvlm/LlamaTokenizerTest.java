@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LlamaTokenizerTest {
 
-    /** Llama-3 pre-tokenizer split regex (spec §1.8). */
+    /** Llama-3 pre-tokenizer split regex. */
     static final String SPLIT =
             "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 

@@ -19,8 +19,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Test-only in-memory {@link TensorSource} over a map of arrays, optionally filled from a safetensors file (a
- * minimal reader of the documented format: u64-LE header length, JSON header, little-endian data). Tensors read from
- * a file keep their file position in {@link TensorInfo}, so file-backed code paths (row reads) run too.
+ * minimal reader of the documented format: u64-LE header length, JSON header, little-endian data). Any entry can be
+ * labelled with another dtype, so that the conversion path of a bf16 checkpoint runs on the tiny F32 weights.
  */
 final class MapTensorSource implements TensorSource {
 
@@ -127,4 +127,9 @@ final class MapTensorSource implements TensorSource {
 
     @Override
     public void close() {}
+
+    @Override
+    public String toString() {
+        return "test tensors";
+    }
 }

@@ -32,19 +32,7 @@ class VideoPreprocessorGoldenTest {
             System.out.println(e);
             assertThat(e.maxAbs()).as(e.toString()).isLessThanOrEqualTo(TOL_ABS);
 
-            // the same clip as decoded frames (H, W, 3 interleaved) gives the same numbers bit for bit
-            long[] s = video.shape();
-            int t = (int) s[1], h = (int) s[2], w = (int) s[3];
-            int[] v = video.dup('c').data().asInt();
-            java.util.List<byte[]> frames = new java.util.ArrayList<>();
-            for (int f = 0; f < t; f++) {
-                byte[] hwc = new byte[h * w * 3];
-                for (int ch = 0; ch < 3; ch++)
-                    for (int p = 0; p < h * w; p++) hwc[p * 3 + ch] = (byte) v[(ch * t + f) * h * w + p];
-                frames.add(hwc);
-            }
-            assertThat(pre.preprocessFrames(frames, h, w).data().asFloat()).isEqualTo(got.data().asFloat());
-            // and as an off-heap UINT8 array (the pipeline's clip), read in place
+            // the same clip as an off-heap UINT8 array (the pipeline's clip), read in place
             INDArray u8 = video.castTo(org.nd4j.linalg.api.buffer.DataType.UINT8);
             assertThat(pre.preprocess(u8).data().asFloat()).isEqualTo(got.data().asFloat());
         }

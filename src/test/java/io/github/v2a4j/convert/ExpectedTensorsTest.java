@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 /** The committed manifests against the spec's published sizes. */
 class ExpectedTensorsTest {
 
-    /** config.json values of the published models as given in architecture.md §1.1, §2.1, §4. */
+    /** config.json values of the published models. */
     static final String COG = """
             {"hidden_size": 4096, "intermediate_size": 14336, "num_attention_heads": 32, "num_multi_query_heads": 8,
              "vocab_size": 128256, "vision_config": {"hidden_size": 1792, "intermediate_size": 15360,
@@ -19,7 +19,9 @@ class ExpectedTensorsTest {
     static final String UNET = """
             {"block_out_channels": [320, 640, 1280, 1280], "in_channels": 4, "out_channels": 4, "cross_attention_dim": 768}""";
     static final String VAE = """
-            {"block_out_channels": [128, 256, 512, 512], "latent_channels": 4, "out_channels": 3}""";
+            {"block_out_channels": [128, 256, 512, 512], "latent_channels": 4, "out_channels": 3, "layers_per_block": 2}""";
+
+    static final Path CONFIG = Path.of("config.json");
 
     static JsonObject json(String s) {
         return JsonParser.parseString(s).getAsJsonObject();
@@ -52,19 +54,19 @@ class ExpectedTensorsTest {
     @Test
     void unetManifestMatchesSd15PlusK4Processors() {
         ExpectedTensors ex = ExpectedTensors.load(ExpectedTensors.UNET);
-        Map<String, Long> sym = ConfigSymbols.unet(json(UNET), 4096);
+        Map<String, Long> sym = ConfigSymbols.unet(json(UNET), 4096, CONFIG);
         assertThat(sym).containsAllEntriesOf(ex.publishedSymbols());
-        assertThat(params(ex, sym)).isEqualTo(1_036_931_780L); // spec §2.4
+        assertThat(params(ex, sym)).isEqualTo(1_036_931_780L); // SD-1.5 859 520 964 + video processors 127 066 880 + text projections 50 343 936
         // absent keys take the SD-1.5 values
-        assertThat(ConfigSymbols.unet(json("{}"), 4096)).isEqualTo(sym);
+        assertThat(ConfigSymbols.unet(json("{}"), 4096, CONFIG)).isEqualTo(sym);
     }
 
     @Test
     void vaeManifestIsTheDecoder() {
         ExpectedTensors ex = ExpectedTensors.load(ExpectedTensors.VAE);
-        Map<String, Long> sym = ConfigSymbols.vae(json(VAE));
+        Map<String, Long> sym = ConfigSymbols.vae(json(VAE), CONFIG);
         assertThat(sym).containsAllEntriesOf(ex.publishedSymbols());
-        assertThat(params(ex, sym)).isEqualTo(49_490_199L); // spec §4 (incl. post_quant_conv)
+        assertThat(params(ex, sym)).isEqualTo(49_490_199L); // the decoder of diffusers' AutoencoderKL, incl. post_quant_conv
         assertThat(ex.dropPrefixes()).containsExactly("encoder.", "quant_conv.");
         assertThat(ModelConverter.vaeName("decoder.mid_block.attentions.0.proj_attn.weight"))
                 .isEqualTo("decoder.mid_block.attentions.0.to_out.0.weight");

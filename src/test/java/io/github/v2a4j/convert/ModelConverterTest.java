@@ -4,22 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.gson.JsonObject;
+import io.github.v2a4j.io.Safetensors;
+import io.github.v2a4j.io.SafetensorsFile;
+import io.github.v2a4j.io.TensorInfo;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import io.github.v2a4j.io.Safetensors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,14 +50,10 @@ class ModelConverterTest {
         Map<String, Object[]> out = new TreeMap<>();
         try (Stream<Path> s = Files.list(dir)) {
             for (Path f : s.filter(p -> p.toString().endsWith(".safetensors")).toList()) {
-                try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
-                    for (RawTensor t : Checkpoint.readHeader(f)) {
-                        ByteBuffer b = ByteBuffer.allocate((int) t.length()).order(ByteOrder.LITTLE_ENDIAN);
-                        Checkpoint.readFully(ch, b, t.start());
-                        b.flip();
-                        float[] v = new float[(int) t.elements()];
-                        for (int i = 0; i < v.length; i++) v[i] = Dtypes.read(b, t.dtype());
-                        out.put(t.name(), new Object[] {t.dtype(), t.shape(), v});
+                try (SafetensorsFile st = SafetensorsFile.open(f)) {
+                    for (String n : st.names()) {
+                        TensorInfo t = st.info(n);
+                        out.put(n, new Object[] {t.dtype(), t.shape(), st.getFloat(n)});
                     }
                 }
             }
@@ -82,7 +76,7 @@ class ModelConverterTest {
         Path stale = Files.createDirectories(tmp.resolve(".model.partial-999999999/unet"));
         Files.writeString(stale.resolve("half.safetensors"), "x");
         // small shards so that every component is split and gets an index
-        var res = ModelConverter.convert(new ModelConverter.Options(k4, cog, out, ModelConverter.Dtype.F32, 40_000), QUIET);
+        var res = ModelConverter.convert(new ModelConverter.Options(k4, cog, out, ModelConverter.OutDtype.F32, 40_000), QUIET);
         assertThat(res).extracting(ModelConverter.ComponentResult::name).containsExactly("unet", "vae", "cogvlm");
         assertThat(res).extracting(ModelConverter.ComponentResult::written).containsExactly(846, 140, 1019);
         assertThat(res).extracting(ModelConverter.ComponentResult::dropped).containsExactly(0, 4, 10);
@@ -153,17 +147,18 @@ class ModelConverterTest {
         String idx = Files.readString(k4.resolve("unet/diffusion_pytorch_model.safetensors.index.json"));
         Files.writeString(k4.resolve("unet/diffusion_pytorch_model.safetensors.index.json"), idx.replace("\"weight_map\":{",
                 "\"weight_map\":{\"down_blocks.0.attentions.0.extra.weight\":\"diffusion_pytorch_model-00003-of-00002.safetensors\","));
-        List<RawTensor> vae = Checkpoint.readHeader(k4.resolve("vae/diffusion_pytorch_model.safetensors"));
         List<TinyCheckpoints.T> vt = new ArrayList<>();
-        int id = 0;
-        for (RawTensor t : vae) {
-            long[] s = t.name().equals("decoder.conv_in.weight") ? new long[] {8, 4, 1, 1} : t.shape();
-            vt.add(new TinyCheckpoints.T(t.name(), "F16", s, id++));
+        try (SafetensorsFile vae = SafetensorsFile.open(k4.resolve("vae/diffusion_pytorch_model.safetensors"))) {
+            int id = 0;
+            for (String n : vae.names()) {
+                long[] s = n.equals("decoder.conv_in.weight") ? new long[] {8, 4, 1, 1} : vae.info(n).shape();
+                vt.add(new TinyCheckpoints.T(n, "F16", s, id++));
+            }
         }
         TinyCheckpoints.writeFile(k4.resolve("vae/diffusion_pytorch_model.safetensors"), vt);
 
         Path out = tmp.resolve("model");
-        assertThatThrownBy(() -> ModelConverter.convert(new ModelConverter.Options(k4, cog, out, ModelConverter.Dtype.F32), QUIET))
+        assertThatThrownBy(() -> ModelConverter.convert(new ModelConverter.Options(k4, cog, out, ModelConverter.OutDtype.F32), QUIET))
                 .isInstanceOf(ConvertException.class)
                 .hasMessageContaining("3 problems, nothing written")
                 .hasMessageContaining("cogvlm (" + cog + "): 1 missing: model.layers.3.self_attn.language_expert_dense.weight")
@@ -179,13 +174,13 @@ class ModelConverterTest {
         Path k4 = k4();
         Path cog = cog();
         Path bf = tmp.resolve("bf");
-        ModelConverter.convert(new ModelConverter.Options(k4, cog, bf, ModelConverter.Dtype.BF16), QUIET);
+        ModelConverter.convert(new ModelConverter.Options(k4, cog, bf, ModelConverter.OutDtype.BF16), QUIET);
         Map<String, Object[]> u = readAll(bf.resolve("unet"));
         assertThat(u.values()).allSatisfy(t -> assertThat(t[0]).isEqualTo("BF16"));
         float[] v = (float[]) u.get("conv_in.weight")[2];
         assertThat(v[3]).isEqualTo(TinyCheckpoints.value(1000, 3)); // exact in bf16
         Path keep = tmp.resolve("keep");
-        ModelConverter.convert(new ModelConverter.Options(k4, cog, keep, ModelConverter.Dtype.KEEP), QUIET);
+        ModelConverter.convert(new ModelConverter.Options(k4, cog, keep, ModelConverter.OutDtype.KEEP), QUIET);
         assertThat(readAll(keep.resolve("vae")).values()).allSatisfy(t -> assertThat(t[0]).isEqualTo("F16"));
         assertThat(readAll(keep.resolve("cogvlm")).values()).allSatisfy(t -> assertThat(t[0]).isEqualTo("BF16"));
         // keep = byte copies: the single-file vae weights hash like a fresh write of the same tensors
@@ -197,7 +192,7 @@ class ModelConverterTest {
         Path k4 = tmp.resolve("k4");
         TinyCheckpoints.kandinsky(k4, true);
         Path out = tmp.resolve("model");
-        ModelConverter.convert(new ModelConverter.Options(k4, cog(), out, ModelConverter.Dtype.F32), QUIET);
+        ModelConverter.convert(new ModelConverter.Options(k4, cog(), out, ModelConverter.OutDtype.F32), QUIET);
         Map<String, Object[]> vae = readAll(out.resolve("vae"));
         assertThat(vae).containsKeys("decoder.mid_block.attentions.0.to_q.weight",
                 "decoder.mid_block.attentions.0.to_out.0.bias");
@@ -208,7 +203,7 @@ class ModelConverterTest {
     @Test
     void verifyFindsCorruptionMissingAndExtraFiles() throws Exception {
         Path out = tmp.resolve("model");
-        ModelConverter.convert(new ModelConverter.Options(k4(), cog(), out, ModelConverter.Dtype.F32), QUIET);
+        ModelConverter.convert(new ModelConverter.Options(k4(), cog(), out, ModelConverter.OutDtype.F32), QUIET);
         Path w = out.resolve("vae/model.safetensors");
         try (RandomAccessFile f = new RandomAccessFile(w.toFile(), "rw")) {
             f.seek(f.length() - 3);
@@ -236,7 +231,7 @@ class ModelConverterTest {
         // output exists and is not empty
         Files.createDirectories(out);
         Files.writeString(out.resolve("keep.txt"), "mine");
-        assertThatThrownBy(() -> ModelConverter.convert(new ModelConverter.Options(k4, cog, out, ModelConverter.Dtype.F32), QUIET))
+        assertThatThrownBy(() -> ModelConverter.convert(new ModelConverter.Options(k4, cog, out, ModelConverter.OutDtype.F32), QUIET))
                 .isInstanceOf(ConvertException.class).hasMessageContaining("exists and is not empty");
         assertThat(Files.readString(out.resolve("keep.txt"))).isEqualTo("mine");
         Files.delete(out.resolve("keep.txt"));
@@ -244,25 +239,25 @@ class ModelConverterTest {
         Path shard = cog.resolve("model-00002-of-00006.safetensors");
         byte[] orig = Files.readAllBytes(shard);
         Files.write(shard, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
-        assertThatThrownBy(() -> ModelConverter.convert(new ModelConverter.Options(k4, cog, out, ModelConverter.Dtype.F32), QUIET))
+        assertThatThrownBy(() -> ModelConverter.convert(new ModelConverter.Options(k4, cog, out, ModelConverter.OutDtype.F32), QUIET))
                 .isInstanceOf(ConvertException.class).hasMessageContaining("model-00002-of-00006.safetensors")
-                .hasMessageContaining("not a safetensors file");
+                .hasMessageContaining("header length");
         // truncated shard: header promises more data than the file holds
         Files.write(shard, java.util.Arrays.copyOf(orig, orig.length - 10));
-        assertThatThrownBy(() -> ModelConverter.convert(new ModelConverter.Options(k4, cog, out, ModelConverter.Dtype.F32), QUIET))
+        assertThatThrownBy(() -> ModelConverter.convert(new ModelConverter.Options(k4, cog, out, ModelConverter.OutDtype.F32), QUIET))
                 .isInstanceOf(ConvertException.class).hasMessageContaining("model-00002-of-00006.safetensors")
-                .hasMessageContaining("outside the file");
+                .hasMessageContaining("outside the data area");
         Files.write(shard, orig);
         // missing shard listed in the index
         Files.move(shard, tmp.resolve("moved"));
-        assertThatThrownBy(() -> ModelConverter.convert(new ModelConverter.Options(k4, cog, out, ModelConverter.Dtype.F32), QUIET))
-                .isInstanceOf(ConvertException.class).hasMessageContaining("shard model-00002-of-00006.safetensors is missing");
+        assertThatThrownBy(() -> ModelConverter.convert(new ModelConverter.Options(k4, cog, out, ModelConverter.OutDtype.F32), QUIET))
+                .isInstanceOf(ConvertException.class).hasMessageContaining("shard file 'model-00002-of-00006.safetensors'").hasMessageContaining("does not exist");
         Files.move(tmp.resolve("moved"), shard);
         // missing folder / config / tokenizer
-        assertThatThrownBy(() -> ModelConverter.convert(new ModelConverter.Options(k4, tmp.resolve("nope"), out, ModelConverter.Dtype.F32), QUIET))
+        assertThatThrownBy(() -> ModelConverter.convert(new ModelConverter.Options(k4, tmp.resolve("nope"), out, ModelConverter.OutDtype.F32), QUIET))
                 .isInstanceOf(ConvertException.class).hasMessageContaining("nope/config.json: missing");
         Files.delete(cog.resolve("tokenizer.json"));
-        assertThatThrownBy(() -> ModelConverter.convert(new ModelConverter.Options(k4, cog, out, ModelConverter.Dtype.F32), QUIET))
+        assertThatThrownBy(() -> ModelConverter.convert(new ModelConverter.Options(k4, cog, out, ModelConverter.OutDtype.F32), QUIET))
                 .isInstanceOf(ConvertException.class).hasMessageContaining("tokenizer.json: missing");
         // no partial directory anywhere; the empty output dir is still there
         assertThat(siblings()).containsExactly("cog", "k4", "model");
@@ -274,7 +269,7 @@ class ModelConverterTest {
     @Test
     void outputOpensWithTheProjectsSafetensorsReader() throws Exception {
         Path out = tmp.resolve("model");
-        ModelConverter.convert(new ModelConverter.Options(k4(), cog(), out, ModelConverter.Dtype.F32, 40_000), QUIET);
+        ModelConverter.convert(new ModelConverter.Options(k4(), cog(), out, ModelConverter.OutDtype.F32, 40_000), QUIET);
         try (Safetensors cogvlm = Safetensors.open(out.resolve("cogvlm"));
              Safetensors vae = Safetensors.open(out.resolve("vae"))) {
             assertThat(cogvlm.names()).hasSize(1019).doesNotContain("lm_head.weight");

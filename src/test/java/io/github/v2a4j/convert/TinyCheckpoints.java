@@ -36,7 +36,7 @@ final class TinyCheckpoints {
             """;
     static final String VAE_CONFIG = """
             {"_class_name": "AutoencoderKL", "block_out_channels": [2, 4, 8, 8], "latent_channels": 4,
-             "out_channels": 3}
+             "out_channels": 3, "layers_per_block": 2}
             """;
 
     /** Value of element k of tensor id: a multiple of 1/64 in [-2, 2), exact in bf16, f16 and f32. */
@@ -55,7 +55,7 @@ final class TinyCheckpoints {
                 "{\"_class_name\": \"PNDMScheduler\", \"skip_prk_steps\": true}");
         Map<String, Long> cog = ConfigSymbols.cogvlm(GSON.fromJson(COG_CONFIG, com.google.gson.JsonObject.class), k4);
         List<T> unet = tensors(ExpectedTensors.load(ExpectedTensors.UNET),
-                ConfigSymbols.unet(GSON.fromJson(UNET_CONFIG, com.google.gson.JsonObject.class), cog.get("hidden")),
+                ConfigSymbols.unet(GSON.fromJson(UNET_CONFIG, com.google.gson.JsonObject.class), cog.get("hidden"), k4),
                 "F32", 1000);
         writeSharded(k4.resolve("unet"), "diffusion_pytorch_model", List.of(unet.subList(0, 400), unet.subList(400, unet.size())));
         List<T> vae = new ArrayList<>();
@@ -64,7 +64,7 @@ final class TinyCheckpoints {
         vae.add(new T("quant_conv.weight", "F16", new long[] {8, 8, 1, 1}, 5002));
         vae.add(new T("quant_conv.bias", "F16", new long[] {8}, 5003));
         for (T t : tensors(ExpectedTensors.load(ExpectedTensors.VAE),
-                ConfigSymbols.vae(GSON.fromJson(VAE_CONFIG, com.google.gson.JsonObject.class)), "F16", 2000)) {
+                ConfigSymbols.vae(GSON.fromJson(VAE_CONFIG, com.google.gson.JsonObject.class), k4), "F16", 2000)) {
             String n = t.name();
             long[] s = t.shape();
             if (legacyVae && n.startsWith("decoder.mid_block.attentions.0.")) {
@@ -140,7 +140,7 @@ final class TinyCheckpoints {
     static byte[] encode(T t) {
         long n = 1;
         for (long d : t.shape()) n *= d;
-        int es = Dtypes.size(t.dtype());
+        int es = t.dtype().equals("F32") ? 4 : 2;
         ByteBuffer b = ByteBuffer.allocate((int) (n * es)).order(ByteOrder.LITTLE_ENDIAN);
         for (long k = 0; k < n; k++) {
             float v = value(t.id(), k);

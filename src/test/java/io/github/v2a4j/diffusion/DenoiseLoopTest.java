@@ -1,46 +1,78 @@
 package io.github.v2a4j.diffusion;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.v2a4j.nn.Trace;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** The loop's bookkeeping with a stand-in noise model (the real UNet loop is checked against e2e bundles). */
+/** The loop's bookkeeping with a stand-in noise model (the real UNet loop is checked against the e2e bundles). */
 class DenoiseLoopTest {
 
-    @Test
-    void runsOneGuidedEvaluationPerTimestepAndStepsTheScheduler() {
-        PndmScheduler.Config sd = new PndmScheduler.Config(1000, 0.00085, 0.012, "scaled_linear", null, true, false,
-                "epsilon", "leading", 1);
-        List<Integer> seen = new ArrayList<>();
-        List<Boolean> modes = new ArrayList<>();
-        // ε_u = 0.1·x, ε_c = 0.2·x + t/1000: guided = ε_u + 8(ε_c − ε_u)
-        GuidedNoiseModel model = (x, t, oneBatch) -> {
-            seen.add(t);
-            modes.add(oneBatch);
-            return new INDArray[]{x.mul(0.1), x.mul(0.2).addi(t / 1000.0)};
-        };
-        INDArray x0 = DenoiseLoop.randomLatents(42, 1, 4, 3, 5);
-        List<Integer> steps = new ArrayList<>();
-        INDArray out = new DenoiseLoop(new PndmScheduler(sd), model, 8f, false)
-                .run(x0, 50, (i, total, t, s) -> steps.add(i));
+    static final PndmScheduler.Config SD = new PndmScheduler.Config(1000, 0.00085, 0.012, "scaled_linear", null,
+            true, false, "epsilon", "leading", 1);
 
-        assertThat(seen).hasSize(51).startsWith(981, 961, 961, 941).endsWith(21, 1);
-        assertThat(modes).containsOnly(false);
-        assertThat(steps).hasSize(51);
+    /** ε = 0.1·x + t/1000, counting its evaluations and scratch releases. */
+    static final class Model implements GuidedNoiseModel {
+        final List<Integer> seen = new ArrayList<>();
+        int released;
+        boolean closed;
+
+        @Override
+        public INDArray eps(INDArray x, int t, Trace trace) {
+            seen.add(t);
+            return x.mul(0.1).addi(t / 1000.0);
+        }
+
+        @Override
+        public void releaseScratch() {
+            released++;
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
+
+    @Test
+    void oneEvaluationAndOneSchedulerStepPerTimestep() {
+        Model model = new Model();
+        INDArray x0 = DenoiseLoop.randomLatents(42, 1, 4, 3, 5);
+        List<String> steps = new ArrayList<>();
+        Trace trace = Trace.matching(List.of("scheduler.step*"));
+        INDArray out = new DenoiseLoop(new PndmScheduler(SD))
+                .run(model, x0, 50, trace, (done, total, t) -> steps.add(done + "/" + total + "@" + t), () -> false);
+
+        assertThat(model.seen).hasSize(51).startsWith(981, 961, 961, 941).endsWith(21, 1);
+        assertThat(model.released).isEqualTo(51);
+        assertThat(steps).hasSize(51).startsWith("1/51@981").endsWith("51/51@1");
+        assertThat(trace.recorded()).containsKeys("scheduler.step.in.model_output", "scheduler.step.in.timestep",
+                "scheduler.step.in.sample", "scheduler.step.out.0", "scheduler.step@50.out.0");
 
         // the same chain by hand
-        PndmScheduler ref = new PndmScheduler(sd);
+        PndmScheduler ref = new PndmScheduler(SD);
         ref.setTimesteps(50);
         INDArray x = x0.dup();
-        for (int t : ref.timesteps()) {
-            INDArray eu = x.mul(0.1), ec = x.mul(0.2).addi(t / 1000.0);
-            x = ref.step(Guidance.combine(eu, ec, 8f), t, x);
-        }
+        for (int t : ref.timesteps()) x = ref.step(x.mul(0.1).addi(t / 1000.0), t, x);
         assertThat(out.data().asFloat()).containsExactly(x.data().asFloat());
+        assertThat(trace.recorded().get("scheduler.step@50.out.0").data().asFloat()).containsExactly(x.data().asFloat());
+    }
+
+    /** A service cancels a running job: the loop stops at the next step boundary. */
+    @Test
+    void cancellationStopsAtAStepBoundary() {
+        Model model = new Model();
+        DenoiseLoop loop = new DenoiseLoop(new PndmScheduler(SD));
+        assertThatThrownBy(() -> loop.run(model, DenoiseLoop.randomLatents(1, 1, 4, 3, 5), 50, Trace.OFF,
+                DenoiseLoop.StepListener.NONE, () -> model.seen.size() == 7))
+                .isInstanceOf(CancellationException.class).hasMessageContaining("after 7 of 51");
+        assertThat(model.seen).hasSize(7);
     }
 
     @Test

@@ -1,10 +1,9 @@
 package io.github.v2a4j.diffusion;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.github.v2a4j.golden.TestBundles;
 import io.github.v2a4j.unet.TestTensors;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -21,8 +20,7 @@ class PndmSchedulerTest {
     @ParameterizedTest
     @ValueSource(strings = {"pndm", "pndm-prk"})
     void matchesDiffusersBitForBit(String bundle) {
-        Path dir = TestTensors.BUNDLES.resolve(bundle);
-        assumeTrue(Files.isDirectory(dir), "golden bundle " + dir + " not present");
+        Path dir = TestBundles.committed(bundle);
         Map<String, INDArray> io = TestTensors.read(dir.resolve("io.safetensors"));
         PndmScheduler s = new PndmScheduler(PndmScheduler.Config.read(dir.resolve("config.json")));
 

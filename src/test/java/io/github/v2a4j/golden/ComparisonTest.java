@@ -53,19 +53,32 @@ class ComparisonTest {
 
     @Test
     void matchingTracePasses() {
-        ComparisonReport r = Comparison.of(bundle).compare(faithful());
+        ComparisonReport r = Comparison.of(bundle).notProduced("a module this model does not have", "unused.*")
+                .compare(faithful());
         assertThat(r.passed()).isTrue();
         assertThat(r.rows()).extracting(ComparisonReport.Row::name)
                 .containsExactly("conv_in.out", "norm.out", "act.out", "mid.out", "conv_out.out");
         assertThat(r.rows().get(2).canonical()).isEqualTo("norm.out");
-        assertThat(r.missing()).containsExactly("unused.out");
+        assertThat(r.missing()).isEmpty();
+        assertThat(r.skipped()).containsExactly(Map.entry("a module this model does not have", 1));
         assertThat(r.ignored()).containsExactly("extra.debug");
         String table = r.format(true);
         assertThat(table).contains("toy / test: 5 tensors compared, 0 over tolerance: PASS")
                 .contains("act.out (= norm.out)").doesNotContain("FIRST FAILURE")
                 .contains("1.00e-05 fp32 CPU vs PyTorch fp32: rounding only (5 rows)")
-                .contains("1 reference tensors not produced by the Java side (informational): unused.out")
+                .contains("1 reference tensors not compared on purpose: a module this model does not have")
                 .contains("1 produced tensors not in the bundle (ignored): extra.debug");
+    }
+
+    /** A reference tensor nobody declared as skipped and nobody produced: a layer that stopped being traced. */
+    @Test
+    void aMissingTensorFailsEvenWhenEveryComparedRowPasses() {
+        ComparisonReport r = Comparison.of(bundle).compare(faithful());
+        assertThat(r.rows()).allMatch(ComparisonReport.Row::passed);
+        assertThat(r.missing()).containsExactly("unused.out");
+        assertThat(r.passed()).isFalse();
+        assertThat(r.format(false)).contains("5 tensors compared, 0 over tolerance, 1 missing: FAIL")
+                .contains("FAIL: 1 reference tensors were not produced by the Java side: unused.out");
     }
 
     @Test
@@ -100,7 +113,8 @@ class ComparisonTest {
         assertThat(table).contains("mid.out").contains("<== FIRST FAILURE")
                 .contains("conv_in.out") // context before the failure
                 .contains("conv_out.out"); // last row
-        ComparisonReport passing = Comparison.of(bundle).compare(faithful());
+        ComparisonReport passing = Comparison.of(bundle).notProduced("not in this model", "unused.out")
+                .compare(faithful());
         assertThat(passing.format(false)).contains("passing rows (--all-rows shows them)").contains("conv_out.out")
                 .doesNotContain("conv_in.out")
                 .contains("closest to its tolerance: mid.out, err/max|ref|"); // the only row with an error
@@ -112,11 +126,13 @@ class ComparisonTest {
         Tolerance loose = new Tolerance(1e-2, "mid block sums 4096 terms in a different order");
         ComparisonReport r = Comparison.of(bundle)
                 .tolerance(n -> n.equals("mid.out") ? loose : null)
+                .notProduced("only mid.out is under test here", "*")
                 .compare(acts);
         assertThat(r.passed()).isTrue();
         assertThat(r.rows().get(0).tolerance()).isEqualTo(loose);
         assertThat(r.format()).contains("mid block sums 4096 terms in a different order (1 rows)");
-        assertThat(Comparison.of(bundle).compare(acts).passed()).isFalse();
+        assertThat(Comparison.of(bundle).notProduced("only mid.out is under test here", "*").compare(acts).passed())
+                .isFalse();
     }
 
     @Test
@@ -152,7 +168,7 @@ class ComparisonTest {
 
     @Test
     void outputsAreComparedWithIo() {
-        ComparisonReport r = Comparison.of(bundle).compare(Map.of(),
+        ComparisonReport r = Comparison.of(bundle).notProduced("outputs only", "*").compare(Map.of(),
                 Map.of("out", ref.get("conv_out.out"), "not_there", Nd4j.zeros(1)));
         assertThat(r.rows()).extracting(ComparisonReport.Row::name).containsExactly("io:out");
         assertThat(r.passed()).isTrue();

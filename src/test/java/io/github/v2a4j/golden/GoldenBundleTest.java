@@ -101,4 +101,12 @@ class GoldenBundleTest {
         Files.writeString(b.resolve("manifest.json"), "{\"component\": 3}");
         assertThatThrownBy(() -> GoldenBundle.open(b)).hasMessageContaining("\"component\" is not a string");
     }
+
+    /** A golden test whose committed bundle is missing fails instead of being skipped. */
+    @Test
+    void aMissingCommittedBundleFailsTheTest() {
+        assertThatThrownBy(() -> TestBundles.committed("no-such-bundle"))
+                .isInstanceOf(AssertionError.class).hasMessageContaining("no-such-bundle is missing");
+        assertThat(TestBundles.committed("pndm")).isDirectory();
+    }
 }

@@ -15,6 +15,22 @@ public final class TestBundles {
 
     private TestBundles() {}
 
+    /** Where the committed golden bundles are, relative to the repository root (the tests' working directory). */
+    public static final Path COMMITTED = Path.of("reference-tests", "bundles");
+
+    /**
+     * {@code reference-tests/bundles/<name>}, which the repository holds: a missing one fails the calling test rather
+     * than skipping it, so a deleted or misnamed bundle cannot silently switch its tests off.
+     */
+    public static Path committed(String name) {
+        Path p = COMMITTED.resolve(name);
+        if (!Files.isDirectory(p)) {
+            throw new AssertionError("committed golden bundle " + p + " is missing (the repository holds it; "
+                    + "regenerate it with reference-tests/regenerate.sh)");
+        }
+        return p;
+    }
+
     public static Path write(Path dir, String component, Map<String, INDArray> activations, List<String> order,
                              Map<String, String> aliases, Map<String, INDArray> io) throws IOException {
         Files.createDirectories(dir);

@@ -133,8 +133,8 @@ class SafetensorsFuzzTest {
                 .put("w", Nd4j.rand(DataType.FLOAT, 4, 6))
                 .put("b", Nd4j.rand(DataType.FLOAT, 6))
                 .putLong("ids", new long[] {1, 2, 3}, 3)
-                .putBf16("h", new short[] {0x3F80, 0x4000}, 2)
-                .putU8("img", new byte[] {1, 2, 3, 4, 5, 6}, 1, 2, 3)
+                .putRaw("h", Dtype.BF16, new byte[] {(byte) 0x80, 0x3F, 0x00, 0x40}, 2)
+                .putRaw("img", Dtype.U8, new byte[] {1, 2, 3, 4, 5, 6}, 1, 2, 3)
                 .write(a);
         seeds.add(Files.readAllBytes(a));
         Path b = dir.resolve("seed-b.safetensors");

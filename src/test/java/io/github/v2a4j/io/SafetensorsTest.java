@@ -45,12 +45,12 @@ class SafetensorsTest {
                 .put("f32", f32)
                 .put("f64", Nd4j.createFromArray(f64).reshape(2, 3))
                 .putRaw("f16", Dtype.F16, le(f16Bits), 6)
-                .putBf16("bf16", bf16Bits, 2, 2)
+                .putRaw("bf16", Dtype.BF16, le(bf16Bits), 2, 2)
                 .putLong("i64", i64, 6)
                 .putInt("i32", i32, 3, 2)
                 .putRaw("i16", Dtype.I16, le(i16), 6)
                 .putRaw("i8", Dtype.I8, i8, 6)
-                .putU8("u8", u8, 1, 6)
+                .putRaw("u8", Dtype.U8, u8, 1, 6)
                 .putRaw("bool", Dtype.BOOL, bool, 6)
                 .write(file);
 
@@ -103,7 +103,7 @@ class SafetensorsTest {
     void f32IsMappedZeroCopyReadOnly() throws IOException {
         Path file = dir.resolve("w.safetensors");
         INDArray w = Nd4j.rand(DataType.FLOAT, 64, 32);
-        new SafetensorsWriter().put("w", w).putU8("pad", new byte[3], 3).write(file);
+        new SafetensorsWriter().put("w", w).putRaw("pad", Dtype.U8, new byte[3], 3).write(file);
         try (SafetensorsFile st = SafetensorsFile.open(file)) {
             INDArray m = st.mapped("w");
             long address = m.data().addressPointer().address();
@@ -191,7 +191,7 @@ class SafetensorsTest {
         short[] bf16 = new short[n];
         for (int i = 0; i < n; i++) bf16[i] = (short) (0x3F80 + (i % 128)); // 1.0 .. 1.9921875
         Path file = dir.resolve("large.safetensors");
-        new SafetensorsWriter().put("f", f32).putBf16("h", bf16, n).write(file);
+        new SafetensorsWriter().put("f", f32).putRaw("h", Dtype.BF16, le(bf16), n).write(file);
         try (SafetensorsFile st = SafetensorsFile.open(file)) {
             float[] mapped = st.mapped("f").data().asFloat();
             float[] loaded = st.loadFloat("f").data().asFloat();
@@ -256,7 +256,7 @@ class SafetensorsTest {
         Path b = dir.resolve("b.safetensors");
         for (Path p : List.of(a, b)) {
             new SafetensorsWriter().metadata("z", "1").metadata("a", "=<>")
-                    .putU8("zz", new byte[] {1, 2, 3}, 3)
+                    .putRaw("zz", Dtype.U8, new byte[] {1, 2, 3}, 3)
                     .putFloat("b", new float[] {1, 2}, 2)
                     .putLong("a", new long[] {5}, 1)
                     .write(p);

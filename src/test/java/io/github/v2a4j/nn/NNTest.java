@@ -108,7 +108,7 @@ class NNTest {
 
     @Test
     void layerNormKeepsEpsilonForTinyVariance() {
-        // ND4J's native layer_norm drops epsilon (nd4j-notes §2): a row of ±1e-3 must give ±0.3015, not ±1.
+        // ND4J's native layer_norm drops epsilon: a row of ±1e-3 must give ±0.3015, not ±1.
         INDArray x = Nd4j.createFromArray(new float[][] {{1e-3f, -1e-3f, 1e-3f, -1e-3f}});
         INDArray y = NN.layerNorm(x, Nd4j.ones(DataType.FLOAT, 4), null, 1e-5);
         assertThat(y.getDouble(0, 0)).isCloseTo(1e-3 / Math.sqrt(1e-6 + 1e-5), org.assertj.core.data.Offset.offset(1e-5));

@@ -2,8 +2,6 @@ package io.github.v2a4j.unet;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.github.v2a4j.io.TensorInfo;
-import io.github.v2a4j.io.TensorSource;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -11,21 +9,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.SortedSet;
 import java.util.TreeSet;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Test helpers: a minimal safetensors reader (F32 and I64, copied into memory) and a {@link TensorSource} over a map,
- * so the golden tests do not depend on the io package's reader.
+ * Test helpers: a minimal safetensors reader (F32 and I64, copied into memory), so the golden tests do not depend on
+ * the io package's reader.
  */
 public final class TestTensors {
     private TestTensors() {}
-
-    /** Root of the golden bundles (a symlink in a developer's worktree, a directory in the repository). */
-    public static final Path BUNDLES = Path.of("reference-tests", "bundles");
 
     public static Map<String, INDArray> read(Path file) {
         try {
@@ -74,40 +68,5 @@ public final class TestTensors {
         double maxRef = r.amaxNumber().doubleValue();
         double diff = g.sub(r).amaxNumber().doubleValue();
         return maxRef == 0 ? diff : diff / maxRef;
-    }
-
-    /** A TensorSource over in-memory arrays. */
-    public static TensorSource source(Map<String, INDArray> tensors) {
-        return new TensorSource() {
-            @Override
-            public SortedSet<String> names() {
-                return new TreeSet<>(tensors.keySet());
-            }
-
-            @Override
-            public boolean contains(String name) {
-                return tensors.containsKey(name);
-            }
-
-            @Override
-            public TensorInfo info(String name) {
-                INDArray a = tensors.get(name);
-                if (a == null) throw new IllegalArgumentException("no tensor " + name);
-                return new TensorInfo(name, null, "F32", a.shape(), 0, a.length() * 4);
-            }
-
-            @Override
-            public INDArray mapped(String name) {
-                return tensors.get(name);
-            }
-
-            @Override
-            public INDArray loadFloat(String name) {
-                return tensors.get(name).dup();
-            }
-
-            @Override
-            public void close() {}
-        };
     }
 }

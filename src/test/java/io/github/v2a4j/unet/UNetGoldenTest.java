@@ -1,10 +1,10 @@
 package io.github.v2a4j.unet;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.github.v2a4j.io.MapSource;
 import io.github.v2a4j.nn.Trace;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -30,8 +30,7 @@ class UNetGoldenTest {
     @ParameterizedTest
     @ValueSource(strings = {"unet-tiny", "unet-tiny-oddwidth"})
     void everyModuleMatchesTheReference(String bundle) throws IOException {
-        Path dir = TestTensors.BUNDLES.resolve(bundle);
-        assumeTrue(Files.isDirectory(dir), "golden bundle " + dir + " not present");
+        Path dir = io.github.v2a4j.golden.TestBundles.committed(bundle);
         UNetConfig config = UNetConfig.read(dir.resolve("config.json"));
         Map<String, INDArray> weights = TestTensors.read(dir.resolve("weights.safetensors"));
         Map<String, INDArray> io = TestTensors.read(dir.resolve("io.safetensors"));
@@ -39,7 +38,7 @@ class UNetGoldenTest {
         JsonObject aliases = JsonParser.parseString(Files.readString(dir.resolve("manifest.json")))
                 .getAsJsonObject().getAsJsonObject("aliases");
 
-        UNet unet = UNet.load(config, TestTensors.source(weights), "");
+        UNet unet = UNet.load(config, new MapSource(weights));
         Trace trace = Trace.all();
         INDArray out = unet.forward(io.get("sample"), io.get("timestep").getFloat(0), io.get("encoder_hidden_states"),
                 io.get("image_embeds"), trace);

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.gson.JsonParser;
+import io.github.v2a4j.io.MapSource;
 import io.github.v2a4j.nn.Trace;
+import io.github.v2a4j.synthetic.SyntheticWeights;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -25,9 +27,10 @@ class UNetWeightsTest {
     }
 
     static Map<String, INDArray> syntheticWeights(UNetConfig c) {
-        SyntheticParams p = new SyntheticParams(7);
-        new UNet(c, p);
-        return new LinkedHashMap<>(p.tensors());
+        SyntheticWeights w = new SyntheticWeights(7);
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        UNet.parameterShapes(c).forEach((name, shape) -> out.put(name, w.tensor(name, shape)));
+        return out;
     }
 
     @Test
@@ -43,34 +46,8 @@ class UNetWeightsTest {
 
     @Test
     void realSizeHasTheSpecsParameterCount() {
-        // spec §2.4: SD-1.5 859 520 964 + video 127 066 880 + text 50 343 936 = 1 036 931 780; counted on shapes only
-        Map<String, long[]> shapes = new LinkedHashMap<>();
-        Params counting = new Params() {
-            final String prefix = "";
-
-            @Override
-            public INDArray get(String local, long... shape) {
-                shapes.put(local, shape);
-                return Nd4j.zeros(1);
-            }
-
-            @Override
-            public Params at(String path) {
-                Params outer = this;
-                return new Params() {
-                    @Override
-                    public INDArray get(String local, long... shape) {
-                        return outer.get(path + "." + local, shape);
-                    }
-
-                    @Override
-                    public Params at(String sub) {
-                        return outer.at(path + "." + sub);
-                    }
-                };
-            }
-        };
-        new UNet(UNetConfig.k4(), counting);
+        // SD-1.5 859 520 964 + video 127 066 880 + text 50 343 936 = 1 036 931 780; counted on shapes only
+        Map<String, long[]> shapes = UNet.parameterShapes(UNetConfig.k4());
         long total = 0;
         for (long[] s : shapes.values()) {
             long n = 1;
@@ -87,13 +64,14 @@ class UNetWeightsTest {
     void verifyListsMissingMisShapedAndUnexpectedTensorsAtOnce() {
         UNetConfig c = micro();
         Map<String, INDArray> w = syntheticWeights(c);
-        UNet.load(c, TestTensors.source(w), "");   // complete: no error
+        UNet.load(c, new MapSource(w));   // complete: no error
 
         w.remove("mid_block.resnets.1.conv2.bias");
         w.put("up_blocks.1.attentions.0.transformer_blocks.0.attn1.processor.video_k.weight", Nd4j.zeros(16, 25));
         w.put("down_blocks.0.attentions.0.transformer_blocks.0.attn1.processor.extra.weight", Nd4j.zeros(3));
-        assertThatThrownBy(() -> UNet.load(c, TestTensors.source(w), ""))
+        assertThatThrownBy(() -> UNet.load(c, new MapSource(w)))
                 .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("UNet weights in-memory tensors do not match the model:")
                 .hasMessageContaining("1 missing (mid_block.resnets.1.conv2.bias [32]")
                 .hasMessageContaining("up_blocks.1.attentions.0.transformer_blocks.0.attn1.processor.video_k.weight is [16, 25], expected [16, 24]")
                 .hasMessageContaining("1 unexpected (down_blocks.0.attentions.0.transformer_blocks.0.attn1.processor.extra.weight");
@@ -102,7 +80,7 @@ class UNetWeightsTest {
     @Test
     void forwardKeepsShapeAtOddSizesAndDoesNotTouchItsInputs() {
         UNetConfig c = micro();
-        UNet unet = new UNet(c, new SyntheticParams(3));
+        UNet unet = UNet.load(c, new MapSource(syntheticWeights(c)));
         INDArray sample = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2, 4, 5, 7);
         INDArray text = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2, 6, 20);
         INDArray video = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2, 3, 24);

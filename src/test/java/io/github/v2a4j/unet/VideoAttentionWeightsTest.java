@@ -2,6 +2,7 @@ package io.github.v2a4j.unet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.v2a4j.io.MapSource;
 import io.github.v2a4j.nn.Trace;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,14 +19,14 @@ class VideoAttentionWeightsTest {
 
     @Test
     void weightsAreTheHeadAveragedSoftmaxOfTheReferenceQueriesAndKeys() throws Exception {
-        Path dir = TestTensors.BUNDLES.resolve("unet-tiny");
+        Path dir = io.github.v2a4j.golden.TestBundles.committed("unet-tiny");
         UNetConfig config = UNetConfig.read(dir.resolve("config.json"));
         Map<String, INDArray> weights = TestTensors.read(dir.resolve("weights.safetensors"));
         Map<String, INDArray> io = TestTensors.read(dir.resolve("io.safetensors"));
         Map<String, INDArray> acts = TestTensors.read(dir.resolve("activations.safetensors"));
         String layer = "down_blocks.0.attentions.0.transformer_blocks.0.attn1";
         Trace trace = Trace.matching(List.of(layer + ".processor.video_attention_weights.out"));
-        UNet.load(config, TestTensors.source(weights), "").forward(io.get("sample"), io.get("timestep").getFloat(0),
+        UNet.load(config, new MapSource(weights)).forward(io.get("sample"), io.get("timestep").getFloat(0),
                 io.get("encoder_hidden_states"), io.get("image_embeds"), trace);
         INDArray got = trace.recorded().get(layer + ".processor.video_attention_weights.out");
 

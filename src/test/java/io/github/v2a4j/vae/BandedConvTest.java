@@ -1,11 +1,11 @@
 package io.github.v2a4j.vae;
 
-import io.github.v2a4j.io.MapSource;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.v2a4j.io.MapSource;
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
-import io.github.v2a4j.nn.Weights;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -52,7 +52,8 @@ class BandedConvTest {
             for (int rows : new int[] {1, 2, 3, 4, 6, 12, 13, 20}) {
                 BandedConv.bandBytes = 2L * 5 * 7 * 4 * rows;
                 INDArray got = Layout.toChannelsFirst(
-                        BandedConv.conv(rowsOf(Layout.toChannelsLast(x)), new long[] {2, 7, 5}, w, b, k / 2));
+                        BandedConv.conv(rowsOf(Layout.toChannelsLast(x)), new long[] {2, 7, 5},
+                                new io.github.v2a4j.nn.Conv2d("w", w, b, 1, k / 2, io.github.v2a4j.nn.Precision.FP32)));
                 assertThat(maxDiff(got, want)).as("k=%d rows=%d", k, rows).isLessThan(1e-5);
             }
         }
@@ -80,7 +81,7 @@ class BandedConvTest {
         Map<String, INDArray> p = Map.of("up.conv.weight", Nd4j.randn(DataType.FLOAT, 4, 4, 3, 3),
                 "up.conv.bias", Nd4j.randn(DataType.FLOAT, 4));
         INDArray want = NN.conv2d(NN.upsampleNearest(x, 14, 10), p.get("up.conv.weight"), p.get("up.conv.bias"), 1, 1);
-        Upsample up = new Upsample(Weights.of(new MapSource(p), ""), "up", 4);
+        Upsample up = new Upsample(Binder.load(new MapSource(p), "test").at("up"), 4);
         for (int rows : new int[] {1, 2, 3, 5, 14, 30}) {
             BandedConv.bandBytes = 4L * 10 * 4 * rows;
             INDArray got = Layout.toChannelsFirst(up.forward(Layout.toChannelsLast(x), Trace.OFF));

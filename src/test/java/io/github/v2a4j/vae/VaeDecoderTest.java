@@ -1,10 +1,11 @@
 package io.github.v2a4j.vae;
 
-import io.github.v2a4j.io.MapSource;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.v2a4j.io.MapSource;
 import io.github.v2a4j.nn.Trace;
+import io.github.v2a4j.synthetic.SyntheticWeights;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,11 +14,19 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Structure and weight-loading checks on a tiny random decoder (numerics are checked by the golden test). */
+/** Structure and weight-loading checks on a tiny synthetic decoder (numerics are checked by the golden test). */
 class VaeDecoderTest {
 
     static final VaeConfig TINY = new VaeConfig(4, 3, new int[] {8, 16}, 1, 4, 0.18215, null,
             List.of("UpDecoderBlock2D", "UpDecoderBlock2D"), "silu", true, true);
+
+    /** Synthetic weights of the tiny decoder's layout. */
+    static Map<String, INDArray> weights(long seed) {
+        SyntheticWeights w = new SyntheticWeights(seed);
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        VaeDecoder.parameterShapes(TINY).forEach((name, shape) -> out.put(name, w.tensor(name, shape)));
+        return out;
+    }
 
     private static INDArray latents() {
         Nd4j.getRandom().setSeed(3);
@@ -26,7 +35,7 @@ class VaeDecoderTest {
 
     @Test
     void decodesToEightTimesTheLatentSizeWithoutTouchingTheInput() {
-        VaeDecoder vae = new VaeDecoder(TINY, new MapSource(RandomVaeWeights.create(TINY, 1)));
+        VaeDecoder vae = new VaeDecoder(TINY, new MapSource(weights(1)));
         INDArray z = latents();
         INDArray before = z.dup();
         Trace trace = Trace.all();
@@ -40,7 +49,7 @@ class VaeDecoderTest {
 
     @Test
     void legacyAttentionNamesAndConvStyleWeightsGiveTheSameImage() {
-        Map<String, INDArray> current = RandomVaeWeights.create(TINY, 2);
+        Map<String, INDArray> current = weights(2);
         Map<String, INDArray> legacy = new LinkedHashMap<>();
         String a = "decoder.mid_block.attentions.0.";
         Map<String, String> rename = Map.of("to_q", "query", "to_k", "key", "to_v", "value", "to_out.0", "proj_attn");
@@ -62,21 +71,8 @@ class VaeDecoderTest {
     }
 
     @Test
-    void randomWeightsAreAPureFunctionOfTheSeed() {
-        Map<String, INDArray> a = RandomVaeWeights.create(TINY, 9);
-        assertThat(RandomVaeWeights.create(TINY, 9)).isEqualTo(a);
-        assertThat(RandomVaeWeights.create(TINY, 10).get("decoder.conv_in.weight")).isNotEqualTo(a.get("decoder.conv_in.weight"));
-        float[] v = RandomVaeWeights.uniform(1, 2, 100_000, 0.5, 2.0);
-        double mean = 0, sq = 0;
-        for (float x : v) mean += x / v.length;
-        for (float x : v) sq += (x - mean) * (x - mean) / v.length;
-        assertThat(mean).isCloseTo(0.5, org.assertj.core.data.Offset.offset(0.03));
-        assertThat(Math.sqrt(sq)).isCloseTo(2.0, org.assertj.core.data.Offset.offset(0.03));
-    }
-
-    @Test
     void ignoresEncoderTensorsOfAFullAutoencoderFile() {
-        Map<String, INDArray> w = new LinkedHashMap<>(RandomVaeWeights.create(TINY, 4));
+        Map<String, INDArray> w = new LinkedHashMap<>(weights(4));
         w.put("encoder.conv_in.weight", Nd4j.zeros(DataType.FLOAT, 8, 3, 3, 3));
         w.put("quant_conv.weight", Nd4j.zeros(DataType.FLOAT, 8, 8, 1, 1));
         new VaeDecoder(TINY, new MapSource(w));
@@ -84,7 +80,7 @@ class VaeDecoderTest {
 
     @Test
     void reportsEveryMissingMisShapedAndUnexpectedDecoderTensorInOneError() {
-        Map<String, INDArray> w = new LinkedHashMap<>(RandomVaeWeights.create(TINY, 5));
+        Map<String, INDArray> w = new LinkedHashMap<>(weights(5));
         w.remove("decoder.conv_in.bias");
         w.remove("decoder.up_blocks.1.resnets.0.conv_shortcut.weight");
         w.put("decoder.conv_out.weight", Nd4j.zeros(DataType.FLOAT, 3, 8, 1, 1));
@@ -100,7 +96,7 @@ class VaeDecoderTest {
 
     @Test
     void rejectsLegacyAndCurrentNamesOfTheSameTensor() {
-        Map<String, INDArray> w = new LinkedHashMap<>(RandomVaeWeights.create(TINY, 6));
+        Map<String, INDArray> w = new LinkedHashMap<>(weights(6));
         w.put("decoder.mid_block.attentions.0.query.bias", Nd4j.zeros(DataType.FLOAT, 16));
         assertThatThrownBy(() -> new VaeDecoder(TINY, new MapSource(w)))
                 .hasMessageContaining("both decoder.mid_block.attentions.0.query.bias and decoder.mid_block.attentions.0.to_q.bias");
@@ -126,6 +122,6 @@ class VaeDecoderTest {
             for (long d : s) n *= d;
             params += n;
         }
-        assertThat(params).isEqualTo(49_490_199L); // architecture.md §6
+        assertThat(params).isEqualTo(49_490_199L); // the published SD-1.x VAE decoder with post_quant_conv
     }
 }

@@ -1,12 +1,16 @@
 package io.github.v2a4j.vae;
 
+import io.github.v2a4j.nn.Buffers;
+import io.github.v2a4j.golden.TestBundles;
+import io.github.v2a4j.validate.VaeValidator;
 import io.github.v2a4j.io.MapSource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.v2a4j.golden.ComparisonReport;
 import io.github.v2a4j.golden.GoldenBundle;
+import io.github.v2a4j.io.MapSource;
+import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.Trace;
-import io.github.v2a4j.nn.Weights;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,7 +33,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * exact given the golden sample.
  */
 class VaeGoldenTest {
-    static final Path BUNDLE = Path.of("reference-tests/bundles/vae-tiny");
+    static final Path BUNDLE = TestBundles.committed("vae-tiny");
     static final double MODULE_TOL = 1e-5;
     static final double CHAIN_TOL = 1e-4;
 
@@ -124,32 +128,32 @@ class VaeGoldenTest {
     /** Each module on its golden input, so an error cannot hide behind (or be blamed on) an earlier one. */
     @Test
     void everyModuleGivenItsGoldenInput() {
-        Weights w = Weights.of(new DecoderCheckpoint(new MapSource(weights)), "");
+        Binder w = Binder.load(new DecoderCheckpoint(new MapSource(weights)), "VAE decoder");
         int groups = config.normNumGroups();
         int[] ch = config.blockOutChannels();
         int top = ch[ch.length - 1];
         Map<String, BiFunction<INDArray, Trace, INDArray>> modules = new LinkedHashMap<>();
-        modules.put("decoder.mid_block", new VaeMidBlock(w, "decoder.mid_block", top, groups, true)::forward);
+        modules.put("decoder.mid_block", new VaeMidBlock(w.at("decoder.mid_block"), top, groups, true)::forward);
         for (int r = 0; r < 2; r++) {
             String p = "decoder.mid_block.resnets." + r;
-            modules.put(p, new VaeResnetBlock(w, p, top, top, groups)::forward);
+            modules.put(p, new VaeResnetBlock(w.at(p), top, top, groups)::forward);
         }
         modules.put("decoder.mid_block.attentions.0",
-                new VaeAttention(w, "decoder.mid_block.attentions.0", top, groups)::forward);
+                new VaeAttention(w.at("decoder.mid_block.attentions.0"), top, groups)::forward);
         int prev = top;
         for (int i = 0; i < ch.length; i++) {
             int out = ch[ch.length - 1 - i];
             String b = "decoder.up_blocks." + i;
-            modules.put(b, new UpDecoderBlock(w, b, prev, out, config.layersPerBlock() + 1, groups,
+            modules.put(b, new UpDecoderBlock(w.at(b), prev, out, config.layersPerBlock() + 1, groups,
                     i < ch.length - 1)::forward);
             for (int r = 0; r <= config.layersPerBlock(); r++) {
-                modules.put(b + ".resnets." + r, new VaeResnetBlock(w, b + ".resnets." + r, r == 0 ? prev : out,
+                modules.put(b + ".resnets." + r, new VaeResnetBlock(w.at(b + ".resnets." + r), r == 0 ? prev : out,
                         out, groups)::forward);
             }
-            if (i < ch.length - 1) modules.put(b + ".upsamplers.0", new Upsample(w, b + ".upsamplers.0", out)::forward);
+            if (i < ch.length - 1) modules.put(b + ".upsamplers.0", new Upsample(w.at(b + ".upsamplers.0"), out)::forward);
             prev = out;
         }
-        w.verify(false);
+        w.verifyRequested();
 
         Map<String, Double> all = new LinkedHashMap<>();
         modules.forEach((path, forward) -> {

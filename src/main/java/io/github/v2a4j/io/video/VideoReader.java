@@ -26,10 +26,6 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class VideoReader {
 
-    /** K4 README settings of {@code load_video}. */
-    public static final int K4_NUM_FRAMES = 96;
-    public static final int K4_MAX_DURATION_SEC = 12;
-
     static {
         av_log_set_level(AV_LOG_ERROR);
     }
@@ -46,11 +42,7 @@ public final class VideoReader {
 
     private VideoReader() {}
 
-    /** {@code load_video(video, fps, num_frames=96, max_duration_sec=12)} as in the K4 README. */
-    public static LoadedVideo load(Path file) {
-        return load(file, K4_NUM_FRAMES, K4_MAX_DURATION_SEC);
-    }
-
+    /** {@code load_video(video, fps, num_frames, max_duration_sec)} of a video file. */
     public static LoadedVideo load(Path file, int numFrames, int maxDurationSec) {
         if (numFrames < 1) throw new IllegalArgumentException("numFrames must be >= 1, got " + numFrames);
         if (maxDurationSec < 1) throw new IllegalArgumentException("maxDurationSec must be >= 1, got " + maxDurationSec);
@@ -77,13 +69,13 @@ public final class VideoReader {
             close(g);
         }
         if (counted == 0) throw new VideoException(file, "the video stream has no decodable frames");
-        int durationSec = Math.min((int) (counted / fps), maxDurationSec);
+        int durationSec = durationSec(counted, fps, maxDurationSec);
         if (durationSec < 1) {
             throw new VideoException(file, String.format(
                     "video too short: %d frames at %s fps is less than 1 s (K4 needs at least 1 whole second)",
                     counted, fmt(fps)));
         }
-        int total = (int) (durationSec * fps);
+        int total = keptFrames(durationSec, fps);
         int[] idx = linspaceIndices(total, numFrames);
         // the sampled frames go straight into the (3,T,H,W) tensor: one copy, off the Java heap
         long plane = (long) width * height;
@@ -105,6 +97,20 @@ public final class VideoReader {
                     + total + " counted in the first");
         }
         return new LoadedVideo(file, width, height, fps, durationSec, total, idx, clip);
+    }
+
+    /**
+     * The checks {@link #load} makes before decoding (a file FFmpeg opens, a video stream, a known frame rate), reading
+     * only the container header: a cheap way to turn away a file that is no video before queueing work on it.
+     */
+    public static void probe(Path file) {
+        checkFile(file);
+        FFmpegFrameGrabber g = open(file);
+        try {
+            averageFps(g, file);
+        } finally {
+            close(g);
+        }
     }
 
     /**
@@ -147,6 +153,16 @@ public final class VideoReader {
             close(g);
         }
         return i;
+    }
+
+    /** {@code load_video}'s duration: {@code int(frames / fps)}, at most {@code maxDurationSec}. */
+    public static int durationSec(int frames, double fps, int maxDurationSec) {
+        return Math.min((int) (frames / fps), maxDurationSec);
+    }
+
+    /** {@code load_video}'s kept frames: {@code int(duration_sec * fps)}, the ones muxed with the audio. */
+    public static int keptFrames(int durationSec, double fps) {
+        return (int) (durationSec * fps);
     }
 
     /** {@code np.linspace(0, total-1, n, dtype=int)}: {@code i*step} truncated, last element exactly total-1. */

@@ -15,7 +15,7 @@ class SampleVideoTest {
     @Test
     void sampleIsSmallAndLoadsAsThreeSecondsAt25Fps() throws Exception {
         assertThat(Files.size(SAMPLE)).isLessThan(300_000);
-        LoadedVideo v = VideoReader.load(SAMPLE);
+        LoadedVideo v = VideoReader.load(SAMPLE, 96, 12);
         assertThat(v.width()).isEqualTo(256);
         assertThat(v.height()).isEqualTo(144);
         assertThat(v.fps()).isEqualTo(25.0);

@@ -169,7 +169,7 @@ class VideoIoTest {
     @Test
     void tooShortVideoIsRejected() {
         Path v = video("short.mp4", 10, 5, null); // 0.5 s
-        assertThatThrownBy(() -> VideoReader.load(v))
+        assertThatThrownBy(() -> VideoReader.load(v, 96, 12))
                 .isInstanceOf(VideoException.class)
                 .hasMessageContaining("short.mp4")
                 .hasMessageContaining("too short")
@@ -180,7 +180,7 @@ class VideoIoTest {
     void audioOnlyFileIsRejected() {
         Path a = dir.resolve("audio.mp4");
         VideoWriter.write(a, 0, 0, 0, 0, i -> null, sine(1.0, 440), VideoWriter.SAMPLE_RATE);
-        assertThatThrownBy(() -> VideoReader.load(a))
+        assertThatThrownBy(() -> VideoReader.load(a, 96, 12))
                 .isInstanceOf(VideoException.class)
                 .hasMessageContaining("audio.mp4")
                 .hasMessageContaining("no video stream");
@@ -192,7 +192,7 @@ class VideoIoTest {
         byte[] junk = new byte[4096];
         new java.util.Random(1).nextBytes(junk);
         Files.write(g, junk);
-        assertThatThrownBy(() -> VideoReader.load(g))
+        assertThatThrownBy(() -> VideoReader.load(g, 96, 12))
                 .isInstanceOf(VideoException.class)
                 .hasMessageContaining("garbage.mp4")
                 .hasMessageContaining("not a readable video file")
@@ -202,9 +202,9 @@ class VideoIoTest {
 
     @Test
     void missingFileAndDirectoryAreRejected() {
-        assertThatThrownBy(() -> VideoReader.load(dir.resolve("nope.mp4")))
+        assertThatThrownBy(() -> VideoReader.load(dir.resolve("nope.mp4"), 96, 12))
                 .isInstanceOf(VideoException.class).hasMessageContaining("nope.mp4").hasMessageContaining("no such file");
-        assertThatThrownBy(() -> VideoReader.load(dir))
+        assertThatThrownBy(() -> VideoReader.load(dir, 96, 12))
                 .isInstanceOf(VideoException.class).hasMessageContaining("not a regular file");
     }
 
@@ -220,7 +220,7 @@ class VideoIoTest {
             for (int i = 0; i < 20; i++) rec.recordImage(W, H, 8, 3, W * 3, AV_PIX_FMT_RGB24, ByteBuffer.wrap(frame(i)));
             rec.stop();
         }
-        assertThatThrownBy(() -> VideoReader.load(mjpeg))
+        assertThatThrownBy(() -> VideoReader.load(mjpeg, 96, 12))
                 .isInstanceOf(VideoException.class)
                 .hasMessageContaining("raw.mjpeg")
                 .hasMessageContaining("unknown or zero frame rate");
