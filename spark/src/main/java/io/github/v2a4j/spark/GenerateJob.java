@@ -1,5 +1,6 @@
 package io.github.v2a4j.spark;
 
+import io.github.v2a4j.pipeline.Defaults;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.time.ZoneOffset;
@@ -60,10 +61,10 @@ public final class GenerateJob implements Callable<Integer> {
             description = "Output folder for rows without 'out' (<video name>.v2a.mp4).")
     String outDir;
 
-    @Option(names = "--steps", defaultValue = "50", description = "Denoising steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "" + Defaults.STEPS, description = "Denoising steps (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--guidance", defaultValue = "8",
+    @Option(names = "--guidance", defaultValue = "" + Defaults.GUIDANCE,
             description = "Classifier-free guidance scale, > 1 (default: ${DEFAULT-VALUE}).")
     float guidance;
 

@@ -1,6 +1,6 @@
 package io.github.v2a4j.spark;
 
-import io.github.v2a4j.pipeline.GenerationOptions;
+import io.github.v2a4j.pipeline.Defaults;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -117,12 +117,12 @@ final class Manifest {
             if (outUri.equals(videoUri)) throw new IllegalArgumentException(outUri + ": output would overwrite the input video");
             Long first = writer.putIfAbsent(outUri, n);
             if (first != null) throw new IllegalArgumentException(outUri + ": also the output of row " + first);
-            String prompt = orDefault(text(r, cols, "prompt"), GenerationOptions.DEFAULT_PROMPT);
-            String negative = orDefault(text(r, cols, "negative_prompt"), GenerationOptions.DEFAULT_NEGATIVE_PROMPT);
+            String prompt = orDefault(text(r, cols, "prompt"), Defaults.PROMPT);
+            String negative = orDefault(text(r, cols, "negative_prompt"), Defaults.NEGATIVE_PROMPT);
             checkText("prompt", prompt);
             checkText("negative_prompt", negative);
-            long seed = parse("seed", text(r, cols, "seed"), 0L);
-            long maxDuration = parse("max_duration", text(r, cols, "max_duration"), 12L);
+            long seed = parse("seed", text(r, cols, "seed"), Defaults.SEED);
+            long maxDuration = parse("max_duration", text(r, cols, "max_duration"), (long) Defaults.MAX_DURATION_SEC);
             if (maxDuration < 1 || maxDuration > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("max_duration must be a whole number of seconds >= 1, got " + maxDuration);
             }

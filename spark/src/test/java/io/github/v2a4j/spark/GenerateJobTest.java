@@ -2,6 +2,7 @@ package io.github.v2a4j.spark;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.v2a4j.pipeline.Defaults;
 import io.github.v2a4j.io.video.LoadedVideo;
 import io.github.v2a4j.io.video.VideoReader;
 import java.io.ByteArrayOutputStream;
@@ -141,7 +142,7 @@ class GenerateJobTest {
         assertThat(TestData.listing(outDir)).containsExactly("a.v2a.mp4", "b.v2a.mp4", "c.v2a.mp4");
         assertThat(Files.readString(outDir.resolve("c.v2a.mp4"))).isEqualTo("an output made before");
         for (String name : List.of("a.v2a.mp4", "b.v2a.mp4")) {
-            LoadedVideo v = VideoReader.load(outDir.resolve(name));
+            LoadedVideo v = VideoReader.load(outDir.resolve(name), Defaults.FRAMES, Defaults.MAX_DURATION_SEC);
             assertThat(v.durationSec()).isGreaterThanOrEqualTo(1);
             try (FFmpegFrameGrabber g = new FFmpegFrameGrabber(outDir.resolve(name).toFile())) {
                 g.start();

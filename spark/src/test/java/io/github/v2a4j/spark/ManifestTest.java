@@ -3,7 +3,7 @@ package io.github.v2a4j.spark;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.v2a4j.pipeline.GenerationOptions;
+import io.github.v2a4j.pipeline.Defaults;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -68,8 +68,8 @@ class ManifestTest {
                 .coalesce(1).write().parquet(dir.resolve("m.parquet").toString());
         List<Item> parquet = Manifest.read(spark, files, dir.resolve("m.parquet").toString(), null, SETTINGS);
 
-        ItemOptions a = new ItemOptions("rain, on a \"tin\" roof", GenerationOptions.DEFAULT_NEGATIVE_PROMPT, 7, 5, 50, 8f);
-        ItemOptions b = new ItemOptions(GenerationOptions.DEFAULT_PROMPT, "quiet", 0, 12, 50, 8f);
+        ItemOptions a = new ItemOptions("rain, on a \"tin\" roof", Defaults.NEGATIVE_PROMPT, 7, 5, 50, 8f);
+        ItemOptions b = new ItemOptions(Defaults.PROMPT, "quiet", 0, 12, 50, 8f);
         List<Item> expected = List.of(
                 new Item(1, file("clips/a.mp4"), file("out/a.mp4"), a, null),
                 new Item(2, "file:/data/b.mp4", "file:/elsewhere/b.mp4", b, null));
