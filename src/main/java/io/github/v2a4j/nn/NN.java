@@ -51,23 +51,6 @@ public final class NN {
         return b == null ? Nd4j.cnn().conv2d(xc, w, cfg) : Nd4j.cnn().conv2d(xc, w, b, cfg);
     }
 
-    /**
-     * 2-D convolution on channels-last {@code [B, H, W, C]} activations (weights still PyTorch {@code [O, I, kh, kw]}),
-     * stride 1, zero padding {@code pad}. oneDNN's NCHW path reorders its input and output to channels-last on every
-     * call, more than half the convolution's time at the VAE's widths; in channels-last the reorders vanish and
-     * only the small weight reorder remains.
-     *
-     * <p>The output {@code out} (dense, {@code [B, H', W', O]}) is given: ND4J zero-fills every new buffer (115 ms for
-     * 300 MB here, six times a write), so callers that recycle buffers pass them in.
-     */
-    public static INDArray conv2dChannelsLast(INDArray x, INDArray w, INDArray b, int pad, INDArray out) {
-        Conv2DConfig cfg = convConfig(w, 1, pad, "NHWC");
-        INDArray xc = contiguous(x);
-        INDArray[] in = b == null ? new INDArray[] {xc, w} : new INDArray[] {xc, w, b};
-        Nd4j.exec(new org.nd4j.linalg.api.ops.impl.layers.convolution.Conv2D(in, new INDArray[] {out}, cfg));
-        return out;
-    }
-
     /** Explicit zero padding, PyTorch-layout weights {@code [O, I, kh, kw]}, activations in {@code format}. */
     private static Conv2DConfig convConfig(INDArray w, int stride, int pad, String format) {
         return Conv2DConfig.builder()
