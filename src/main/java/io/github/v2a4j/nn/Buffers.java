@@ -19,7 +19,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * again (51 UNet evaluations) then allocates nothing after the first one.
  *
  * <p>What a pool may keep unused is bounded by its budget: a request nothing pooled can hold allocates, and frees
- * pooled buffers first if keeping them would exceed the budget. A budget of 0 frees everything pooled on every miss,
+ * pooled buffers first if keeping them would exceed the budget; a release that would exceed it frees the array. A budget of 0 frees everything pooled on every miss,
  * which keeps the peak at the live set of the pass (the VAE decoder, whose activations are 300–600 MB each).
  *
  * <p>Outside a pool, {@link #take} allocates and {@link #release} frees at once.
@@ -153,7 +153,10 @@ public final class Buffers {
         INDArray owner = p != null ? p.ownerOf.remove(x) : null;
         if (owner != null) x = owner;
         else if (!x.closeable() || x.isView() || x.data().wasClosed()) return;
-        if (p != null && x.length() >= minPooled && x.ordering() == 'c') {
+        // the budget holds on release too: arrays made outside the pool (dup, ND4J ops) and released into it would
+        // otherwise pile up while every take hits (CogVLM2's decoder grew 337 MB per layer that way)
+        if (p != null && x.length() >= minPooled && x.ordering() == 'c'
+                && (p.budget == 0 || p.pooledBytes + x.length() * x.dataType().width() <= p.budget)) {
             p.free.computeIfAbsent(x.dataType(), k -> new TreeMap<>())
                     .computeIfAbsent(x.length(), k -> new ArrayDeque<>()).push(x);
             p.pooledBytes += x.length() * x.dataType().width();
