@@ -1,5 +1,6 @@
 package io.github.v2a4j.cli;
 
+import io.github.v2a4j.io.OutputFile;
 import io.github.v2a4j.io.SafetensorsWriter;
 import io.github.v2a4j.io.WavFile;
 import io.github.v2a4j.io.video.LoadedVideo;
@@ -7,6 +8,7 @@ import io.github.v2a4j.io.video.VideoReader;
 import io.github.v2a4j.io.video.VideoWriter;
 import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.pipeline.AttentionHeatmap;
+import io.github.v2a4j.pipeline.GenerationLimits;
 import io.github.v2a4j.pipeline.GenerationOptions;
 import io.github.v2a4j.pipeline.GenerationResult;
 import io.github.v2a4j.pipeline.Stage;
@@ -16,7 +18,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -115,14 +116,12 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace existing output files.")
     boolean overwrite;
 
-    @Option(names = "--verbose", description = "Print stack traces of errors.")
+    @Option(names = "--verbose", description = "Print stack traces of errors and FFmpeg's own log.")
     boolean verbose;
 
     @Override
     public Integer call() throws Exception {
         PrintStream err = System.err;
-        // FFmpeg logs its own view of a bad file on stderr; our error line names the file and the problem.
-        if (!verbose) org.bytedeco.ffmpeg.global.avutil.av_log_set_level(org.bytedeco.ffmpeg.global.avutil.AV_LOG_FATAL);
         checkText("prompt", prompt);
         checkText("negative prompt", negativePrompt);
         if (!Files.isRegularFile(video)) throw new IllegalArgumentException(video + ": no such video file");
@@ -134,6 +133,8 @@ public final class GenerateCommand implements Callable<Integer> {
         if (!"batch".equals(cfgMode) && !"split".equals(cfgMode)) {
             throw new IllegalArgumentException("--cfg must be 'batch' or 'split', not '" + cfgMode + "'");
         }
+        GenerationLimits.frames(frames);
+        GenerationLimits.maxDuration(maxDuration);
         GenerationOptions options = GenerationOptions.defaults().withPrompts(prompt, negativePrompt)
                 .withSteps(steps).withGuidance(guidance).withSeed(seed).withOneBatch("batch".equals(cfgMode));
 
@@ -229,14 +230,10 @@ public final class GenerateCommand implements Callable<Integer> {
         if (text.indexOf('\uFFFD') >= 0) throw new IllegalArgumentException("the " + what + " is not valid UTF-8");
     }
 
-    private static void writePng(BufferedImage image, Path target) throws IOException {
-        Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), ".v2a-", ".png.tmp");
-        try {
+    private static void writePng(BufferedImage image, Path target) throws Exception {
+        OutputFile.write(target, true, tmp -> {
             if (!ImageIO.write(image, "png", tmp.toFile())) throw new IOException("no PNG writer");
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 
     private static void writeDump(Trace trace, List<String> globs, Path target) {

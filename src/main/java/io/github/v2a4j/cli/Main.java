@@ -30,6 +30,11 @@ public final class Main {
 
     /** Runs the command line and returns the exit code (0 ok, 1 error, 2 validation over tolerance). */
     public static int run(String... args) {
+        // FFmpeg's log goes to the SLF4J logger "ffmpeg" (io.video.FfmpegLog), quiet unless asked for; the level is
+        // read when that logger is first made, so it is set before any command runs.
+        if (java.util.Arrays.asList(args).contains("--verbose")) {
+            System.setProperty("org.slf4j.simpleLogger.log.ffmpeg", "debug");
+        }
         CommandLine cl = commandLine();
         return cl.execute(args);
     }
@@ -43,6 +48,15 @@ public final class Main {
             if (parsed.originalArgs().contains("--verbose")) ex.printStackTrace(err);
             err.flush();
             return 1;
+        });
+        // A mistyped option gets one line and a pointer to the help, not the whole usage text.
+        cl.setParameterExceptionHandler((ex, args) -> {
+            CommandLine cmd = ex.getCommandLine();
+            PrintWriter err = cmd.getErr();
+            String name = cmd.getCommandSpec().qualifiedName(" ");
+            err.println("v2a: error: " + oneLine(ex) + " (see '" + name + " --help')");
+            err.flush();
+            return cmd.getCommandSpec().exitCodeOnInvalidInput();
         });
         return cl;
     }

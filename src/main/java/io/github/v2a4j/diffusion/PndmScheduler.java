@@ -205,43 +205,26 @@ public final class PndmScheduler {
         return c * c;
     }
 
-    /** Sets the discrete timesteps of the chain and resets the multistep state. */
+    /**
+     * Sets the discrete timesteps of the chain and resets the multistep state. A step count the schedule cannot
+     * serve is an {@link IllegalArgumentException} in the user's words (see {@link #stepsProblem}).
+     */
     public void setTimesteps(int numInferenceSteps) {
+        String problem = stepsProblem(numInferenceSteps);
+        if (problem != null) throw new IllegalArgumentException(problem);
         this.numInferenceSteps = numInferenceSteps;
         int n = config.numTrainTimesteps;
-        long[] base;
-        switch (config.timestepSpacing) {
-            case "linspace" -> {
-                // np.linspace(0, n-1, steps).round(): double arange·step, last value exactly n-1, half-to-even
-                base = new long[numInferenceSteps];
-                double step = numInferenceSteps > 1 ? (double) (n - 1) / (numInferenceSteps - 1) : 0;
-                for (int i = 0; i < numInferenceSteps; i++) base[i] = (long) Math.rint(i * step);
-                if (numInferenceSteps > 1) base[numInferenceSteps - 1] = n - 1;
-            }
-            case "leading" -> {
-                int ratio = n / numInferenceSteps;
-                base = new long[numInferenceSteps];
-                for (int i = 0; i < numInferenceSteps; i++) base[i] = (long) i * ratio + config.stepsOffset;
-            }
-            case "trailing" -> {
-                // np.round(np.arange(n, 0, -ratio))[::-1] - 1 with a float ratio
-                double ratio = (double) n / numInferenceSteps;
-                int len = (int) Math.ceil(n / ratio);
-                base = new long[len];
-                for (int i = 0; i < len; i++) base[len - 1 - i] = (long) Math.rint(n + i * -ratio) - 1;
-            }
-            default -> throw new IllegalArgumentException("timestep_spacing " + config.timestepSpacing
-                    + " is not supported (linspace, leading, trailing)");
-        }
+        long[] base = baseTimesteps(numInferenceSteps);
         int m = base.length;
         int[] plms;
         if (config.skipPrkSteps) {
             // [_t[:-1], _t[-2:-1], _t[-1:]] reversed: the second-to-last base timestep appears twice
+            // (for one step the middle slice is empty: the chain is that one timestep)
             prkTimesteps = new int[0];
-            plms = new int[m + 1];
+            plms = new int[m == 1 ? 1 : m + 1];
             int k = 0;
             for (int i = 0; i < m - 1; i++) plms[k++] = (int) base[i];
-            plms[k++] = (int) base[m - 2];
+            if (m >= 2) plms[k++] = (int) base[m - 2];
             plms[k] = (int) base[m - 1];
             reverse(plms);
         } else {
@@ -268,6 +251,62 @@ public final class PndmScheduler {
         counter = 0;
         curModelOutput = null;
         curSample = null;
+    }
+
+    /** diffusers' {@code _timesteps}: the ascending base timesteps for the configured spacing. */
+    private long[] baseTimesteps(int numInferenceSteps) {
+        int n = config.numTrainTimesteps;
+        long[] base;
+        switch (config.timestepSpacing) {
+            case "linspace" -> {
+                // np.linspace(0, n-1, steps).round(): double arange·step, last value exactly n-1, half-to-even
+                base = new long[numInferenceSteps];
+                double step = numInferenceSteps > 1 ? (double) (n - 1) / (numInferenceSteps - 1) : 0;
+                for (int i = 0; i < numInferenceSteps; i++) base[i] = (long) Math.rint(i * step);
+                if (numInferenceSteps > 1) base[numInferenceSteps - 1] = n - 1;
+            }
+            case "leading" -> {
+                int ratio = n / numInferenceSteps;
+                base = new long[numInferenceSteps];
+                for (int i = 0; i < numInferenceSteps; i++) base[i] = (long) i * ratio + config.stepsOffset;
+            }
+            case "trailing" -> {
+                // np.round(np.arange(n, 0, -ratio))[::-1] - 1 with a float ratio
+                double ratio = (double) n / numInferenceSteps;
+                int len = (int) Math.ceil(n / ratio);
+                base = new long[len];
+                for (int i = 0; i < len; i++) base[len - 1 - i] = (long) Math.rint(n + i * -ratio) - 1;
+            }
+            default -> throw new IllegalArgumentException("timestep_spacing " + config.timestepSpacing
+                    + " is not supported (linspace, leading, trailing)");
+        }
+        return base;
+    }
+
+    /**
+     * Null when {@code steps} is a count this schedule can run, else why not, in one line: fewer than 1 (or fewer
+     * than 4 with Runge-Kutta warm-up steps, where diffusers fails too), more than the training timesteps, or a count
+     * whose timesteps would leave {@code 0 .. num_train_timesteps-1} (diffusers would index past its tables).
+     */
+    public String stepsProblem(int steps) {
+        int n = config.numTrainTimesteps;
+        if (steps < 1) return "steps must be at least 1, got " + steps;
+        if (!config.skipPrkSteps && steps < PNDM_ORDER) {
+            return "steps must be at least " + PNDM_ORDER + " for this model's scheduler (PNDM with Runge-Kutta "
+                    + "warm-up steps), got " + steps;
+        }
+        if (steps > n || !inRange(baseTimesteps(steps))) {
+            int max = Math.min(n, steps - 1);
+            while (max > 1 && !inRange(baseTimesteps(max))) max--;
+            return "steps must be at most " + max + " for this model's scheduler (" + n + " training timesteps, "
+                    + config.timestepSpacing + " spacing, steps_offset " + config.stepsOffset + "), got " + steps;
+        }
+        return null;
+    }
+
+    private boolean inRange(long[] base) {
+        for (long t : base) if (t < 0 || t >= config.numTrainTimesteps) return false;
+        return true;
     }
 
     private static void reverse(int[] a) {

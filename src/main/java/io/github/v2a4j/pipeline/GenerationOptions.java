@@ -17,12 +17,11 @@ public record GenerationOptions(String prompt, String negativePrompt, int steps,
     public static final String DEFAULT_PROMPT = "clean. clear. good quality.";
     public static final String DEFAULT_NEGATIVE_PROMPT = "hissing noise. drumming rythm. saying. poor quality.";
 
+    /** Every setting within {@link GenerationLimits}: a bad value fails here, before any work. */
     public GenerationOptions {
-        if (steps < 1) throw new IllegalArgumentException("steps must be at least 1, got " + steps);
-        if (!(guidance > 1f)) {
-            throw new IllegalArgumentException("guidance must be > 1 (the reference always uses classifier-free "
-                    + "guidance), got " + guidance);
-        }
+        GenerationLimits.steps(steps);
+        GenerationLimits.guidance(guidance);
+        GenerationLimits.targetDbfs(targetDbfs);
     }
 
     public static GenerationOptions defaults() {

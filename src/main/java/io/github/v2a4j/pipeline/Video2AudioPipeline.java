@@ -154,6 +154,9 @@ public final class Video2AudioPipeline implements AutoCloseable {
     public GenerationResult generate(INDArray clip, int durationSec, int[] promptIds, int[] negativeIds,
                                      GenerationOptions options, PipelineListener listener, Trace trace) {
         if (durationSec < 1) throw new IllegalArgumentException("video shorter than 1 s: nothing to generate");
+        // the model's own bounds, before the first encoder pass
+        String stepsProblem = new PndmScheduler(schedulerConfig).stepsProblem(options.steps());
+        if (stepsProblem != null) throw new IllegalArgumentException(stepsProblem);
         if (clip.rank() != 4 || clip.size(0) != 3) {
             throw new IllegalArgumentException("clip must be (3, T, H, W), got " + java.util.Arrays.toString(clip.shape()));
         }
