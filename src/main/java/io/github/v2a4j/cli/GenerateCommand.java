@@ -113,6 +113,13 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "File for --attention-map (default: OUT with .attention.png).")
     Path attentionOut;
 
+    @Option(names = "--cache-dir", paramLabel = "DIR",
+            description = "Where the black-video embedding and the weight-check stamps are kept (default: "
+                    + "$V2A_CACHE_DIR, else <model>.v2a4j-cache beside the model when writable, else "
+                    + "$XDG_CACHE_HOME/v2a4j or ~/.cache/v2a4j). A cache that cannot be written is skipped with a "
+                    + "warning.")
+    Path cacheDir;
+
     @Option(names = "--overwrite", description = "Replace existing output files.")
     boolean overwrite;
 
@@ -152,7 +159,7 @@ public final class GenerateCommand implements Callable<Integer> {
         Trace trace = wanted.isEmpty() ? Trace.OFF : Trace.matching(wanted);
         GenerationResult result;
         long[] latent;
-        try (Video2AudioPipeline pipeline = Video2AudioPipeline.open(modelDir)) {
+        try (Video2AudioPipeline pipeline = Video2AudioPipeline.open(modelDir, cacheDir)) {
             latent = pipeline.latentShape(loaded.durationSec());
             result = pipeline.generate(loaded.clip(), loaded.durationSec(), options, progress, trace);
         }

@@ -1,18 +1,19 @@
 package io.github.v2a4j.cogvlm;
 
+import io.github.v2a4j.io.CacheDir;
 import io.github.v2a4j.io.MapSource;
+import io.github.v2a4j.io.OutputFile;
 import io.github.v2a4j.io.Safetensors;
 import io.github.v2a4j.io.TensorSource;
+import io.github.v2a4j.io.WeightsCheck;
 import io.github.v2a4j.nn.Trace;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -52,7 +53,8 @@ public final class CogVlmEncoder {
 
     /**
      * @param cacheDir where unconditional embeddings are kept (null: no cache)
-     * @param weightsFingerprint identifies the checkpoint in cache keys (see {@link #fingerprint})
+     * @param weightsFingerprint the content identity of the checkpoint ({@link WeightsCheck#fingerprint}): the cache
+     *                           key of the black-video embedding, so a changed weight never reuses an old entry
      * @param frameChunk frames per vision-layer call (bounds the MLP intermediate; 8 keeps it near 126 MB at real size)
      */
     public CogVlmEncoder(CogVlmConfig cfg, TensorSource source, Path cacheDir, String weightsFingerprint, int frameChunk) {
@@ -67,13 +69,15 @@ public final class CogVlmEncoder {
 
     /**
      * Opens a model folder as published (config.json, model.safetensors.index.json + shards, or single files; bf16 or
-     * converted F32), with the unconditional-embedding cache in {@link #defaultCacheDir}. Checks the checkpoint
-     * against the config before anything runs.
+     * converted F32), with the unconditional-embedding cache in {@link CacheDir#choose}'s folder. Checks the
+     * checkpoint against the config, and every weight for NaN and Inf ({@link WeightsCheck}), before anything runs.
      */
     public static CogVlmEncoder open(Path modelDir, int frameChunk) {
         CogVlmConfig cfg = CogVlmConfig.read(modelDir.resolve("config.json"));
+        Path cache = CacheDir.choose(null, modelDir);
+        String fingerprint = WeightsCheck.fingerprint(modelDir, cache.resolve(CacheDir.WEIGHT_STAMPS));
         Safetensors weights = Safetensors.open(modelDir);
-        CogVlmEncoder enc = new CogVlmEncoder(cfg, weights, defaultCacheDir(modelDir), fingerprint(modelDir), frameChunk);
+        CogVlmEncoder enc = new CogVlmEncoder(cfg, weights, cache, fingerprint, frameChunk);
         try {
             enc.verifyCheckpoint(modelDir.toString());
         } catch (RuntimeException e) {
@@ -93,6 +97,11 @@ public final class CogVlmEncoder {
      * that nothing under {@code model.} / {@code lm_head} is left over. Throws one error listing every problem.
      */
     public void verifyCheckpoint(String what) {
+        verifyCheckpoint(cfg, source, what);
+    }
+
+    /** {@link #verifyCheckpoint(String)} before an encoder exists (a pipeline checks every part before any work). */
+    public static void verifyCheckpoint(CogVlmConfig cfg, TensorSource source, String what) {
         Params check = Params.check(source);
         VisionTower.declare(check, cfg);
         LlamaDecoder.declare(check, cfg);
@@ -197,12 +206,6 @@ public final class CogVlmEncoder {
         return out;
     }
 
-    /** The cache folder next to a model folder: {@code <model dir>.v2a4j-cache}. */
-    public static Path defaultCacheDir(Path modelDir) {
-        Path abs = modelDir.toAbsolutePath().normalize();
-        return abs.resolveSibling(abs.getFileName() + ".v2a4j-cache");
-    }
-
     /**
      * sha256 over the weights fingerprint and the preprocessed black clip (its exact float bits: bilinear scaling of
      * a constant can differ in the last bit with the input size, so H and W alone would not be an exact key).
@@ -218,39 +221,6 @@ public final class CogVlmEncoder {
         return HexFormat.of().formatHex(md.digest()).substring(0, 24);
     }
 
-    /**
-     * A cheap identity of a checkpoint: sha256 over every {@code *.safetensors} / {@code *.json} file's name, size and,
-     * for safetensors, its header (tensor names, dtypes, shapes, offsets). Reading headers takes milliseconds where a
-     * full hash of 25 GB would take minutes; a re-exported or re-quantised checkpoint changes the headers or sizes.
-     */
-    public static String fingerprint(Path modelDir) {
-        MessageDigest md = sha256();
-        try (var files = Files.list(modelDir)) {
-            for (Path p : files.sorted().toList()) {
-                String name = p.getFileName().toString();
-                if (!Files.isRegularFile(p) || !(name.endsWith(".safetensors") || name.endsWith(".json"))) continue;
-                md.update(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                md.update(Long.toString(Files.size(p)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                if (name.endsWith(".safetensors")) {
-                    try (var ch = java.nio.channels.FileChannel.open(p)) {
-                        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-                        ch.read(len, 0);
-                        long n = len.flip().getLong();
-                        if (n < 0 || n > 100_000_000) throw new IOException("bad safetensors header length " + n + " in " + p);
-                        ByteBuffer header = ByteBuffer.allocate((int) n);
-                        ch.read(header, 8);
-                        md.update(header.flip());
-                    }
-                } else {
-                    md.update(Files.readAllBytes(p));
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot fingerprint " + modelDir, e);
-        }
-        return HexFormat.of().formatHex(md.digest());
-    }
-
     private static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
@@ -261,33 +231,42 @@ public final class CogVlmEncoder {
 
     private static final int CACHE_MAGIC = 0x56324155; // "V2AU"
 
-    /** Null when the file is unreadable or has another shape (then the pass is recomputed and the file replaced). */
+    /**
+     * Null when the file is unreadable, has another shape or holds NaN or Inf (then the pass is recomputed and the
+     * file replaced).
+     */
     private static INDArray readCache(Path file, int frames, long hidden) {
         try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
             if (in.readInt() != CACHE_MAGIC || in.readInt() != frames || in.readInt() != hidden) return null;
             float[] f = new float[(int) (frames * hidden)];
-            for (int i = 0; i < f.length; i++) f[i] = in.readFloat();
+            for (int i = 0; i < f.length; i++) {
+                f[i] = in.readFloat();
+                if (!Float.isFinite(f[i])) return null; // a damaged entry is computed again, never used
+            }
             return Nd4j.create(f, new long[] {frames, hidden}, 'c');
         } catch (IOException e) {
             return null;
         }
     }
 
-    /** Written to a temporary file and renamed, so a crash never leaves a half-written cache entry. */
+    /**
+     * Written through {@link OutputFile}, so neither a crash nor Ctrl-C leaves a half-written entry. A cache that
+     * cannot be written is reported once and the run goes on: the entry is only an optimisation.
+     */
     private static void writeCache(Path file, INDArray emb) {
+        float[] f = emb.dup('c').data().asFloat();
         try {
             Files.createDirectories(file.getParent());
-            Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
-            float[] f = emb.dup('c').data().asFloat();
-            try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp)))) {
-                out.writeInt(CACHE_MAGIC);
-                out.writeInt((int) emb.size(0));
-                out.writeInt((int) emb.size(1));
-                for (float v : f) out.writeFloat(v);
-            }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write unconditional-embedding cache " + file, e);
+            OutputFile.write(file, true, tmp -> {
+                try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp)))) {
+                    out.writeInt(CACHE_MAGIC);
+                    out.writeInt((int) emb.size(0));
+                    out.writeInt((int) emb.size(1));
+                    for (float v : f) out.writeFloat(v);
+                }
+            });
+        } catch (Exception e) {
+            CacheDir.warnOnce(file.getParent(), e);
         }
     }
 

@@ -73,7 +73,11 @@ final class Params implements AutoCloseable {
             } else {
                 TensorInfo info = source.info(full);
                 if (!Arrays.equals(info.shape(), shape)) {
-                    check.problems.add("wrong shape " + full + " is " + info.shapeString() + ", expected " + Arrays.toString(shape));
+                    check.problems.add("wrong shape " + full + " is " + info.shapeString() + ", expected "
+                            + Arrays.toString(shape) + " (" + info.fileName() + ")");
+                } else if (!info.isFloat()) {
+                    check.problems.add("wrong dtype " + full + " is " + info.dtype() + ", a weight must be F32, BF16, "
+                            + "F16 or F64 (" + info.fileName() + ")");
                 }
             }
             return null;

@@ -4,6 +4,7 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import io.github.v2a4j.io.Finite;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -405,6 +406,7 @@ public final class ModelConverter {
                 throw new IOException(t.file() + ": reading tensor " + t.name() + ": " + e.getMessage(), e);
             }
             in.flip();
+            checkFinite(t, in, (pos - t.start()) / inSize);
             ByteBuffer w;
             if (from.equals(to)) {
                 w = in;
@@ -418,6 +420,17 @@ public final class ModelConverter {
             writeFully(dst, w);
             pos += n;
         }
+    }
+
+    /** A NaN or Inf weight is refused while it streams past: it would run to the end and make plausible noise. */
+    private static void checkFinite(RawTensor t, ByteBuffer chunk, long firstElement) {
+        io.github.v2a4j.io.Dtype d = io.github.v2a4j.io.Dtype.parse(t.dtype());
+        if (d == null) return;
+        long bad = Finite.firstNonFinite(chunk, d);
+        if (bad < 0) return;
+        throw new ConvertException(t.file() + ": tensor '" + t.name() + "' holds " + Finite.describe(chunk, d, bad)
+                + " at element " + (firstElement + bad) + " of " + t.elements() + " " + t.shapeString()
+                + " (nothing written): the checkpoint is damaged; download it again");
     }
 
     // ---- files ----------------------------------------------------------------------------------------------------

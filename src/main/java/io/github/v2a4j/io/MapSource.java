@@ -53,5 +53,10 @@ public final class MapSource implements TensorSource {
     }
 
     @Override
+    public String toString() {
+        return "tensors in memory";
+    }
+
+    @Override
     public void close() {}
 }

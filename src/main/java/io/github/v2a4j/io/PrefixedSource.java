@@ -49,4 +49,9 @@ public final class PrefixedSource implements TensorSource {
 
     @Override
     public void close() {}
+
+    @Override
+    public String toString() {
+        return source + " (" + prefix + "*)";
+    }
 }

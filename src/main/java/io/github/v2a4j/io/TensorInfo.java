@@ -15,6 +15,17 @@ public record TensorInfo(String name, Path file, String dtype, long[] shape, lon
         return n;
     }
 
+    /** Whether the dtype is a floating-point one (F64, F32, F16, BF16): what every model weight must be. */
+    public boolean isFloat() {
+        Dtype d = Dtype.parse(dtype);
+        return d != null && !d.isInteger();
+    }
+
+    /** The file's name for messages ("in memory" for tensors that have none). */
+    public String fileName() {
+        return file == null ? "in memory" : file.getFileName().toString();
+    }
+
     public String shapeString() {
         return Arrays.toString(shape);
     }

@@ -47,12 +47,24 @@ public class Trace {
         return filter.test(name);
     }
 
-    /** Keeps a copy of {@code x} under {@code name} if wanted. A repeated name gets {@code @k} on its module path. */
+    /**
+     * Keeps a copy of {@code x} under {@code name} if wanted. A repeated name gets {@code @k} on its module path.
+     * Under an active {@link FiniteGuard}, a block output is checked for NaN and Inf first, wanted or not.
+     */
     public void record(String name, INDArray x) {
+        FiniteGuard.check(name, x);
         if (!filter.test(name)) return;
         String key = name;
         for (int k = 1; recorded.containsKey(key); k++) key = repeated(name, k);
         recorded.put(key, x.dup());
+    }
+
+    /**
+     * For a caller that skips {@link #record} when the tensor is not {@link #wants wanted} (to save a layout copy):
+     * the {@link FiniteGuard} check that {@code record} would have made.
+     */
+    public void check(String name, INDArray x) {
+        FiniteGuard.check(name, x);
     }
 
     /** Recorded tensors in the order they were produced. */

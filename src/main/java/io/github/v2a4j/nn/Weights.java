@@ -29,6 +29,7 @@ public final class Weights {
         final java.util.Map<String, long[]> requested = new java.util.LinkedHashMap<>();
         final List<String> missing = new ArrayList<>();
         final List<String> misShaped = new ArrayList<>();
+        final List<String> wrongDtype = new ArrayList<>();
         final String root;
 
         Shared(String root) {
@@ -76,7 +77,14 @@ public final class Weights {
         }
         TensorInfo info = source.info(full);
         if (!Arrays.equals(info.shape(), shape)) {
-            shared.misShaped.add(full + " is " + info.shapeString() + ", expected " + Arrays.toString(shape));
+            shared.misShaped.add(full + " is " + info.shapeString() + ", expected " + Arrays.toString(shape)
+                    + " (" + info.fileName() + ")");
+            return Nd4j.zeros(DataType.FLOAT, shape);
+        }
+        if (!info.isFloat()) {
+            // an integer tensor of the right byte span would otherwise be read as numbers, silently
+            shared.wrongDtype.add(full + " is " + info.dtype() + ", a weight must be F32, BF16, F16 or F64 ("
+                    + info.fileName() + ")");
             return Nd4j.zeros(DataType.FLOAT, shape);
         }
         return source.mapped(full);
@@ -103,7 +111,8 @@ public final class Weights {
     }
 
     /**
-     * Throws one {@link IllegalArgumentException} listing every missing and mis-shaped tensor and, when
+     * Throws one {@link IllegalArgumentException}, naming the checkpoint, listing every missing, mis-shaped and
+     * non-float tensor and, when
      * {@code strict}, every tensor of the source under the root prefix that no module asked for.
      */
     public void verify(boolean strict) {
@@ -113,10 +122,14 @@ public final class Weights {
                 if (n.startsWith(shared.root) && !shared.used.contains(n)) unexpected.add(n);
             }
         }
-        if (shared.missing.isEmpty() && shared.misShaped.isEmpty() && unexpected.isEmpty()) return;
-        StringBuilder sb = new StringBuilder("checkpoint does not match the model:");
+        if (shared.missing.isEmpty() && shared.misShaped.isEmpty() && shared.wrongDtype.isEmpty()
+                && unexpected.isEmpty()) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder(source + ": checkpoint does not match the model:");
         appendList(sb, "missing", shared.missing);
         appendList(sb, "wrong shape", shared.misShaped);
+        appendList(sb, "wrong dtype", shared.wrongDtype);
         appendList(sb, "unexpected", unexpected);
         throw new IllegalArgumentException(sb.toString());
     }

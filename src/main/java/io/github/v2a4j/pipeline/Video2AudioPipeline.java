@@ -12,9 +12,12 @@ import io.github.v2a4j.cogvlm.LlamaTokenizer;
 import io.github.v2a4j.diffusion.DenoiseLoop;
 import io.github.v2a4j.diffusion.Guidance;
 import io.github.v2a4j.diffusion.PndmScheduler;
+import io.github.v2a4j.io.CacheDir;
 import io.github.v2a4j.io.Safetensors;
 import io.github.v2a4j.io.TensorSource;
+import io.github.v2a4j.io.WeightsCheck;
 import io.github.v2a4j.nn.Attention;
+import io.github.v2a4j.nn.FiniteGuard;
 import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.unet.CfgDenoiser;
 import io.github.v2a4j.unet.UNet;
@@ -79,12 +82,22 @@ public final class Video2AudioPipeline implements AutoCloseable {
         this.resources = resources;
     }
 
+    /** {@link #open(Path, Path)} with the cache folder {@link CacheDir#choose} picks. */
+    public static Video2AudioPipeline open(Path modelDir) {
+        return open(modelDir, null);
+    }
+
     /**
      * Opens a v2a4j model directory as {@code v2a convert} writes it: {@code cogvlm/} (config.json, safetensors,
      * tokenizer.json), {@code unet/}, {@code vae/}, {@code scheduler/scheduler_config.json}. Weights are mapped, not
-     * read; every tensor name and shape is checked first, and all problems are reported in one error.
+     * read. Every tensor name, shape and dtype is checked first, and all problems are reported in one error; then
+     * every weight is checked for NaN and Inf ({@link WeightsCheck}: once per version of each file, remembered in
+     * the cache folder).
+     *
+     * @param cacheDir where the black-video embedding and the weight-check stamps are kept (null: {@link
+     *                 CacheDir#choose})
      */
-    public static Video2AudioPipeline open(Path modelDir) {
+    public static Video2AudioPipeline open(Path modelDir, Path cacheDir) {
         if (!Files.isDirectory(modelDir)) throw new IllegalArgumentException(modelDir + ": no such model directory");
         List<AutoCloseable> opened = new ArrayList<>();
         try {
@@ -92,9 +105,7 @@ public final class Video2AudioPipeline implements AutoCloseable {
             CogVlmConfig cogConfig = CogVlmConfig.read(require(cog.resolve("config.json")));
             TensorSource cogWeights = Safetensors.open(cog);
             opened.add(cogWeights);
-            CogVlmEncoder encoder = new CogVlmEncoder(cogConfig, cogWeights, CogVlmEncoder.defaultCacheDir(modelDir),
-                    CogVlmEncoder.fingerprint(modelDir), 8);
-            encoder.verifyCheckpoint(cog.toString());
+            CogVlmEncoder.verifyCheckpoint(cogConfig, cogWeights, cog.toString());
             LlamaTokenizer tokenizer = LlamaTokenizer.load(require(cog.resolve("tokenizer.json")));
             opened.add(tokenizer);
 
@@ -110,6 +121,13 @@ public final class Video2AudioPipeline implements AutoCloseable {
 
             PndmScheduler.Config scheduler =
                     PndmScheduler.Config.read(require(modelDir.resolve("scheduler/scheduler_config.json")));
+
+            Path cache = CacheDir.choose(cacheDir, modelDir);
+            Path stamps = cache.resolve(CacheDir.WEIGHT_STAMPS);
+            WeightsCheck.fingerprint(unetDir, stamps);
+            WeightsCheck.fingerprint(vaeDir, stamps);
+            CogVlmEncoder encoder = new CogVlmEncoder(cogConfig, cogWeights, cache,
+                    WeightsCheck.fingerprint(cog, stamps), 8);
             return new Video2AudioPipeline(encoder, tokenizer, unet, scheduler, vae, SpectrogramParams.defaults(),
                     opened);
         } catch (RuntimeException e) {
@@ -166,13 +184,15 @@ public final class Video2AudioPipeline implements AutoCloseable {
         int width = (int) clip.size(3);
 
         // both prompts in one decoder pass: each layer's weights are loaded (and, for bf16, converted) once
-        List<INDArray> texts = timed(Stage.ENCODE_PROMPT, listener, timings,
-                () -> encoder.textEmbeddings(List.of(promptIds, negativeIds)));
+        // every model pass runs under a FiniteGuard: a NaN stops the run at the block that made it
+        List<INDArray> texts = timed(Stage.ENCODE_PROMPT, listener, timings, () -> FiniteGuard.run("CogVLM2",
+                "the prompt's token embeddings", () -> encoder.textEmbeddings(List.of(promptIds, negativeIds))));
         INDArray prompt = texts.get(0);
         INDArray negative = texts.get(1);
-        INDArray video = timed(Stage.ENCODE_VIDEO, listener, timings, () -> encoder.videoEmbedding(clip, Trace.OFF));
-        INDArray black = timed(Stage.ENCODE_BLACK_VIDEO, listener, timings,
-                () -> encoder.unconditionalVideoEmbedding(frames, height, width));
+        INDArray video = timed(Stage.ENCODE_VIDEO, listener, timings, () -> FiniteGuard.run("CogVLM2",
+                "the video's frames", () -> encoder.videoEmbedding(clip, Trace.OFF)));
+        INDArray black = timed(Stage.ENCODE_BLACK_VIDEO, listener, timings, () -> FiniteGuard.run("CogVLM2",
+                "the black frames", () -> encoder.unconditionalVideoEmbedding(frames, height, width)));
         INDArray text = Nd4j.stack(0, negative, prompt);     // (2, 100, hidden): [uncond, cond]
         INDArray videoEmbeds = Nd4j.stack(0, black, video);  // (2, T, hidden)
         trace.record("_encode_conditions.out.0", text);
@@ -180,6 +200,7 @@ public final class Video2AudioPipeline implements AutoCloseable {
 
         INDArray latents = options.latents() != null ? options.latents()
                 : DenoiseLoop.randomLatents(options.seed(), latentShape(durationSec));
+        requireFinite(latents, "the initial latents");
         long[] expected = latentShape(durationSec);
         if (!java.util.Arrays.equals(latents.shape(), expected)) {
             throw new IllegalArgumentException("latents must be " + java.util.Arrays.toString(expected) + " for a "
@@ -191,7 +212,8 @@ public final class Video2AudioPipeline implements AutoCloseable {
 
         BufferedImage image = timed(Stage.VAE_DECODE, listener, timings, () -> {
             trace.record("vae.decode.in.z", finalLatents.div(vae.config().scalingFactor()));
-            INDArray decoded = vae.decode(finalLatents, Trace.OFF);
+            INDArray decoded = FiniteGuard.run("VAE decoder", "the denoised latents",
+                    () -> vae.decode(finalLatents, Trace.OFF));
             return VaeImageProcessor.postprocess(decoded).toBufferedImage();
         });
         Attention.releaseBuffers();
@@ -209,6 +231,10 @@ public final class Video2AudioPipeline implements AutoCloseable {
      */
     public Audio audioFromSpectrogram(BufferedImage image, GenerationOptions options, Trace trace) {
         float[] wave = waveform(image, options, trace);
+        for (int i = 0; i < wave.length; i++) {
+            if (!Float.isFinite(wave[i])) throw new FiniteGuard.NonFiniteException("Griffin-Lim gave " + wave[i]
+                    + " at sample " + i + " of " + wave.length + "; its input came from the spectrogram image");
+        }
         short[] raw = Pcm.fromWaveform(wave);
         trace.record("audio_from_waveform.out", Nd4j.createFromArray(raw));
         short[] filtered = Pcm.applyFilters(raw);
@@ -226,9 +252,13 @@ public final class Video2AudioPipeline implements AutoCloseable {
         INDArray x = latents.mul(scheduler.initNoiseSigma());
         listener.started(Stage.DENOISE, timesteps.length);
         for (int i = 0; i < timesteps.length; i++) {
-            INDArray[] eps = model.predictBoth(x, timesteps[i], o.oneBatch(), trace);
+            INDArray xi = x;
+            int t = timesteps[i];
+            String where = "the latents of step " + (i + 1) + " of " + timesteps.length + " (timestep " + t + ")";
+            INDArray[] eps = FiniteGuard.run("UNet", where, () -> model.predictBoth(xi, t, o.oneBatch(), trace));
             if (trace.wants("unet.out.0")) trace.record("unet.out.0", Nd4j.concat(0, eps[0], eps[1]));
             x = scheduler.step(Guidance.combine(eps[0], eps[1], o.guidance()), timesteps[i], x);
+            requireFinite(x, "the PNDM step after " + where + ", guidance " + o.guidance());
             trace.record("scheduler.step.out.0", x);
             listener.progress(Stage.DENOISE, i + 1, timesteps.length);
             // ND4J frees native buffers only when their Java objects are collected; a collection per step keeps
@@ -255,6 +285,15 @@ public final class Video2AudioPipeline implements AutoCloseable {
         float[] wave = gl.run(spec, frames, phases, null);
         trace.record("audio_from_waveform.in.samples", Nd4j.createFromArray(wave).reshape(1, wave.length));
         return wave;
+    }
+
+    /** Stops with one line naming {@code what} when {@code x} holds NaN or Inf. */
+    private static void requireFinite(INDArray x, String what) {
+        long bad = FiniteGuard.firstNonFinite(x);
+        if (bad >= 0) {
+            throw new FiniteGuard.NonFiniteException(what + " holds NaN or Inf (element " + bad + " of "
+                    + x.length() + ")");
+        }
     }
 
     /** Exposed for the commands that convert spectrograms alone. */

@@ -71,6 +71,11 @@ final class DecoderCheckpoint implements TensorSource {
         return squeezed(name, file.loadFloat(fileName(name)));
     }
 
+    @Override
+    public String toString() {
+        return file.toString();
+    }
+
     /** The underlying source belongs to the caller. */
     @Override
     public void close() {}

@@ -25,9 +25,15 @@ final class Layout {
         };
     }
 
-    /** Records a channels-last activation under its upstream (channels-first) shape, if the trace wants it. */
+    /**
+     * Records a channels-last activation under its upstream (channels-first) shape, if the trace wants it; finiteness
+     * does not depend on the layout, so an unwanted one is only checked.
+     */
     static void record(Trace trace, String name, INDArray channelsLast) {
-        if (!trace.wants(name)) return;
+        if (!trace.wants(name)) {
+            trace.check(name, channelsLast);
+            return;
+        }
         INDArray first = toChannelsFirst(channelsLast);
         trace.record(name, first);
         Buffers.release(first);
