@@ -4,8 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +24,7 @@ public final class CacheDir {
     public static final String WEIGHT_STAMPS = "weights-checked";
 
     private static final Logger LOG = LoggerFactory.getLogger("v2a");
-    private static final Set<Path> WARNED = ConcurrentHashMap.newKeySet();
+    private static final AtomicBoolean WARNED = new AtomicBoolean();
 
     private CacheDir() {}
 
@@ -65,11 +64,11 @@ public final class CacheDir {
     }
 
     /**
-     * Reports a failed cache write once per folder (a warning on the {@code v2a} logger) and lets the caller go on
-     * without the cache.
+     * Reports a failed cache write (a warning on the {@code v2a} logger), once per process however many entries fail,
+     * and lets the caller go on without the cache.
      */
     public static void warnOnce(Path dir, Exception e) {
-        if (!WARNED.add(dir.toAbsolutePath().normalize())) return;
+        if (WARNED.getAndSet(true)) return;
         String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().replaceAll("\\s+", " ");
         LOG.warn("cannot write to the cache folder {} ({}); going on without caching (choose another with "
                 + "--cache-dir or ${})", dir, why, ENV);

@@ -40,7 +40,8 @@ public final class FiniteGuard {
      * Runs {@code work} with every block output it reports checked.
      *
      * @param model what runs, for the message ("UNet")
-     * @param input where the model's input came from, for the message ("the latents of step 3 of 51")
+     * @param input where the model's input came from, for the message ("the latents of step 3 of 51"); the caller
+     *              has checked it is finite
      * @throws NonFiniteException at the first block output that is not finite
      */
     public static <T> T run(String model, String input, Supplier<T> work) {
@@ -63,9 +64,10 @@ public final class FiniteGuard {
             g.lastFinite = module(name);
             return;
         }
-        String from = g.lastFinite == null ? g.input : g.lastFinite + ", whose output was finite";
         throw new NonFiniteException(g.model + ": " + module(name) + " gave " + describe(x, bad) + " (element "
-                + bad + " of " + x.length() + " of its output); its input came from " + from);
+                + bad + " of " + x.length() + " of its output); its input came from " + g.input + ", which was "
+                + "finite" + (g.lastFinite == null ? "" : ", as was every block output before it (the last: "
+                + g.lastFinite + ")"));
     }
 
     /**

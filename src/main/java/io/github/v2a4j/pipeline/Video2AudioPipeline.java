@@ -186,7 +186,7 @@ public final class Video2AudioPipeline implements AutoCloseable {
         // both prompts in one decoder pass: each layer's weights are loaded (and, for bf16, converted) once
         // every model pass runs under a FiniteGuard: a NaN stops the run at the block that made it
         List<INDArray> texts = timed(Stage.ENCODE_PROMPT, listener, timings, () -> FiniteGuard.run("CogVLM2",
-                "the prompt's token embeddings", () -> encoder.textEmbeddings(List.of(promptIds, negativeIds))));
+                "the prompts' token ids", () -> encoder.textEmbeddings(List.of(promptIds, negativeIds))));
         INDArray prompt = texts.get(0);
         INDArray negative = texts.get(1);
         INDArray video = timed(Stage.ENCODE_VIDEO, listener, timings, () -> FiniteGuard.run("CogVLM2",
