@@ -22,7 +22,7 @@ import java.util.stream.Stream;
  * Inf weight would otherwise run to the end and give plausible-looking noise), and each file's content gets a
  * sha256. Both results are remembered in a cache folder under the file's identity (path, size, modification and
  * change time, inode), so a later open of the same files costs a few {@code stat} calls; a file that is rewritten
- * in any way is read again.
+ * in any way is read again (see {@link #settledBefore} for writes that a coarse clock cannot tell apart).
  *
  * <p>{@link #fingerprint} is the folder's content identity: sha256 over the names and content hashes of its
  * {@code *.safetensors} and {@code *.json} files. Whatever is computed from these files alone (the black-video
@@ -67,7 +67,7 @@ public final class WeightsCheck {
     /** The content sha256 of one safetensors file, from its stamp or by {@link #scan}ning it. */
     static String checkedHash(Path file, Path cache) {
         Path stamp = cache == null ? null : cache.resolve(identity(file));
-        if (stamp != null && Files.isRegularFile(stamp)) {
+        if (stamp != null && Files.isRegularFile(stamp) && settledBefore(file, stamp)) {
             try {
                 String h = Files.readString(stamp, StandardCharsets.UTF_8).strip();
                 if (h.matches("[0-9a-f]{64}")) return h;
@@ -169,6 +169,28 @@ public final class WeightsCheck {
             throw new SafetensorsException(file + ": cannot read its attributes (" + e.getMessage() + ")", e);
         }
     }
+
+    /**
+     * File times tick coarsely (a few milliseconds on Linux): a file written again within the same tick as the
+     * version that was stamped keeps its identity. A stamp is therefore trusted only when it was written at least
+     * {@link #SETTLE_MILLIS} after the file last changed; otherwise the file is read again.
+     */
+    static boolean settledBefore(Path file, Path stamp) {
+        try {
+            long changed = Files.getLastModifiedTime(file).toMillis();
+            try {
+                Object ctime = Files.getAttribute(file, "unix:ctime");
+                if (ctime instanceof java.nio.file.attribute.FileTime t) changed = Math.max(changed, t.toMillis());
+            } catch (UnsupportedOperationException | IllegalArgumentException e) {
+                // not a Unix file system: the modification time alone
+            }
+            return Files.getLastModifiedTime(stamp).toMillis() - changed >= SETTLE_MILLIS;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    static final long SETTLE_MILLIS = 1000;
 
     static MessageDigest sha256() {
         try {
