@@ -39,7 +39,8 @@ public final class Main {
         return cl.execute(args);
     }
 
-    static CommandLine commandLine() {
+    /** The configured command line (error handlers included), for running commands in-process. */
+    public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             PrintWriter err = cmd.getErr();

@@ -171,13 +171,31 @@ public final class OutputFile implements AutoCloseable {
         }
     }
 
+    /**
+     * The shutdown hook. The thread that was writing keeps running while hooks run, and a writer that opens its file
+     * by name (FFmpeg does, right after {@link #create}) would create it again after one deletion; so the files are
+     * deleted repeatedly for a short grace period before the JVM halts. No new temporary file can be created and none
+     * committed once this has begun.
+     */
     private static void deletePending() {
+        List<Path> files;
         synchronized (LOCK) {
             exiting = true;
-            PENDING.forEach(OutputFile::deleteQuietly);
-            PENDING.clear();
+            files = new ArrayList<>(PENDING);
         }
+        long end = System.nanoTime() + GRACE_NANOS;
+        do {
+            files.forEach(OutputFile::deleteQuietly);
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                break;
+            }
+        } while (System.nanoTime() < end);
+        files.forEach(OutputFile::deleteQuietly);
     }
+
+    private static final long GRACE_NANOS = 300_000_000L;
 
     private static void deleteQuietly(Path p) {
         try {

@@ -101,7 +101,7 @@ public final class Video2AudioPipeline implements AutoCloseable {
         if (!Files.isDirectory(modelDir)) throw new IllegalArgumentException(modelDir + ": no such model directory");
         List<AutoCloseable> opened = new ArrayList<>();
         try {
-            Path cog = require(modelDir.resolve("cogvlm"));
+            Path cog = requireDir(modelDir.resolve("cogvlm"));
             CogVlmConfig cogConfig = CogVlmConfig.read(require(cog.resolve("config.json")));
             TensorSource cogWeights = Safetensors.open(cog);
             opened.add(cogWeights);
@@ -109,12 +109,12 @@ public final class Video2AudioPipeline implements AutoCloseable {
             LlamaTokenizer tokenizer = LlamaTokenizer.load(require(cog.resolve("tokenizer.json")));
             opened.add(tokenizer);
 
-            Path unetDir = require(modelDir.resolve("unet"));
+            Path unetDir = requireDir(modelDir.resolve("unet"));
             TensorSource unetWeights = Safetensors.open(unetDir);
             opened.add(unetWeights);
             UNet unet = UNet.load(UNetConfig.read(require(unetDir.resolve("config.json"))), unetWeights, "");
 
-            Path vaeDir = require(modelDir.resolve("vae"));
+            Path vaeDir = requireDir(modelDir.resolve("vae"));
             TensorSource vaeWeights = Safetensors.open(vaeDir);
             opened.add(vaeWeights);
             VaeDecoder vae = new VaeDecoder(VaeConfig.read(require(vaeDir.resolve("config.json"))), vaeWeights);
@@ -136,8 +136,15 @@ public final class Video2AudioPipeline implements AutoCloseable {
         }
     }
 
+    private static Path requireDir(Path p) {
+        if (!Files.isDirectory(p)) throw new IllegalArgumentException("model directory is incomplete: " + p + " is missing");
+        return p;
+    }
+
+    /** A config or tokenizer file; anything but a regular file (a folder, a named pipe) would fail late or block. */
     private static Path require(Path p) {
         if (!Files.exists(p)) throw new IllegalArgumentException("model directory is incomplete: " + p + " is missing");
+        if (!Files.isRegularFile(p)) throw new IllegalArgumentException(p + ": not a regular file");
         return p;
     }
 
