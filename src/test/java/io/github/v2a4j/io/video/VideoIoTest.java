@@ -195,9 +195,18 @@ class VideoIoTest {
         assertThatThrownBy(() -> VideoReader.load(g))
                 .isInstanceOf(VideoException.class)
                 .hasMessageContaining("garbage.mp4")
-                .hasMessageContaining("not a readable video file")
+                .hasMessageContaining("not a video file FFmpeg can read")
+                .hasMessageNotContaining("setFormat") // JavaCV's advice to programmers, not to users
                 .hasMessageNotContaining("\n");
         assertThat(Files.readAllBytes(g)).isEqualTo(junk);
+    }
+
+    @Test
+    void framesTooLargeToHoldAreRefusedBeforeAnythingIsAllocated() {
+        VideoReader.checkClipSize(dir, 96, 1920, 1080); // 0.6 GB: fine
+        assertThatThrownBy(() -> VideoReader.checkClipSize(dir.resolve("x.mp4"), 96, 65535, 65535))
+                .isInstanceOf(VideoException.class).hasMessageContaining("x.mp4")
+                .hasMessageContaining("frames of 65535x65535 pixels are too large: 96 sampled frames would take");
     }
 
     @Test
