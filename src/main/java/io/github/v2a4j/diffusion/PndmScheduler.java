@@ -34,9 +34,12 @@ public final class PndmScheduler {
             return new Config(1000, 0.0001, 0.02, "linear", null, false, false, "epsilon", "leading", 0);
         }
 
+        /** Reads and checks a config (a scheduler is built from it once, so a value it cannot use fails here). */
         public static Config read(Path file) {
             try {
-                return fromJson(JsonParser.parseString(Files.readString(file)).getAsJsonObject());
+                Config c = fromJson(JsonParser.parseString(Files.readString(file)).getAsJsonObject());
+                new PndmScheduler(c);
+                return c;
             } catch (IOException | RuntimeException e) {
                 throw new IllegalArgumentException("cannot read scheduler config " + file + ": " + e.getMessage(), e);
             }
@@ -108,6 +111,12 @@ public final class PndmScheduler {
     public PndmScheduler(Config config) {
         this.config = config;
         int n = config.numTrainTimesteps;
+        if (n < 1) throw new IllegalArgumentException("num_train_timesteps must be at least 1, got " + n);
+        if (config.trainedBetas == null && !(config.betaStart > 0 && config.betaEnd > 0 && config.betaStart < 1
+                && config.betaEnd < 1)) {
+            throw new IllegalArgumentException("beta_start and beta_end must lie between 0 and 1, got "
+                    + config.betaStart + " and " + config.betaEnd);
+        }
         switch (config.trainedBetas != null ? "trained" : config.betaSchedule) {
             case "trained" -> {
                 betas = new float[config.trainedBetas.length];

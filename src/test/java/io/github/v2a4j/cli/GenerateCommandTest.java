@@ -198,7 +198,9 @@ class GenerateCommandTest {
                 outDir.resolve("o.mp4").toString());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("v2a: error: ").contains("missing").contains("conv_in.bias")
-                .contains("wrong shape").contains("conv_out.weight");
+                .contains("wrong shape").contains("conv_out.weight")
+                .contains(broken.resolve("unet") + ": checkpoint does not match") // which component
+                .contains("(diffusion_pytorch_model.safetensors)"); // and which file
         assertThat(filesIn(outDir)).isEmpty();
     }
 

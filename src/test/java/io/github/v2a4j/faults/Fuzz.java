@@ -40,8 +40,9 @@ public final class Fuzz {
     }
 
     /**
-     * What a fuzz run did, for the report: per kind, how many cases ran to a video (exit 0), were read and then
-     * stopped at the missing model on purpose (exit 1, videos only), or were refused with an error (exit 1).
+     * What a fuzz run did, for the report: per kind, how many cases ran to a video (exit 0), were read or opened and
+     * then stopped on purpose (exit 1: a video at the missing model, a model at the step count past its scheduler),
+     * or were refused with an error of their own (exit 1).
      */
     public record Summary(int cases, long millis, Map<String, int[]> byKind, List<String> outcomes) {
         @Override
@@ -51,9 +52,9 @@ public final class Fuzz {
                 for (int i = 0; i < 3; i++) t[i] += v[i];
             });
             StringBuilder sb = new StringBuilder(String.format("%d cases, %.1f s in the commands: %d ran to a video, "
-                    + "%d read (then stopped at the missing model), %d refused with one error line%n", cases,
+                    + "%d read or opened (then stopped on purpose), %d refused with one error line%n", cases,
                     millis / 1000.0, t[0], t[1], t[2]));
-            byKind.forEach((k, v) -> sb.append(String.format("  %-22s %3d video, %3d read, %3d refused%n", k, v[0],
+            byKind.forEach((k, v) -> sb.append(String.format("  %-22s %3d video, %3d read/opened, %3d refused%n", k, v[0],
                     v[1], v[2])));
             outcomes.forEach(o -> sb.append("    ").append(o).append('\n'));
             return sb.toString();
@@ -71,8 +72,52 @@ public final class Fuzz {
         this.seed = seed;
     }
 
-    /** Video cases {@code from .. to-1}: reader and early checks for all, the whole pipeline for {@code wholeRuns}. */
+    /** A whole generation kept short: 1 s of video, 2 frames, 1 step (the demo model then takes seconds). */
+    static final List<String> SHORT_RUN = List.of("--frames", "2", "--steps", "1", "--max-duration", "1");
+
+    /**
+     * Video cases {@code from .. to-1} through the reader and the early checks, then the first {@code wholeRuns} of
+     * those that read through the whole pipeline: two child JVMs.
+     */
     public Summary videos(int from, int to, int wholeRuns) throws Exception {
+        List<Case> cases = videoCases(from, to);
+        List<Result> results = new ArrayList<>(run(cases, 120));
+        List<Case> whole = new ArrayList<>();
+        for (Result r : results) {
+            boolean decoded = r.exit() == 1 && r.errorLines().get(0).contains("no such model directory");
+            if (decoded && whole.size() < wholeRuns) {
+                whole.add(wholeRun(cases.stream().filter(x -> x.id().equals(r.id())).findFirst().orElseThrow()));
+            }
+        }
+        List<Result> wholeResults = run(whole, 300);
+        for (Result r : wholeResults) assertThat(r.exit()).as(describe(r)).isZero();
+        results.addAll(wholeResults);
+        return summarize(results);
+    }
+
+    /** Model cases {@code from .. to-1}, each a damaged copy of the demo model running a 1 s clip to the end. */
+    public Summary models(int from, int to) throws Exception {
+        return summarize(run(modelCases(from, to, SHORT_RUN), 180));
+    }
+
+    /**
+     * The default suite's sample in one child JVM: video cases {@code videos[0] .. videos[1]-1} through the reader,
+     * the video case {@code whole} through the whole pipeline, and model cases {@code models[0] .. models[1]-1}
+     * through the model's opening and checks (a step count above the scheduler's range then stops a model that
+     * opened, before the encoders).
+     */
+    public Summary sample(int[] videos, int whole, int[] models) throws Exception {
+        List<Case> cases = new ArrayList<>(videoCases(videos[0], videos[1]));
+        cases.add(wholeRun(videoCases(whole, whole + 1).get(0)));
+        cases.addAll(modelCases(models[0], models[1], List.of("--frames", "2", "--max-duration", "1", "--steps",
+                Integer.toString(PAST_THE_SCHEDULER))));
+        return summarize(run(cases, 180));
+    }
+
+    /** Within the option's range (1–1000), above the demo scheduler's 999. */
+    static final int PAST_THE_SCHEDULER = 1000;
+
+    private List<Case> videoCases(int from, int to) throws Exception {
         VideoMutations m = new VideoMutations(Files.readAllBytes(SAMPLE), seed);
         Path noModel = work.resolve("no-such-model");
         List<Case> cases = new ArrayList<>();
@@ -81,35 +126,22 @@ public final class Fuzz {
             Path in = Files.write(Files.createDirectories(work.resolve("videos")).resolve("v" + i + ".mp4"), mu.bytes());
             cases.add(new Case("v" + i, mu.what(), in, noModel, List.of("--frames", "8")));
         }
-        List<Result> results = run(cases, 120);
-        List<Case> whole = new ArrayList<>();
-        for (Result r : results) {
-            boolean decoded = r.exit() == 1 && r.errorLines().get(0).contains("no such model directory");
-            if (decoded && whole.size() < wholeRuns) {
-                Case c = cases.stream().filter(x -> x.id().equals(r.id())).findFirst().orElseThrow();
-                whole.add(new Case(c.id() + "-whole", c.what(), c.input(), DEMO,
-                        List.of("--frames", "8", "--steps", "2")));
-            }
-        }
-        results = new ArrayList<>(results);
-        results.addAll(run(whole, 300));
-        for (Result r : results) {
-            if (r.id().endsWith("-whole")) assertThat(r.exit()).as(describe(r)).isZero();
-        }
-        return summarize(results);
+        return cases;
     }
 
-    /** Model cases {@code from .. to-1}, each a damaged copy of the demo model running a 1 s clip. */
-    public Summary models(int from, int to) throws Exception {
+    private static Case wholeRun(Case c) {
+        return new Case(c.id() + "-whole", c.what(), c.input(), DEMO, SHORT_RUN);
+    }
+
+    private List<Case> modelCases(int from, int to, List<String> extra) throws Exception {
         ModelCorruptions mc = new ModelCorruptions(seed);
         List<Case> cases = new ArrayList<>();
         for (int i = from; i < to; i++) {
             Path model = Corrupt.copyTree(DEMO, work.resolve("models/m" + i));
             String what = mc.apply(i, model);
-            cases.add(new Case("m" + i, what, SAMPLE, model,
-                    List.of("--frames", "2", "--steps", "1", "--max-duration", "1")));
+            cases.add(new Case("m" + i, what, SAMPLE, model, extra));
         }
-        return summarize(run(cases, 180));
+        return cases;
     }
 
     record Case(String id, String what, Path input, Path model, List<String> extra) {}
@@ -197,6 +229,13 @@ public final class Fuzz {
         }
     }
 
+    static boolean stoppedOnPurpose(Result r) {
+        String e = r.errorLines().get(0);
+        return e.contains("no such model directory")
+                || e.contains("steps must be at most 999 for this model's scheduler (1000 training timesteps, leading "
+                + "spacing, steps_offset 1), got " + PAST_THE_SCHEDULER);
+    }
+
     private static Summary summarize(List<Result> results) {
         Map<String, int[]> byKind = new TreeMap<>();
         List<String> outcomes = new ArrayList<>();
@@ -206,7 +245,7 @@ public final class Fuzz {
                     + (r.exit() == 0 ? "" : ": " + r.errorLines().get(0)));
             String kind = r.what().substring(0, r.what().indexOf(':')) + (r.id().endsWith("-whole") ? " (whole)" : "");
             int[] c = byKind.computeIfAbsent(kind, k -> new int[3]);
-            c[r.exit() == 0 ? 0 : r.errorLines().get(0).contains("no such model directory") ? 1 : 2]++;
+            c[r.exit() == 0 ? 0 : stoppedOnPurpose(r) ? 1 : 2]++;
             ms += r.millis();
         }
         return new Summary(results.size(), ms, byKind, outcomes);

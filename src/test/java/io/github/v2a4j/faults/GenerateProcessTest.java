@@ -49,8 +49,8 @@ class GenerateProcessTest {
         // before: "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x…] moov atom not found" twice, and JavaCV's "Has setFormat() been
         // called?" advice in our message
         assertThat(lines(r.err())).containsExactly("v2a: reading video ...", "v2a: error: " + cut
-                + ": not a video file FFmpeg can read: the mp4 index (moov atom) is missing, as in a file cut short "
-                + "or still being written");
+                + ": not a video file FFmpeg can read: the mp4 index (moov atom) is missing: the file is cut short, "
+                + "still being written, or not an mp4");
 
         // damaged frames: FFmpeg conceals them ("error while decoding MB …") and the video reads; the run then stops
         // at the missing model, the only error

@@ -237,7 +237,7 @@ public final class VideoReader {
         String ffmpeg = FfmpegLog.firstError();
         String why = what;
         if (ffmpeg != null && ffmpeg.contains("moov atom not found")) {
-            why += ": the mp4 index (moov atom) is missing, as in a file cut short or still being written";
+            why += ": the mp4 index (moov atom) is missing: the file is cut short, still being written, or not an mp4";
         } else if (ffmpeg != null) {
             why += " (FFmpeg: " + ffmpeg + ")";
         }
