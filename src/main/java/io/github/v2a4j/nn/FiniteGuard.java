@@ -65,8 +65,8 @@ public final class FiniteGuard {
             return;
         }
         throw new NonFiniteException(g.model + ": " + module(name) + " gave " + describe(x, bad) + " (element "
-                + bad + " of " + x.length() + " of its output); its input came from " + g.input + ", which was "
-                + "finite" + (g.lastFinite == null ? "" : ", as was every block output before it (the last: "
+                + bad + " of " + x.length() + " of its output); its input came from " + g.input + " (finite)"
+                + (g.lastFinite == null ? "" : " and every block output before it was finite (the last: "
                 + g.lastFinite + ")"));
     }
 

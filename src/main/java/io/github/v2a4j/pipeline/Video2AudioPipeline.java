@@ -261,11 +261,12 @@ public final class Video2AudioPipeline implements AutoCloseable {
         for (int i = 0; i < timesteps.length; i++) {
             INDArray xi = x;
             int t = timesteps[i];
-            String where = "the latents of step " + (i + 1) + " of " + timesteps.length + " (timestep " + t + ")";
+            String where = "the latents of step " + (i + 1) + " of " + timesteps.length + " at timestep " + t;
             INDArray[] eps = FiniteGuard.run("UNet", where, () -> model.predictBoth(xi, t, o.oneBatch(), trace));
             if (trace.wants("unet.out.0")) trace.record("unet.out.0", Nd4j.concat(0, eps[0], eps[1]));
             x = scheduler.step(Guidance.combine(eps[0], eps[1], o.guidance()), timesteps[i], x);
-            requireFinite(x, "the PNDM step after " + where + ", guidance " + o.guidance());
+            requireFinite(x, "the latents after step " + (i + 1) + " of " + timesteps.length + " (timestep " + t
+                    + ", guidance " + o.guidance() + ")");
             trace.record("scheduler.step.out.0", x);
             listener.progress(Stage.DENOISE, i + 1, timesteps.length);
             // ND4J frees native buffers only when their Java objects are collected; a collection per step keeps
@@ -298,8 +299,7 @@ public final class Video2AudioPipeline implements AutoCloseable {
     private static void requireFinite(INDArray x, String what) {
         long bad = FiniteGuard.firstNonFinite(x);
         if (bad >= 0) {
-            throw new FiniteGuard.NonFiniteException(what + " holds NaN or Inf (element " + bad + " of "
-                    + x.length() + ")");
+            throw new FiniteGuard.NonFiniteException(what + ": NaN or Inf at element " + bad + " of " + x.length());
         }
     }
 

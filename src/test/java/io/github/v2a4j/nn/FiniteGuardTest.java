@@ -39,13 +39,14 @@ class FiniteGuardTest {
             Trace.OFF.record("down_blocks.0.out.1.0", bad);
             return null;
         })).isInstanceOf(FiniteGuard.NonFiniteException.class).hasMessage("UNet: down_blocks.0 gave +Inf (element 2 of 4 "
-                + "of its output); its input came from the latents of step 3 of 51, which was finite, as was every "
-                + "block output before it (the last: down_blocks.0.resnets.0)");
+                + "of its output); its input came from the latents of step 3 of 51 (finite) and every block output "
+                + "before it was finite (the last: down_blocks.0.resnets.0)");
         // outside a guard, nothing is checked
         Trace.OFF.record("x.out", bad);
         assertThatThrownBy(() -> FiniteGuard.run("VAE decoder", "the denoised latents", () -> {
             Trace.OFF.check("decoder.conv_in.out", bad);
             return null;
-        })).hasMessageStartingWith("VAE decoder: decoder.conv_in gave +Inf").hasMessageEndingWith("which was finite");
+        })).hasMessageStartingWith("VAE decoder: decoder.conv_in gave +Inf")
+                .hasMessageEndingWith("its input came from the denoised latents (finite)");
     }
 }

@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
 final class FfmpegLog extends LogCallback {
 
     private static final Logger LOG = LoggerFactory.getLogger("ffmpeg");
-    private static final Pattern CONTEXT = Pattern.compile("^\\[[^]]*@ 0x[0-9a-f]+\\] ");
+    /** FFmpeg's prefix "[h264 @ 0x55d0c0a1b2c0] " or "[mov,mp4,m4a,… @ 0x…] ": the component (its first name). */
+    private static final Pattern CONTEXT = Pattern.compile("^\\[([^],@ ]+)[^]]*@ 0x[0-9a-f]+\\] ");
     /** Native code holds this callback: a static field keeps it from being collected. */
     private static final FfmpegLog INSTANCE = new FfmpegLog();
     private static volatile String firstError;
@@ -43,7 +44,10 @@ final class FfmpegLog extends LogCallback {
         firstError = null;
     }
 
-    /** The first error FFmpeg logged since {@link #clear}, without its context prefix; null if none. */
+    /**
+     * The first error FFmpeg logged since {@link #clear}, with the component that logged it ("aac: Prediction is
+     * not allowed in AAC-LC.": the sound track's decoder, not the picture's) instead of FFmpeg's prefix; null if none.
+     */
     static String firstError() {
         return firstError;
     }
@@ -52,7 +56,7 @@ final class FfmpegLog extends LogCallback {
     public void call(int level, BytePointer msg) {
         String s = msg.getString().strip();
         if (s.isEmpty()) return;
-        if (level <= AV_LOG_ERROR && firstError == null) firstError = CONTEXT.matcher(s).replaceFirst("");
+        if (level <= AV_LOG_ERROR && firstError == null) firstError = CONTEXT.matcher(s).replaceFirst("$1: ");
         if (LOG.isDebugEnabled()) LOG.debug(s);
     }
 }

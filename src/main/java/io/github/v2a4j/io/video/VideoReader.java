@@ -239,7 +239,7 @@ public final class VideoReader {
         if (ffmpeg != null && ffmpeg.contains("moov atom not found")) {
             why += ": the mp4 index (moov atom) is missing: the file is cut short, still being written, or not an mp4";
         } else if (ffmpeg != null) {
-            why += " (FFmpeg: " + ffmpeg + ")";
+            why += " (FFmpeg, " + ffmpeg + ")";
         }
         VideoException e = new VideoException(file, why);
         if (cause != null) e.initCause(cause);
