@@ -35,6 +35,7 @@ class FiniteGuardTest {
         assertThatThrownBy(() -> FiniteGuard.run("UNet", "the latents of step 3 of 51", () -> {
             Trace.OFF.record("time_proj.out", ok);
             Trace.OFF.record("down_blocks.0.resnets.0.conv1.in.0", bad); // an input: not checked
+            Trace.OFF.record("down_blocks.0.resnets.0.conv1.out", bad); // a layer inside a block: its block tells
             Trace.OFF.record("down_blocks.0.resnets.0.out", ok);
             Trace.OFF.record("down_blocks.0.out.1.0", bad);
             return null;
