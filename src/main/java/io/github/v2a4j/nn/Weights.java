@@ -112,8 +112,8 @@ public final class Weights {
 
     /**
      * Throws one {@link IllegalArgumentException}, naming the checkpoint, listing every missing, mis-shaped and
-     * non-float tensor and, when
-     * {@code strict}, every tensor of the source under the root prefix that no module asked for.
+     * non-float tensor and, when {@code strict}, every tensor of the source under the root prefix that no module
+     * asked for.
      */
     public void verify(boolean strict) {
         List<String> unexpected = new ArrayList<>();
