@@ -2,6 +2,7 @@ package io.github.v2a4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.v2a4j.faults.Corrupt;
 import io.github.v2a4j.io.video.VideoReader;
 import io.github.v2a4j.io.video.VideoWriter;
 import io.github.v2a4j.pipeline.Defaults;
@@ -201,7 +202,9 @@ class GenerateCommandTest {
                 outDir.resolve("o.mp4").toString());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("v2a: error: ").contains("missing").contains("conv_in.bias")
-                .contains("wrong shape").contains("conv_out.weight");
+                .contains("wrong shape").contains("conv_out.weight")
+                .contains("UNet weights " + broken.resolve("unet") + " do not match the model") // which component
+                .contains("(model.safetensors)"); // and which file
         assertThat(filesIn(outDir)).isEmpty();
     }
 
@@ -215,22 +218,13 @@ class GenerateCommandTest {
 
     @Test
     void zeroFps() throws Exception {
-        // a raw MJPEG stream carries no timing: its average frame rate is 0/0
-        Path mjpeg = dir.resolve("raw.mjpeg");
-        try (var rec = new org.bytedeco.javacv.FFmpegFrameRecorder(mjpeg.toFile(), 48, 32, 0)) {
-            rec.setFormat("mjpeg");
-            rec.setVideoCodec(org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_MJPEG);
-            rec.setFrameRate(10);
-            rec.start();
-            for (int i = 0; i < 20; i++) {
-                rec.recordImage(48, 32, 8, 3, 48 * 3, org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24,
-                        java.nio.ByteBuffer.wrap(new byte[48 * 32 * 3]));
-            }
-            rec.stop();
-        }
+        // a zero media time scale: no usable frame rate, refused before any model is opened
+        Path zero = dir.resolve("zero-timescale.mp4");
+        makeVideo(zero, 2.0, 12);
+        Corrupt.setTimeScale(zero, 0);
         Path outDir = dir.resolve("e9");
-        assertFails(outDir, "frame rate", "generate", mjpeg.toString(), "--model", model.toString(),
-                "--out", outDir.resolve("o.mp4").toString());
+        assertFails(outDir, zero + ": the frame rate is unusable: ", "generate", zero.toString(), "--model",
+                model.toString(), "--out", outDir.resolve("o.mp4").toString());
     }
 
     @Test

@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_AAC;
 import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_H264;
-import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_MJPEG;
 import static org.bytedeco.ffmpeg.global.avcodec.av_packet_unref;
 import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.github.v2a4j.faults.Corrupt;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -23,7 +23,6 @@ import java.util.stream.Stream;
 import org.bytedeco.ffmpeg.avcodec.AVPacket;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
-import org.bytedeco.javacv.FFmpegFrameRecorder;
 import org.bytedeco.javacv.Frame;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -195,9 +194,18 @@ class VideoIoTest {
         assertThatThrownBy(() -> VideoReader.load(g, 96, 12))
                 .isInstanceOf(VideoException.class)
                 .hasMessageContaining("garbage.mp4")
-                .hasMessageContaining("not a readable video file")
+                .hasMessageContaining("not a video file FFmpeg can read")
+                .hasMessageNotContaining("setFormat") // JavaCV's advice to programmers, not to users
                 .hasMessageNotContaining("\n");
         assertThat(Files.readAllBytes(g)).isEqualTo(junk);
+    }
+
+    @Test
+    void framesTooLargeToHoldAreRefusedBeforeAnythingIsAllocated() {
+        VideoReader.checkClipSize(dir, 96, 1920, 1080); // 0.6 GB: fine
+        assertThatThrownBy(() -> VideoReader.checkClipSize(dir.resolve("x.mp4"), 96, 65535, 65535))
+                .isInstanceOf(VideoException.class).hasMessageContaining("x.mp4")
+                .hasMessageContaining("frames of 65535x65535 pixels are too large: 96 sampled frames would take");
     }
 
     @Test
@@ -210,20 +218,23 @@ class VideoIoTest {
 
     @Test
     void unknownFrameRateIsRejected() throws Exception {
-        // a raw MJPEG stream carries no timing: its average frame rate is 0/0 (torchvision gives no video_fps)
-        Path mjpeg = dir.resolve("raw.mjpeg");
-        try (FFmpegFrameRecorder rec = new FFmpegFrameRecorder(mjpeg.toFile(), W, H, 0)) {
-            rec.setFormat("mjpeg");
-            rec.setVideoCodec(AV_CODEC_ID_MJPEG);
-            rec.setFrameRate(10);
-            rec.start();
-            for (int i = 0; i < 20; i++) rec.recordImage(W, H, 8, 3, W * 3, AV_PIX_FMT_RGB24, ByteBuffer.wrap(frame(i)));
-            rec.stop();
-        }
-        assertThatThrownBy(() -> VideoReader.load(mjpeg, 96, 12))
+        // a zero media time scale: the container gives no usable timing, and FFmpeg's rate has no relation to the
+        // video (a raw MJPEG stream, the other timing-less input, is given FFmpeg's default 25 fps and reads)
+        Path v = video("zero-timescale.mp4", 10, 20, null);
+        Corrupt.setTimeScale(v, 0);
+        assertThatThrownBy(() -> VideoReader.load(v, 96, 12))
                 .isInstanceOf(VideoException.class)
-                .hasMessageContaining("raw.mjpeg")
-                .hasMessageContaining("unknown or zero frame rate");
+                .hasMessageStartingWith(v + ": the frame rate is unusable: ")
+                .hasMessageContaining("fps from a time base of 1/1 s (a zero or damaged time scale in the file; "
+                        + "1 to 1000 fps are accepted)")
+                .hasMessageNotContaining("\n");
+
+        // a zeroed sample-timing table (stts): no frame durations, so no average frame rate at all
+        Path untimed = video("no-timing.mp4", 10, 20, null);
+        Corrupt.zeroBox(untimed, "stts");
+        assertThatThrownBy(() -> VideoReader.load(untimed, 96, 12))
+                .isInstanceOf(VideoException.class)
+                .hasMessage(untimed + ": unknown or zero frame rate (average frame rate 0/0 in the container)");
     }
 
     // ---- muxing -----------------------------------------------------------------------------------------------------
