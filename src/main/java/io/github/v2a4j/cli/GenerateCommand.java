@@ -9,7 +9,9 @@ import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.pipeline.AttentionHeatmap;
 import io.github.v2a4j.pipeline.GenerationOptions;
 import io.github.v2a4j.pipeline.OutputFiles;
+import io.github.v2a4j.pipeline.PipelineListener;
 import io.github.v2a4j.pipeline.Stage;
+import io.github.v2a4j.pipeline.TraceProfile;
 import io.github.v2a4j.pipeline.Video2AudioPipeline;
 import io.github.v2a4j.pipeline.VideoJob;
 import io.github.v2a4j.pipeline.VideoResult;
@@ -139,6 +141,11 @@ public final class GenerateCommand implements Callable<Integer> {
                     + "warning.")
     Path cacheDir;
 
+    @Option(names = "--profile", paramLabel = "FILE.json",
+            description = "Write a trace-event profile: wall time per stage, CogVLM2 layer and denoising step, resident "
+                    + "memory (anonymous and file-backed) every 0.5 s. Opens in ui.perfetto.dev or chrome://tracing.")
+    Path profile;
+
     @Option(names = "--overwrite", description = "Replace existing output files.")
     boolean overwrite;
 
@@ -167,7 +174,7 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         Precision precisionOption = Precision.parse(precision);
         VideoJob job = new VideoJob(video, out, keepVideo, saveWav, saveSpectrogram, overwrite);
-        for (Path p : new Path[] {out, saveWav, saveSpectrogram, dumpOut, attentionOut}) {
+        for (Path p : new Path[] {out, saveWav, saveSpectrogram, dumpOut, attentionOut, profile}) {
             if (p != null) OutputFiles.check(p, video, overwrite);
         }
         GenerationOptions options = GenerationOptions.defaults().withPrompts(prompt, negativePrompt)
@@ -182,19 +189,33 @@ public final class GenerateCommand implements Callable<Integer> {
         Trace trace = wanted.isEmpty() ? Trace.OFF : Trace.matching(wanted);
 
         ProgressBar progress = new ProgressBar(err, System.console() != null);
-        // the video before the model: a model's first opening reads every weight, which a bad video must not cost
-        long t0 = System.nanoTime();
-        progress.started(Stage.LOAD_VIDEO, 1);
-        LoadedVideo loaded = VideoReader.load(video, options.frames(), options.maxDurationSec());
-        Duration readTime = Duration.ofNanos(System.nanoTime() - t0);
-        progress.finished(Stage.LOAD_VIDEO, readTime);
+        TraceProfile profiler = profile == null ? null : new TraceProfile(profile, "v2a generate");
+        PipelineListener listener = profiler == null ? progress : PipelineListener.all(progress, profiler);
+        LoadedVideo loaded;
+        Duration readTime;
+        Video2AudioPipeline pipeline;
+        try {
+            // the video before the model: a model's first opening reads every weight, which a bad video must not cost
+            long t0 = System.nanoTime();
+            listener.started(Stage.LOAD_VIDEO, 1);
+            loaded = VideoReader.load(video, options.frames(), options.maxDurationSec());
+            readTime = Duration.ofNanos(System.nanoTime() - t0);
+            listener.finished(Stage.LOAD_VIDEO, readTime);
+            pipeline = Video2AudioPipeline.open(modelDir(model, err), precisionOption, cacheDir);
+        } catch (RuntimeException e) {
+            // a video or a model that cannot be opened leaves no profile behind
+            if (profiler != null) {
+                profiler.close();
+                Files.deleteIfExists(profile);
+            }
+            throw e;
+        }
 
         VideoResult result;
         BufferedImage attentionMap = null;
-        try (Video2AudioPipeline pipeline = Video2AudioPipeline.open(modelDir(model, err), precisionOption,
-                cacheDir)) {
+        try (pipeline; profiler) {
             options = options.withSpectrogram(spectrogram.params(pipeline.spectrogramParams()));
-            result = pipeline.generateVideo(job, loaded, options, progress, () -> false, trace);
+            result = pipeline.generateVideo(job, loaded, options, listener, () -> false, trace);
             if (mapName != null) {
                 long[] latent = pipeline.latentShape(result.videoSeconds());
                 attentionMap = attentionMap(trace, mapName, (int) latent[2], (int) latent[3]);

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             ServeCommand.class,
             ValidateCommand.class,
             ConvertCommand.class,
+            RehearseCommand.class,
             AudioFromSpectrogramCommand.class,
             SpectrogramFromAudioCommand.class,
             BenchCommand.class,

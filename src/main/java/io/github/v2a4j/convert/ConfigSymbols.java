@@ -53,9 +53,27 @@ public final class ConfigSymbols {
         s.put("chan", num(v, "in_channels", file));
         s.put("patch", num(v, "patch_size", file));
         s.put("vpos", num(v, "num_positions", file));
-        requireIfPresent(c, "num_hidden_layers", 32, file);
-        requireIfPresent(v, "num_hidden_layers", 63, file);
+        s.put(DECODER_LAYERS, layers(c, "num_hidden_layers", 2, 32, file));
+        s.put(VISION_LAYERS, layers(v, "num_hidden_layers", 1, 63, file));
         return s;
+    }
+
+    /** The CogVLM2 symbol of the decoder layer count ({@code num_hidden_layers}, the last one unused by K4). */
+    public static final String DECODER_LAYERS = "layers";
+    /** The CogVLM2 symbol of the vision layer count ({@code vision_config.num_hidden_layers}). */
+    public static final String VISION_LAYERS = "vlayers";
+
+    /**
+     * A layer count: the published one, or fewer (a checkpoint truncated to its first layers, as {@code v2a rehearse}
+     * writes for a quick run); more would hold tensors no manifest lists.
+     */
+    private static long layers(JsonObject c, String key, long min, long published, Path file) {
+        long n = opt(c, key, published);
+        if (n < min || n > published) {
+            throw new ConvertException(file + ": " + key + " is " + n + ", the published model has " + published
+                    + " (fewer, down to " + min + ", convert as a truncated model)");
+        }
+        return n;
     }
 
     /** UNet symbols; absent keys take the SD-1.5 values (K4's unet config is not public). */

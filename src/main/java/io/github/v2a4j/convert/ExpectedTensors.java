@@ -68,6 +68,63 @@ public record ExpectedTensors(String resource, List<Entry> entries, Map<String, 
         return false;
     }
 
+    /** The CogVLM2 manifest at the layer counts of {@code symbols} ({@link ConfigSymbols#cogvlm}). */
+    public static ExpectedTensors cogvlm(Map<String, Long> symbols) {
+        return load(COGVLM)
+                .withLayers(COGVLM_DECODER_LAYERS, Math.toIntExact(symbols.get(ConfigSymbols.DECODER_LAYERS)))
+                .withLayers(COGVLM_VISION_LAYERS, Math.toIntExact(symbols.get(ConfigSymbols.VISION_LAYERS)));
+    }
+
+    /** The decoder layers of the CogVLM2 manifest. */
+    public static final String COGVLM_DECODER_LAYERS = "model.layers.";
+    /** The vision layers of the CogVLM2 manifest. */
+    public static final String COGVLM_VISION_LAYERS = "model.vision.transformer.layers.";
+
+    /**
+     * This manifest for a checkpoint holding layers {@code 0..count-1} under {@code prefix} (a model truncated to
+     * fewer layers): entries of higher layers are left out, and the last layer present is kept or dropped as the
+     * published last layer is (CogVLM2's last decoder layer is dropped, since K4 reads the layer before it).
+     */
+    public ExpectedTensors withLayers(String prefix, int count) {
+        int published = 0;
+        Map<String, Boolean> lastUse = new LinkedHashMap<>();
+        for (Entry e : entries) {
+            int i = layerIndex(e.name(), prefix);
+            if (i >= 0) published = Math.max(published, i + 1);
+        }
+        if (count < 1 || count > published) {
+            throw new ConvertException(resource + ": " + count + " layers under '" + prefix + "'; the published model has "
+                    + published);
+        }
+        for (Entry e : entries) {
+            if (layerIndex(e.name(), prefix) == published - 1) lastUse.put(suffix(e.name(), prefix), e.keep());
+        }
+        List<Entry> out = new ArrayList<>();
+        for (Entry e : entries) {
+            int i = layerIndex(e.name(), prefix);
+            if (i >= count) continue;
+            boolean keep = i == count - 1 ? lastUse.get(suffix(e.name(), prefix)) : e.keep();
+            out.add(new Entry(e.name(), e.publishedShape(), e.dims(), keep));
+        }
+        return new ExpectedTensors(resource, List.copyOf(out), publishedSymbols, dropPrefixes);
+    }
+
+    /** The layer number of {@code prefix + N + ".…"}, or -1. */
+    static int layerIndex(String name, String prefix) {
+        if (!name.startsWith(prefix)) return -1;
+        int dot = name.indexOf('.', prefix.length());
+        if (dot < 0) return -1;
+        try {
+            return Integer.parseInt(name.substring(prefix.length(), dot));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static String suffix(String name, String prefix) {
+        return name.substring(name.indexOf('.', prefix.length()));
+    }
+
     /** Every tensor of the manifest (kept and dropped) with its shape at the symbols' values, in manifest order. */
     public Map<String, long[]> shapes(Map<String, Long> symbols) {
         Map<String, long[]> out = new LinkedHashMap<>();

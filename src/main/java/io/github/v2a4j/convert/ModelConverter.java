@@ -114,7 +114,7 @@ public final class ModelConverter {
                         List.of("config.json"), List.of()),
                 new Component("vae", k4.resolve("vae"), WEIGHTS, ExpectedTensors.load(ExpectedTensors.VAE),
                         ConfigSymbols.vae(ConfigSymbols.readJson(vaeConfig), vaeConfig), List.of("config.json"), List.of()),
-                new Component("cogvlm", cog, COGVLM_WEIGHTS, ExpectedTensors.load(ExpectedTensors.COGVLM), cogSymbols,
+                new Component("cogvlm", cog, COGVLM_WEIGHTS, ExpectedTensors.cogvlm(cogSymbols), cogSymbols,
                         List.of("config.json", "tokenizer.json", "tokenizer_config.json"),
                         List.of("special_tokens_map.json", "generation_config.json")));
         for (Component c : comps) for (String f : c.files()) requireFile(c.srcDir().resolve(f));
@@ -165,7 +165,7 @@ public final class ModelConverter {
                     }
                 }
                 long t0 = System.nanoTime();
-                long bytes = writeShards(p, o.dtype(), o.shardBytes(), dir, c.name(), files);
+                long bytes = writeShards(p, o.dtype(), o.shardBytes(), dir, c.name(), files, log);
                 results.add(new ComponentResult(c.name(), p.tensors().size(), p.dropped(), bytes));
                 log.printf(Locale.ROOT, "%-9s %4d tensors written, %3d dropped, %7.2f GB in %.1f s%n", c.name(),
                         p.tensors().size(), p.dropped(), bytes / 1e9, (System.nanoTime() - t0) / 1e9);
@@ -317,7 +317,7 @@ public final class ModelConverter {
     }
 
     private static long writeShards(Plan plan, OutDtype dtype, long shardBytes, Path dir, String rel,
-                                    Map<String, JsonObject> files) throws IOException {
+                                    Map<String, JsonObject> files, PrintStream log) throws IOException {
         List<List<Planned>> shards = new ArrayList<>();
         List<Planned> cur = new ArrayList<>();
         long curBytes = 0;
@@ -337,7 +337,7 @@ public final class ModelConverter {
         for (int i = 0; i < shards.size(); i++) {
             String name = shards.size() == 1 ? "model.safetensors"
                     : String.format(Locale.ROOT, "model-%05d-of-%05d.safetensors", i + 1, shards.size());
-            total += writeFile(plan.source(), shards.get(i), dtype, dir.resolve(name), rel + "/" + name, files);
+            total += writeFile(plan.source(), shards.get(i), dtype, dir.resolve(name), rel + "/" + name, files, log);
             for (Planned t : shards.get(i)) weightMap.put(t.name(), name);
         }
         if (shards.size() > 1) {
@@ -355,9 +355,15 @@ public final class ModelConverter {
         return total;
     }
 
-    /** One safetensors file, each tensor streamed (and converted) from the source; returns its data bytes. */
+    /** A progress line at least this often while a file is written (a 4 GB file takes 10-60 s). */
+    private static final long PROGRESS_NANOS = 20_000_000_000L;
+
+    /**
+     * One safetensors file, each tensor streamed (and converted) from the source; returns its data bytes. Logs a line
+     * when the file is done and one every {@link #PROGRESS_NANOS} before.
+     */
     private static long writeFile(Safetensors source, List<Planned> tensors, OutDtype dtype, Path file, String rel,
-                                  Map<String, JsonObject> files) throws IOException {
+                                  Map<String, JsonObject> files, PrintStream log) throws IOException {
         Map<String, SafetensorsStreamWriter.Spec> specs = new LinkedHashMap<>();
         Map<String, Planned> byName = new LinkedHashMap<>();
         long bytes = 0;
@@ -367,6 +373,10 @@ public final class ModelConverter {
             byName.put(t.name(), t);
             bytes += spec.bytes();
         }
+        long t0 = System.nanoTime();
+        long lastLine = t0;
+        long done = 0;
+        int count = 0;
         try (SafetensorsStreamWriter w = new SafetensorsStreamWriter(file, specs, Map.of("format", "pt"))) {
             for (String n : w.dataOrder()) {
                 Planned t = byName.get(n);
@@ -377,8 +387,19 @@ public final class ModelConverter {
                     seen[0] += piece.remaining() / d.size();
                     w.append(n, piece);
                 });
+                done += specs.get(n).bytes();
+                count++;
+                long now = System.nanoTime();
+                if (now - lastLine >= PROGRESS_NANOS && count < tensors.size()) {
+                    lastLine = now;
+                    log.printf(Locale.ROOT, "  %s: %.2f of %.2f GB, %d of %d tensors, %.0f s%n", rel, done / 1e9,
+                            bytes / 1e9, count, tensors.size(), (now - t0) / 1e9);
+                }
             }
             w.commit();
+            double sec = (System.nanoTime() - t0) / 1e9;
+            log.printf(Locale.ROOT, "  %s: %.2f GB, %d tensors in %.1f s (%.0f MB/s)%n", rel, bytes / 1e9,
+                    tensors.size(), sec, bytes / 1e6 / Math.max(sec, 1e-3));
             JsonObject r = new JsonObject();
             r.addProperty("bytes", Files.size(file));
             r.addProperty("sha256", w.sha256());

@@ -51,23 +51,6 @@ public final class NN {
         return b == null ? Nd4j.cnn().conv2d(xc, w, cfg) : Nd4j.cnn().conv2d(xc, w, b, cfg);
     }
 
-    /**
-     * 2-D convolution on channels-last {@code [B, H, W, C]} activations (weights still PyTorch {@code [O, I, kh, kw]}),
-     * stride 1, zero padding {@code pad}. oneDNN's NCHW path reorders its input and output to channels-last on every
-     * call, more than half the convolution's time at the VAE's widths; in channels-last the reorders vanish and
-     * only the small weight reorder remains.
-     *
-     * <p>The output {@code out} (dense, {@code [B, H', W', O]}) is given: ND4J zero-fills every new buffer (115 ms for
-     * 300 MB here, six times a write), so callers that recycle buffers pass them in.
-     */
-    public static INDArray conv2dChannelsLast(INDArray x, INDArray w, INDArray b, int pad, INDArray out) {
-        Conv2DConfig cfg = convConfig(w, 1, pad, "NHWC");
-        INDArray xc = contiguous(x);
-        INDArray[] in = b == null ? new INDArray[] {xc, w} : new INDArray[] {xc, w, b};
-        Nd4j.exec(new org.nd4j.linalg.api.ops.impl.layers.convolution.Conv2D(in, new INDArray[] {out}, cfg));
-        return out;
-    }
-
     /** Explicit zero padding, PyTorch-layout weights {@code [O, I, kh, kw]}, activations in {@code format}. */
     private static Conv2DConfig convConfig(INDArray w, int stride, int pad, String format) {
         return Conv2DConfig.builder()
@@ -196,16 +179,23 @@ public final class NN {
         FloatBuffer in = buffer(xc);
         FloatBuffer out = buffer(y);
         float[] g = floats(w);
+        // one row at a time through a Java array: bulk copies and plain loops the JIT vectorises
         IntStream.range(0, rows).parallel().forEach(r -> {
-            int off = r * d;
-            double sq = 0;
-            for (int i = 0; i < d; i++) {
-                double v = in.get(off + i);
-                sq += v * v;
+            float[] v = new float[d];
+            in.get(r * d, v, 0, d);
+            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            int i = 0;
+            for (; i + 3 < d; i += 4) {
+                s0 += (double) v[i] * v[i];
+                s1 += (double) v[i + 1] * v[i + 1];
+                s2 += (double) v[i + 2] * v[i + 2];
+                s3 += (double) v[i + 3] * v[i + 3];
             }
+            for (; i < d; i++) s0 += (double) v[i] * v[i];
             // The reference computes x * rsqrt(var + eps) in fp32, then multiplies by the weight.
-            float inv = (float) (1.0 / Math.sqrt(sq / d + eps));
-            for (int i = 0; i < d; i++) out.put(off + i, g[i] * (in.get(off + i) * inv));
+            float inv = (float) (1.0 / Math.sqrt((s0 + s1 + s2 + s3) / d + eps));
+            for (int j = 0; j < d; j++) v[j] = g[j] * (v[j] * inv);
+            out.put(r * d, v, 0, d);
         });
         return y;
     }

@@ -22,4 +22,25 @@ public interface PipelineListener {
 
     /** A stage ended after {@code took}; skipped stages (a cached black-video embedding) report zero. */
     default void finished(Stage stage, Duration took) {}
+
+    /** One listener that tells each of {@code listeners}, in order (a progress display and a profile, say). */
+    static PipelineListener all(PipelineListener... listeners) {
+        PipelineListener[] each = listeners.clone();
+        return new PipelineListener() {
+            @Override
+            public void started(Stage stage, int units) {
+                for (PipelineListener l : each) l.started(stage, units);
+            }
+
+            @Override
+            public void progress(Stage stage, int done, int units, String detail) {
+                for (PipelineListener l : each) l.progress(stage, done, units, detail);
+            }
+
+            @Override
+            public void finished(Stage stage, Duration took) {
+                for (PipelineListener l : each) l.finished(stage, took);
+            }
+        };
+    }
 }

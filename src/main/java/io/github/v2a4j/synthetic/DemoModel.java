@@ -16,6 +16,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -179,15 +180,24 @@ public final class DemoModel {
      * Llama-3's three special tokens at ids 256–258: every UTF-8 text encodes, one token per byte.
      */
     static String tokenizerJson() {
+        return tokenizerJson(256, List.of("<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>"));
+    }
+
+    /**
+     * The same byte-level tokenizer with {@code specials} at ids {@code firstSpecial}, {@code firstSpecial + 1}, …
+     * The tokenizers library numbers added tokens right after the vocabulary, so ids 256 to {@code firstSpecial - 1}
+     * hold filler tokens of several characters, which no merge can produce.
+     */
+    static String tokenizerJson(int firstSpecial, List<String> specials) {
         JsonObject vocab = new JsonObject();
         int[] byteToChar = byteToUnicode();
         for (int b = 0; b < 256; b++) vocab.addProperty(new String(Character.toChars(byteToChar[b])), b);
+        for (int id = 256; id < firstSpecial; id++) vocab.addProperty("unused" + id, id);
         JsonArray added = new JsonArray();
-        String[] specials = {"<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>"};
-        for (int i = 0; i < specials.length; i++) {
+        for (int i = 0; i < specials.size(); i++) {
             JsonObject t = new JsonObject();
-            t.addProperty("id", 256 + i);
-            t.addProperty("content", specials[i]);
+            t.addProperty("id", firstSpecial + i);
+            t.addProperty("content", specials.get(i));
             t.addProperty("single_word", false);
             t.addProperty("lstrip", false);
             t.addProperty("rstrip", false);

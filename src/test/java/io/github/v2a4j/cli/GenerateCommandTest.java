@@ -2,10 +2,14 @@ package io.github.v2a4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.gson.JsonObject;
 import io.github.v2a4j.faults.Corrupt;
 import io.github.v2a4j.io.video.VideoReader;
 import io.github.v2a4j.io.video.VideoWriter;
 import io.github.v2a4j.pipeline.Defaults;
+import io.github.v2a4j.pipeline.Stage;
+import io.github.v2a4j.pipeline.TraceEvents;
+import io.github.v2a4j.pipeline.TraceProfile;
 import io.github.v2a4j.synthetic.DemoModel;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -13,7 +17,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -131,6 +137,88 @@ class GenerateCommandTest {
     }
 
     @Test
+    void profileOfATinyRunIsATraceEventFileWithStagesLayersStepsAndMemory() throws Exception {
+        Path out = dir.resolve("profiled/out.mp4");
+        Files.createDirectories(out.getParent());
+        Path profile = dir.resolve("profiled/run.json");
+        // an empty black-video cache, so that every CogVLM2 pass runs whatever test ran before
+        deleteTree(io.github.v2a4j.io.CacheDir.besideModel(model));
+        Run r = run("generate", video.toString(), "--model", model.toString(), "--out", out.toString(),
+                "--steps", "2", "--frames", "4", "--profile", profile.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        List<JsonObject> events = TraceEvents.valid(profile);
+        assertThat(events).filteredOn(e -> e.get("ph").getAsString().equals("M")).extracting(e -> e.get("name").getAsString())
+                .containsExactlyInAnyOrder("process_name", "thread_name");
+
+        // every stage, in the pipeline's order, as a B/E pair with its peak resident memory
+        String[] labels = Stream.of(Stage.values()).map(Stage::label).toArray(String[]::new);
+        assertThat(events).filteredOn(e -> e.get("ph").getAsString().equals("B")).extracting(e -> e.get("name").getAsString())
+                .containsExactly(labels);
+        assertThat(events).filteredOn(e -> e.get("ph").getAsString().equals("E")).extracting(e -> e.get("name").getAsString())
+                .containsExactly(labels);
+        assertThat(events).filteredOn(e -> e.get("ph").getAsString().equals("E"))
+                .allMatch(e -> e.getAsJsonObject("args").get("peak_rss_MB").getAsDouble() > 0
+                        && e.getAsJsonObject("args").get("peak_anonymous_MB").getAsDouble() > 0
+                        && !e.getAsJsonObject("args").has("aborted"));
+
+        // the units of each stage as X events inside its B/E pair; the demo model runs 2 vision layers, the adapter
+        // and 2 decoder layers per video pass, 2 decoder layers for both prompts at once, and 2 PNDM steps make 3
+        // UNet evaluations
+        Map<String, List<String>> units = new LinkedHashMap<>();
+        String open = null;
+        double openedAt = 0;
+        for (JsonObject e : events) {
+            String ph = e.get("ph").getAsString();
+            if (ph.equals("B")) {
+                open = e.get("name").getAsString();
+                openedAt = e.get("ts").getAsDouble();
+                units.put(open, new ArrayList<>());
+            } else if (ph.equals("E")) {
+                open = null;
+            } else if (ph.equals("X")) {
+                assertThat(open).as("unit outside a stage: " + e).isNotNull();
+                assertThat(e.getAsJsonObject("args").get("stage").getAsString()).isEqualTo(open);
+                assertThat(e.get("ts").getAsDouble()).isGreaterThanOrEqualTo(openedAt);
+                assertThat(e.get("cat").getAsString()).isEqualTo(
+                        open.equals(Stage.DENOISE.label()) ? TraceProfile.STEP : TraceProfile.LAYER);
+                units.get(open).add(e.get("name").getAsString());
+            }
+        }
+        List<String> videoPass = List.of("vision layer 1/2", "vision layer 2/2", "adapter", "decoder layer 1/2",
+                "decoder layer 2/2");
+        assertThat(units.get(Stage.ENCODE_PROMPT.label())).containsExactly("decoder layer 1/2", "decoder layer 2/2");
+        assertThat(units.get(Stage.ENCODE_VIDEO.label())).containsExactlyElementsOf(videoPass);
+        assertThat(units.get(Stage.ENCODE_BLACK_VIDEO.label())).containsExactlyElementsOf(videoPass);
+        assertThat(units.get(Stage.DENOISE.label())).containsExactly("step 1/3", "step 2/3", "step 3/3");
+        for (Stage s : new Stage[] {Stage.LOAD_VIDEO, Stage.VAE_DECODE, Stage.AUDIO, Stage.MUX}) {
+            assertThat(units.get(s.label())).as(s.label()).isEmpty();
+        }
+
+        // resident memory as counters: one at the start, one at every stage boundary and unit, the sampler's between
+        long counters = events.stream().filter(e -> e.get("ph").getAsString().equals("C")).count();
+        long boundaries = 2L * Stage.values().length + units.values().stream().mapToLong(List::size).sum();
+        assertThat(counters).isGreaterThanOrEqualTo(1 + boundaries);
+        assertThat(events).filteredOn(e -> e.get("ph").getAsString().equals("C"))
+                .allMatch(e -> e.get("name").getAsString().equals("RSS")
+                        && e.getAsJsonObject("args").get("anonymous MB").getAsDouble() > 0
+                        && e.getAsJsonObject("args").get("file-backed MB").getAsDouble() >= 0);
+        JsonObject last = events.get(events.size() - 1);
+        assertThat(last.get("name").getAsString()).isEqualTo(TraceProfile.END);
+        assertThat(last.getAsJsonObject("args").get("peak_rss_MB").getAsDouble()).isPositive();
+
+        // an existing profile is an output like the others
+        assertFails(dir.resolve("profiled2"), "already exists", "generate", video.toString(), "--model", model.toString(),
+                "--out", dir.resolve("profiled2/out.mp4").toString(), "--profile", profile.toString());
+    }
+
+    static void deleteTree(Path p) throws Exception {
+        if (!Files.exists(p)) return;
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path f : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(f);
+        }
+    }
+
+    @Test
     void missingVideo() throws Exception {
         Path outDir = dir.resolve("e1");
         assertFails(outDir, "no such video file", "generate", dir.resolve("nope.mp4").toString(),
@@ -218,11 +306,27 @@ class GenerateCommandTest {
 
     @Test
     void zeroFps() throws Exception {
-        // a zero media time scale: no usable frame rate, refused before any model is opened
+        // a raw MJPEG stream carries no timing, so no frame rate of its own
+        Path mjpeg = dir.resolve("raw.mjpeg");
+        try (var rec = new org.bytedeco.javacv.FFmpegFrameRecorder(mjpeg.toFile(), 48, 32, 0)) {
+            rec.setFormat("mjpeg");
+            rec.setVideoCodec(org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_MJPEG);
+            rec.setFrameRate(10);
+            rec.start();
+            for (int i = 0; i < 20; i++) {
+                rec.recordImage(48, 32, 8, 3, 48 * 3, org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24,
+                        java.nio.ByteBuffer.wrap(new byte[48 * 32 * 3]));
+            }
+            rec.stop();
+        }
+        Path outDir = dir.resolve("e9");
+        assertFails(outDir, "unknown frame rate", "generate", mjpeg.toString(), "--model", model.toString(),
+                "--out", outDir.resolve("o.mp4").toString());
+
+        // a zero media time scale: a frame rate with no relation to the video
         Path zero = dir.resolve("zero-timescale.mp4");
         makeVideo(zero, 2.0, 12);
         Corrupt.setTimeScale(zero, 0);
-        Path outDir = dir.resolve("e9");
         assertFails(outDir, zero + ": the frame rate is unusable: ", "generate", zero.toString(), "--model",
                 model.toString(), "--out", outDir.resolve("o.mp4").toString());
     }

@@ -1,6 +1,7 @@
 package io.github.v2a4j.convert;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -70,6 +71,43 @@ class ExpectedTensorsTest {
         assertThat(ex.dropPrefixes()).containsExactly("encoder.", "quant_conv.");
         assertThat(ModelConverter.vaeName("decoder.mid_block.attentions.0.proj_attn.weight"))
                 .isEqualTo("decoder.mid_block.attentions.0.to_out.0.weight");
+    }
+
+    @Test
+    void cogvlmAtFewerLayers() {
+        JsonObject c = json(COG);
+        c.addProperty("num_hidden_layers", 3);
+        c.getAsJsonObject("vision_config").addProperty("num_hidden_layers", 2);
+        Map<String, Long> sym = ConfigSymbols.cogvlm(c, CONFIG);
+        ExpectedTensors ex = ExpectedTensors.cogvlm(sym);
+        // per decoder layer 8 tensors, per vision layer 12, and 17 outside the layers (1029 = 32·8 + 63·12 + 17)
+        assertThat(ex.entries()).hasSize(3 * 8 + 2 * 12 + 17);
+        assertThat(ex.entries()).noneMatch(e -> e.name().startsWith("model.layers.3."))
+                .noneMatch(e -> e.name().startsWith("model.vision.transformer.layers.2."));
+        // the last decoder layer is dropped, as layer 31 of the published model (K4 reads the layer before it)
+        assertThat(ex.entries().stream().filter(e -> !e.keep()).map(ExpectedTensors.Entry::name))
+                .hasSize(10).contains("model.layers.2.input_layernorm.weight", "lm_head.weight", "model.norm.weight");
+        assertThat(ex.entries()).filteredOn(e -> e.name().startsWith("model.layers.1.")).allMatch(ExpectedTensors.Entry::keep);
+        // the published counts give the manifest itself
+        assertThat(ExpectedTensors.cogvlm(ConfigSymbols.cogvlm(json(COG), CONFIG)).entries())
+                .extracting(e -> e.name() + " " + e.keep())
+                .isEqualTo(ExpectedTensors.load(ExpectedTensors.COGVLM).entries().stream()
+                        .map(e -> e.name() + " " + e.keep()).toList());
+    }
+
+    @Test
+    void cogvlmLayerCountsOutsideThePublishedRangeAreRefused() {
+        JsonObject more = json(COG);
+        more.addProperty("num_hidden_layers", 33);
+        assertThatThrownBy(() -> ConfigSymbols.cogvlm(more, CONFIG)).isInstanceOf(ConvertException.class)
+                .hasMessageContaining("config.json: num_hidden_layers is 33, the published model has 32");
+        JsonObject one = json(COG);
+        one.addProperty("num_hidden_layers", 1); // K4 reads the second-to-last layer: one layer leaves none to run
+        assertThatThrownBy(() -> ConfigSymbols.cogvlm(one, CONFIG)).hasMessageContaining("num_hidden_layers is 1");
+        JsonObject vision = json(COG);
+        vision.getAsJsonObject("vision_config").addProperty("num_hidden_layers", 64);
+        assertThatThrownBy(() -> ConfigSymbols.cogvlm(vision, CONFIG))
+                .hasMessageContaining("num_hidden_layers is 64, the published model has 63");
     }
 
     @Test

@@ -2,7 +2,11 @@ package io.github.v2a4j.synthetic;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.github.v2a4j.cogvlm.LlamaTokenizer;
+import io.github.v2a4j.convert.ConfigSymbols;
+import io.github.v2a4j.convert.ExpectedTensors;
 import io.github.v2a4j.convert.ModelConverter;
 import io.github.v2a4j.io.Safetensors;
 import io.github.v2a4j.io.SafetensorsFile;
@@ -13,8 +17,11 @@ import io.github.v2a4j.pipeline.PipelineListener;
 import io.github.v2a4j.pipeline.Video2AudioPipeline;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -51,6 +58,74 @@ class UpstreamCheckpointsTest {
         assertThat(enc.get("quant_conv.weight")).containsExactly(8, 8, 1, 1);
     }
 
+    /** Data bytes of each CogVLM2 shard at a shape, from the shard plan alone (nothing written). */
+    static long[] shardBytes(List<Map<String, long[]>> shards) {
+        long[] b = new long[shards.size()];
+        for (int i = 0; i < b.length; i++) {
+            for (long[] s : shards.get(i).values()) {
+                long n = 2;
+                for (long d : s) n *= d;
+                b[i] += n;
+            }
+        }
+        return b;
+    }
+
+    static List<Map<String, long[]>> shards(UpstreamCheckpoints.Shape shape) {
+        JsonObject c = UpstreamCheckpoints.cogvlmConfig(shape);
+        Map<String, Long> symbols = ConfigSymbols.cogvlm(c, Path.of("config.json"));
+        return UpstreamCheckpoints.cogvlmShards(ExpectedTensors.cogvlm(symbols).shapes(symbols));
+    }
+
+    @Test
+    void publishedCogvlmLayout() {
+        var shape = UpstreamCheckpoints.Shape.all(UpstreamCheckpoints.Scale.REAL);
+        JsonObject c = UpstreamCheckpoints.cogvlmConfig(shape);
+        assertThat(c.get("num_hidden_layers").getAsInt()).isEqualTo(32);
+        assertThat(c.getAsJsonObject("vision_config").get("num_hidden_layers").getAsInt()).isEqualTo(63);
+        assertThat(c.get("bos_token_id").getAsInt()).isEqualTo(128000);
+        assertThat(c.get("torch_dtype").getAsString()).isEqualTo("bfloat16");
+
+        List<Map<String, long[]>> shards = shards(shape);
+        // the published index: 1029 tensors in six shards of 74, 91, 89, 438, 336 and 1 (lm_head alone),
+        // metadata.total_size 25 015 065 088; save_pretrained's shards stay under its 5 GB max_shard_size
+        assertThat(shards).extracting(Map::size).containsExactly(74, 91, 89, 438, 336, 1);
+        assertThat(shards.get(5)).containsOnlyKeys("lm_head.weight");
+        assertThat(shards.get(0)).containsKeys("model.embed_tokens.weight", "model.layers.8.mlp.language_mlp.down_proj.weight");
+        assertThat(shards.get(3)).containsKeys("model.vision.boi", "model.vision.patch_embedding.proj.weight");
+        long[] bytes = shardBytes(shards);
+        assertThat(LongStream.of(bytes).sum()).isEqualTo(25_015_065_088L);
+        assertThat(LongStream.of(bytes).max().orElseThrow()).isLessThanOrEqualTo(5_000_000_000L);
+        // + K4: the UNet's 1 036 931 780 and the VAE's 83 653 863 parameters in F32
+        assertThat(UpstreamCheckpoints.dataBytes(shape)).isEqualTo(25_015_065_088L + 4 * (1_036_931_780L + 83_653_863L));
+    }
+
+    @Test
+    void fewerLayersKeepEachTensorInItsPublishedShard() {
+        List<Map<String, long[]>> shards = shards(new UpstreamCheckpoints.Shape(UpstreamCheckpoints.Scale.REAL, 1, 1));
+        assertThat(shards.get(0)).containsKeys("model.embed_tokens.weight", "model.layers.1.input_layernorm.weight")
+                .doesNotContainKey("model.layers.2.input_layernorm.weight");
+        assertThat(shards.get(1)).isEmpty();
+        assertThat(shards.get(2)).isEmpty();
+        assertThat(shards.get(3)).containsKeys("model.norm.weight", "model.vision.transformer.layers.0.mlp.fc1.weight")
+                .doesNotContainKey("model.vision.transformer.layers.1.mlp.fc1.weight");
+        assertThat(shards.get(5)).containsOnlyKeys("lm_head.weight");
+        JsonObject c = UpstreamCheckpoints.cogvlmConfig(new UpstreamCheckpoints.Shape(UpstreamCheckpoints.Scale.REAL, 1, 1));
+        assertThat(c.get("num_hidden_layers").getAsInt()).isEqualTo(2); // one runs, the last is K4's unused one
+        assertThat(c.getAsJsonObject("vision_config").get("num_hidden_layers").getAsInt()).isEqualTo(1);
+    }
+
+    @Test
+    void realScaleTokenizerKeepsLlama3SpecialIds() throws Exception {
+        Files.writeString(tmp.resolve("tokenizer.json"), UpstreamCheckpoints.tokenizerJson(UpstreamCheckpoints.Scale.REAL));
+        try (LlamaTokenizer t = LlamaTokenizer.load(tmp)) {
+            assertThat(t.encode("ab<|eot_id|>")).containsExactly('a', 'b', 128009);
+            assertThat(t.encode("<|reserved_special_token_0|>")).containsExactly(LlamaTokenizer.VISION_SLOT);
+            assertThat(t.decode(new int[] {LlamaTokenizer.BOS, 'x', 128255}))
+                    .isEqualTo("<|begin_of_text|>x<|reserved_special_token_250|>");
+        }
+    }
+
     @Test
     void tinyUpstreamFoldersConvertOpenAndGenerate() throws Exception {
         Path k4 = tmp.resolve("kandinsky-4-v2a");
@@ -70,6 +145,9 @@ class UpstreamCheckpointsTest {
             assertThat(all.names()).hasSize(1029);
             assertThat(all.info("model.layers.0.mlp.language_mlp.up_proj.weight").dtype()).isEqualTo("BF16");
             assertThat(last.names()).containsExactly("lm_head.weight");
+            // at tiny widths every tensor still lies in its published shard
+            assertThat(shards(UpstreamCheckpoints.Shape.all(UpstreamCheckpoints.Scale.TINY))).extracting(Map::size)
+                    .containsExactly(74, 91, 89, 438, 336, 1);
             assertThat(vae.names()).contains("encoder.conv_in.weight", "quant_conv.bias", "decoder.conv_out.weight");
         }
 

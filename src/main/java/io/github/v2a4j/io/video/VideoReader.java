@@ -1,5 +1,6 @@
 package io.github.v2a4j.io.video;
 
+import static org.bytedeco.ffmpeg.global.avformat.AVFMT_NOTIMESTAMPS;
 import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
 
 import java.nio.ByteBuffer;
@@ -204,9 +205,16 @@ public final class VideoReader {
 
     /**
      * The video stream's average frame rate, as torchvision's {@code info["video_fps"]}
-     * ({@code float(stream.average_rate)}); an unknown or zero rate is an error, as it is for K4.
+     * ({@code float(stream.average_rate)}); an unknown or zero rate is an error, as it is for K4. A raw stream without
+     * timestamps (MJPEG, H.264 Annex B) has no rate of its own: FFmpeg 5 leaves its average rate unset, FFmpeg 7 fills
+     * in its 25 fps default, which would make a clip of another rate the wrong length; both are refused.
      */
     static double averageFps(FFmpegFrameGrabber g, Path file) {
+        if ((g.getFormatContext().iformat().flags() & AVFMT_NOTIMESTAMPS) != 0) {
+            throw new VideoException(file, "unknown frame rate: a raw " + g.getFormatContext().iformat().name().getString()
+                    + " stream without timestamps; put it in a container with its rate (e.g. ffmpeg -framerate FPS -i "
+                    + "IN -c copy OUT.mp4)");
+        }
         var stream = g.getFormatContext().streams(g.getVideoStream());
         AVRational r = stream.avg_frame_rate();
         AVRational tb = stream.time_base();

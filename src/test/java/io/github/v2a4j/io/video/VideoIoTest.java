@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_AAC;
 import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_H264;
+import static org.bytedeco.ffmpeg.global.avcodec.AV_CODEC_ID_MJPEG;
 import static org.bytedeco.ffmpeg.global.avcodec.av_packet_unref;
 import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -23,6 +24,7 @@ import java.util.stream.Stream;
 import org.bytedeco.ffmpeg.avcodec.AVPacket;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
+import org.bytedeco.javacv.FFmpegFrameRecorder;
 import org.bytedeco.javacv.Frame;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -218,8 +220,26 @@ class VideoIoTest {
 
     @Test
     void unknownFrameRateIsRejected() throws Exception {
-        // a zero media time scale: the container gives no usable timing, and FFmpeg's rate has no relation to the
-        // video (a raw MJPEG stream, the other timing-less input, is given FFmpeg's default 25 fps and reads)
+        // a raw MJPEG stream carries no timing: the reference's FFmpeg 5 gives no average rate (torchvision no
+        // video_fps); FFmpeg 7 reports its 25 fps default, which would make this 2 s clip 0.8 s
+        Path mjpeg = dir.resolve("raw.mjpeg");
+        try (FFmpegFrameRecorder rec = new FFmpegFrameRecorder(mjpeg.toFile(), W, H, 0)) {
+            rec.setFormat("mjpeg");
+            rec.setVideoCodec(AV_CODEC_ID_MJPEG);
+            rec.setFrameRate(10);
+            rec.start();
+            for (int i = 0; i < 20; i++) rec.recordImage(W, H, 8, 3, W * 3, AV_PIX_FMT_RGB24, ByteBuffer.wrap(frame(i)));
+            rec.stop();
+        }
+        assertThatThrownBy(() -> VideoReader.load(mjpeg, 96, 12))
+                .isInstanceOf(VideoException.class)
+                .hasMessageContaining("raw.mjpeg")
+                .hasMessageContaining("unknown frame rate: a raw mjpeg stream without timestamps");
+        assertThatThrownBy(() -> VideoReader.probe(mjpeg)).isInstanceOf(VideoException.class)
+                .hasMessageContaining("unknown frame rate");
+
+        // a zero media time scale: the container's timing is damaged, and the rate FFmpeg derives from it has no
+        // relation to the video
         Path v = video("zero-timescale.mp4", 10, 20, null);
         Corrupt.setTimeScale(v, 0);
         assertThatThrownBy(() -> VideoReader.load(v, 96, 12))

@@ -1,0 +1,57 @@
+package io.github.v2a4j.cli;
+
+import io.github.v2a4j.bench.CogVlmBench;
+import io.github.v2a4j.cogvlm.CogVlmConfig;
+import io.github.v2a4j.cogvlm.CogVlmEncoder;
+import io.github.v2a4j.pipeline.Stage;
+import io.github.v2a4j.unet.UNetConfig;
+import io.github.v2a4j.vae.VaeConfig;
+
+/**
+ * FLOP of the pipeline's stages for one generation, from the benchmarks' analytic counts (2 × multiply-adds of the
+ * products: linears, convolutions, attention cores; norms and elementwise work not counted): the CogVLM2 blocks of
+ * {@link CogVlmBench}, {@link BenchUnetCommand#flops} and {@link BenchVaeCommand#decoderFlops}. Stages without a
+ * count (reading the video, the audio, muxing) give NaN.
+ *
+ * @param frames        video frames T
+ * @param promptTokens  token counts of the prompt and the negative prompt, BOS included
+ * @param latentHeight  latent rows (spectrogram height / VAE scale factor)
+ * @param latentWidth   latent columns
+ */
+record StageFlops(CogVlmConfig cogvlm, UNetConfig unet, VaeConfig vae, int frames, int[] promptTokens,
+                  int latentHeight, int latentWidth) {
+
+    /**
+     * @param evaluations UNet evaluations of the denoising loop (51 for PNDM at 50 steps), each at batch 2 (CFG)
+     * @param computed    false for a black-video pass read from the cache
+     */
+    double of(Stage stage, int evaluations, boolean computed) {
+        return switch (stage) {
+            case ENCODE_PROMPT -> {
+                double g = 0;
+                for (int tokens : promptTokens) g += decoderLayers() * CogVlmBench.decoderLayerGflop(cogvlm, tokens);
+                yield g * 1e9;
+            }
+            case ENCODE_VIDEO -> videoPass();
+            case ENCODE_BLACK_VIDEO -> computed ? videoPass() : 0;
+            case DENOISE -> evaluations * 2 * BenchUnetCommand.flops(unet, latentHeight, latentWidth, frames,
+                    CogVlmEncoder.TEXT_ROWS);
+            case VAE_DECODE -> BenchVaeCommand.decoderFlops(vae, latentHeight, latentWidth);
+            default -> Double.NaN;
+        };
+    }
+
+    /** Vision tower and adapter on every frame, then the decoder on BOS + every frame's vision rows. */
+    private double videoPass() {
+        CogVlmConfig.Vision v = cogvlm.vision();
+        double g = frames * (v.numHiddenLayers() * CogVlmBench.visionLayerGflop(v, v.numPositions())
+                + CogVlmBench.adapterGflop(cogvlm));
+        g += decoderLayers() * CogVlmBench.decoderLayerGflop(cogvlm, 1 + cogvlm.tokensPerFrame() * frames);
+        return g * 1e9;
+    }
+
+    /** K4 reads the output of the second-to-last decoder layer, so the last one never runs. */
+    private int decoderLayers() {
+        return cogvlm.numHiddenLayers() - 1;
+    }
+}
