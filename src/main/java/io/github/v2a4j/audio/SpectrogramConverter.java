@@ -1,6 +1,7 @@
 package io.github.v2a4j.audio;
 
 import io.github.v2a4j.io.WavFile;
+import io.github.v2a4j.nn.FiniteGuard;
 import io.github.v2a4j.nn.Trace;
 import java.awt.image.BufferedImage;
 import org.nd4j.linalg.factory.Nd4j;
@@ -67,6 +68,7 @@ public final class SpectrogramConverter {
             float[] s = ims.apply(mel[c], frames);
             float[][] phases = torchPhases != null ? gl.packPhases(torchPhases, frames) : gl.randomPhases(frames, seed + c);
             waves[c] = gl.run(s, frames, phases, null);
+            requireFinite(waves[c], c, mel.length);
         }
         if (trace.wants("audio_from_waveform.in.samples")) {
             trace.record("audio_from_waveform.in.samples", Nd4j.create(waves));
@@ -79,6 +81,19 @@ public final class SpectrogramConverter {
         }
         if (targetDbfs != null) pcm = Pcm.setToTargetLevel(pcm, targetDbfs);
         return new Audio(waves, pcm, p.sampleRate());
+    }
+
+    /**
+     * Stops with one line at a NaN or Inf from Griffin-Lim: the int16 conversion would otherwise turn it into a
+     * "successful" track of silence or noise.
+     */
+    static void requireFinite(float[] wave, int channel, int channels) {
+        for (int i = 0; i < wave.length; i++) {
+            if (Float.isFinite(wave[i])) continue;
+            throw new FiniteGuard.NonFiniteException("Griffin-Lim gave " + wave[i] + " at sample " + i + " of "
+                    + wave.length + (channels > 1 ? " of channel " + channel : "")
+                    + "; its input came from the spectrogram image");
+        }
     }
 
     /** riffusion {@code audio_from_waveform(normalize=True)} over all channels, interleaved int16. */

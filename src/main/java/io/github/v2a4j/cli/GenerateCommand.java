@@ -2,6 +2,8 @@ package io.github.v2a4j.cli;
 
 import io.github.v2a4j.diffusion.Schedulers;
 import io.github.v2a4j.io.SafetensorsWriter;
+import io.github.v2a4j.io.video.LoadedVideo;
+import io.github.v2a4j.io.video.VideoReader;
 import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.pipeline.AttentionHeatmap;
@@ -19,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +35,8 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code v2a generate VIDEO}: the whole pipeline, video in, video with generated sound out, through
- * {@link Video2AudioPipeline#generateVideo}. This class only reads the arguments, checks the outputs and prints.
+ * {@link Video2AudioPipeline#generateVideo}. This class reads the arguments, checks the outputs, reads the video before
+ * it opens the model, and prints.
  */
 @Command(name = "generate", mixinStandardHelpOptions = true, defaultValueProvider = DefaultValues.class,
         description = {
@@ -130,6 +134,13 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "File for --attention-map (default: OUT with .attention.png).")
     Path attentionOut;
 
+    @Option(names = "--cache-dir", paramLabel = "DIR",
+            description = "Where the black-video embedding and the weight-check stamps are kept (default: "
+                    + "$V2A_CACHE_DIR, else <model>.v2a4j-cache beside the model when writable, else "
+                    + "$XDG_CACHE_HOME/v2a4j or ~/.cache/v2a4j). A cache that cannot be written is skipped with a "
+                    + "warning.")
+    Path cacheDir;
+
     @Option(names = "--profile", paramLabel = "FILE.json",
             description = "Write a trace-event profile: wall time per stage, CogVLM2 layer and denoising step, resident "
                     + "memory (anonymous and file-backed) every 0.5 s. Opens in ui.perfetto.dev or chrome://tracing.")
@@ -138,7 +149,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "Replace existing output files.")
     boolean overwrite;
 
-    @Option(names = "--verbose", description = "Print stack traces of errors.")
+    @Option(names = "--verbose", description = "Print stack traces of errors and FFmpeg's own log.")
     boolean verbose;
 
     /** The registered scheduler names, for the help text. */
@@ -151,8 +162,6 @@ public final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream err = System.err;
-        // FFmpeg logs its own view of a bad file on stderr; our error line names the file and the problem.
-        if (!verbose) org.bytedeco.ffmpeg.global.avutil.av_log_set_level(org.bytedeco.ffmpeg.global.avutil.AV_LOG_FATAL);
         checkText("prompt", prompt);
         checkText("negative prompt", negativePrompt);
         if (!Files.isRegularFile(video)) throw new IllegalArgumentException(video + ": no such video file");
@@ -180,14 +189,33 @@ public final class GenerateCommand implements Callable<Integer> {
         Trace trace = wanted.isEmpty() ? Trace.OFF : Trace.matching(wanted);
 
         ProgressBar progress = new ProgressBar(err, System.console() != null);
+        TraceProfile profiler = profile == null ? null : new TraceProfile(profile, "v2a generate");
+        PipelineListener listener = profiler == null ? progress : PipelineListener.all(progress, profiler);
+        LoadedVideo loaded;
+        Duration readTime;
+        Video2AudioPipeline pipeline;
+        try {
+            // the video before the model: a model's first opening reads every weight, which a bad video must not cost
+            long t0 = System.nanoTime();
+            listener.started(Stage.LOAD_VIDEO, 1);
+            loaded = VideoReader.load(video, options.frames(), options.maxDurationSec());
+            readTime = Duration.ofNanos(System.nanoTime() - t0);
+            listener.finished(Stage.LOAD_VIDEO, readTime);
+            pipeline = Video2AudioPipeline.open(modelDir(model, err), precisionOption, cacheDir);
+        } catch (RuntimeException e) {
+            // a video or a model that cannot be opened leaves no profile behind
+            if (profiler != null) {
+                profiler.close();
+                Files.deleteIfExists(profile);
+            }
+            throw e;
+        }
+
         VideoResult result;
         BufferedImage attentionMap = null;
-        // the profile starts once the model is open: a model that does not open leaves no profile behind
-        try (Video2AudioPipeline pipeline = Video2AudioPipeline.open(modelDir(model, err), precisionOption);
-             TraceProfile profiler = profile == null ? null : new TraceProfile(profile, "v2a generate")) {
+        try (pipeline; profiler) {
             options = options.withSpectrogram(spectrogram.params(pipeline.spectrogramParams()));
-            PipelineListener listener = profiler == null ? progress : PipelineListener.all(progress, profiler);
-            result = pipeline.generateVideo(job, options, listener, () -> false, trace);
+            result = pipeline.generateVideo(job, loaded, options, listener, () -> false, trace);
             if (mapName != null) {
                 long[] latent = pipeline.latentShape(result.videoSeconds());
                 attentionMap = attentionMap(trace, mapName, (int) latent[2], (int) latent[3]);
@@ -201,7 +229,10 @@ public final class GenerateCommand implements Callable<Integer> {
                 files.commit();
             }
         }
-        System.out.println(summary(result));
+        Map<Stage, Duration> timings = new EnumMap<>(Stage.class);
+        timings.put(Stage.LOAD_VIDEO, readTime);
+        timings.putAll(result.timings());
+        System.out.println(summary(result, timings));
         return 0;
     }
 
@@ -255,12 +286,13 @@ public final class GenerateCommand implements Callable<Integer> {
         }
     }
 
-    private static String summary(VideoResult r) {
+    private static String summary(VideoResult r, Map<Stage, Duration> timings) {
         StringBuilder sb = new StringBuilder();
+        Duration total = timings.values().stream().reduce(Duration.ZERO, Duration::plus);
         sb.append(String.format("v2a: wrote %s (%.2f s of audio at %d Hz) in %s:", r.video(), r.audioSeconds(),
-                r.sampleRate(), ProgressBar.format(r.total())));
+                r.sampleRate(), ProgressBar.format(total)));
         for (Stage s : Stage.values()) {
-            Duration d = r.timings().get(s);
+            Duration d = timings.get(s);
             if (d != null) sb.append(' ').append(s.label()).append(' ').append(ProgressBar.format(d)).append(',');
         }
         sb.setLength(sb.length() - 1);

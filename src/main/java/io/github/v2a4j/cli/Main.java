@@ -26,17 +26,32 @@ import picocli.CommandLine.Command;
         })
 public final class Main {
 
+    static {
+        // JavaCPP logs through SLF4J instead of straight to stderr, where its version check would print a warning on
+        // every run: the FFTW preset in pom.xml is built for JavaCPP 1.5.10, the others for the 1.5.12 they all run
+        // on. simplelogger.properties keeps JavaCPP's log to errors.
+        if (System.getProperty("org.bytedeco.javacpp.logger") == null) {
+            System.setProperty("org.bytedeco.javacpp.logger", "slf4j");
+        }
+    }
+
     public static void main(String[] args) {
         System.exit(run(args));
     }
 
     /** Runs the command line and returns the exit code (0 ok, 1 error, 2 validation over tolerance). */
     public static int run(String... args) {
+        // FFmpeg's log goes to the SLF4J logger "ffmpeg" (io.video.FfmpegLog), quiet unless asked for; the level is
+        // read when that logger is first made, so it is set before any command runs.
+        if (java.util.Arrays.asList(args).contains("--verbose")) {
+            System.setProperty("org.slf4j.simpleLogger.log.ffmpeg", "debug");
+        }
         CommandLine cl = commandLine();
         return cl.execute(args);
     }
 
-    static CommandLine commandLine() {
+    /** The configured command line (error handlers included), for running commands in-process. */
+    public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             PrintWriter err = cmd.getErr();
@@ -45,6 +60,15 @@ public final class Main {
             if (parsed.originalArgs().contains("--verbose")) ex.printStackTrace(err);
             err.flush();
             return 1;
+        });
+        // A mistyped option gets one line and a pointer to the help, not the whole usage text.
+        cl.setParameterExceptionHandler((ex, args) -> {
+            CommandLine cmd = ex.getCommandLine();
+            PrintWriter err = cmd.getErr();
+            String name = cmd.getCommandSpec().qualifiedName(" ");
+            err.println("v2a: error: " + oneLine(ex) + " (see '" + name + " --help')");
+            err.flush();
+            return cmd.getCommandSpec().exitCodeOnInvalidInput();
         });
         return cl;
     }

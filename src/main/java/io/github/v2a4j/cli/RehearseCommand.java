@@ -6,7 +6,6 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.v2a4j.bench.Machine;
 import io.github.v2a4j.cogvlm.CogVlmConfig;
-import io.github.v2a4j.cogvlm.CogVlmEncoder;
 import io.github.v2a4j.cogvlm.LlamaTokenizer;
 import io.github.v2a4j.convert.ConfigSymbols;
 import io.github.v2a4j.convert.ExpectedTensors;
@@ -77,7 +76,7 @@ import picocli.CommandLine.Option;
 public final class RehearseCommand implements Callable<Integer> {
 
     @Option(names = "--work", paramLabel = "DIR", required = true,
-            description = "Work directory (created): checkpoints/, model-<dtype>/, the clip, outputs, profiles, logs/, "
+            description = "Work directory (created): checkpoints/, model-<dtype>/, the clip, outputs, profiles, cache/, logs/, "
                     + "rehearsal.json. Needs 30 GB for the checkpoints plus the converted model (f32 51 GB, bf16 "
                     + "26 GB) at the real size.")
     Path work;
@@ -415,7 +414,9 @@ public final class RehearseCommand implements Callable<Integer> {
     /** One generate run in a child process with --profile; its rows come from the profile. */
     private boolean generate(String run, Path clip, Path model, String modelDtype, StageFlops flops, PrintStream err,
                              RehearsalReport report) throws Exception {
-        Path cache = CogVlmEncoder.defaultCacheDir(model);
+        // the rehearsal's own cache folder; a cold run starts without the black-video embedding and the weight-check
+        // stamps, as a first run does
+        Path cache = work.resolve("cache");
         if (run.equals("cold")) deleteTree(cache);
         String name = modelDtype + "-" + run;
         Path out = work.resolve("out-" + name + ".mp4");
@@ -425,7 +426,7 @@ public final class RehearseCommand implements Callable<Integer> {
         err.printf("v2a rehearse: generate (%s, %s black-video cache)%n", modelDtype, run);
         ChildRun r = ChildRun.run(List.of("generate", clip.toString(), "--model", model.toString(), "--out",
                 out.toString(), "--overwrite", "--steps", String.valueOf(steps), "--frames", String.valueOf(frames),
-                "--precision", precision, "--profile", profile.toString()),
+                "--precision", precision, "--cache-dir", cache.toString(), "--profile", profile.toString()),
                 work.resolve("logs/generate-" + name + ".log"), err);
         List<RehearsalReport.Row> stages = new ArrayList<>();
         double[] peaks = {r.peakAnonymousBytes(), r.peakFileBytes(), r.peakBytes()};

@@ -1,24 +1,23 @@
 package io.github.v2a4j.cogvlm;
 
-import io.github.v2a4j.nn.Buffers;
+import io.github.v2a4j.io.CacheDir;
 import io.github.v2a4j.io.MapSource;
+import io.github.v2a4j.io.OutputFile;
 import io.github.v2a4j.io.Safetensors;
-import io.github.v2a4j.io.SafetensorsFile;
-import io.github.v2a4j.io.TensorInfo;
 import io.github.v2a4j.io.TensorSource;
+import io.github.v2a4j.io.WeightsCheck;
 import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -45,7 +44,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 public final class CogVlmEncoder {
 
     /** Names the model in weight errors. */
-    static final String COMPONENT = "CogVLM2";
+    public static final String COMPONENT = "CogVLM2";
 
     /** K4's {@code extract_text_embedding(max_len=100)}. */
     public static final int TEXT_ROWS = 100;
@@ -62,7 +61,8 @@ public final class CogVlmEncoder {
 
     /**
      * @param cacheDir where unconditional embeddings are kept (null: no cache)
-     * @param weightsFingerprint identifies the checkpoint in cache keys (see {@link #fingerprint})
+     * @param weightsFingerprint the content identity of the checkpoint ({@link WeightsCheck#fingerprint}): the cache
+     *                           key of the black-video embedding, so a changed weight never reuses an old entry
      * @param frameChunk frames per vision-layer call (bounds the MLP intermediate; 8 keeps it near 126 MB at real size)
      */
     public CogVlmEncoder(CogVlmConfig cfg, TensorSource source, Path cacheDir, String weightsFingerprint, int frameChunk) {
@@ -84,20 +84,21 @@ public final class CogVlmEncoder {
 
     /**
      * Opens a model folder as published (config.json, model.safetensors.index.json + shards, or single files; bf16 or
-     * converted F32), with the unconditional-embedding cache in {@link #defaultCacheDir}. Checks the checkpoint
-     * against the config before anything runs.
+     * converted F32), with the unconditional-embedding cache in {@link CacheDir#choose}'s folder. Checks the
+     * checkpoint against the config, and every weight for NaN and Inf ({@link WeightsCheck}), before anything runs.
      */
     public static CogVlmEncoder open(Path modelDir, int frameChunk) {
         CogVlmConfig cfg = CogVlmConfig.read(modelDir.resolve("config.json"));
         Safetensors weights = Safetensors.open(modelDir);
-        CogVlmEncoder enc = new CogVlmEncoder(cfg, weights, defaultCacheDir(modelDir), fingerprint(modelDir), frameChunk);
         try {
-            enc.verifyCheckpoint();
+            verifyCheckpoint(cfg, weights); // names, shapes and dtypes first: headers only
+            Path cache = CacheDir.choose(null, modelDir);
+            String fingerprint = WeightsCheck.fingerprint(modelDir, cache.resolve(CacheDir.WEIGHT_STAMPS));
+            return new CogVlmEncoder(cfg, weights, cache, fingerprint, frameChunk);
         } catch (RuntimeException e) {
             weights.close();
             throw e;
         }
-        return enc;
     }
 
     /** The weights this encoder reads (closing it unmaps the checkpoint). */
@@ -106,10 +107,15 @@ public final class CogVlmEncoder {
     }
 
     /**
-     * Checks every tensor name and shape the encoder will read against the checkpoint headers (no data is read), and
-     * that nothing else is left over. Throws one error naming the checkpoint and every problem.
+     * Checks every tensor name, shape and dtype the encoder will read against the checkpoint headers (no data is
+     * read), and that nothing else is left over. Throws one error naming the checkpoint and every problem.
      */
     public void verifyCheckpoint() {
+        verifyCheckpoint(cfg, source);
+    }
+
+    /** {@link #verifyCheckpoint()} before an encoder exists (a pipeline checks every part before any work). */
+    public static void verifyCheckpoint(CogVlmConfig cfg, TensorSource source) {
         Binder check = Binder.check(source, COMPONENT);
         VisionTower.declare(check, cfg);
         LlamaDecoder.declare(check, cfg);
@@ -237,12 +243,6 @@ public final class CogVlmEncoder {
         return out;
     }
 
-    /** The cache folder next to a model folder: {@code <model dir>.v2a4j-cache}. */
-    public static Path defaultCacheDir(Path modelDir) {
-        Path abs = modelDir.toAbsolutePath().normalize();
-        return abs.resolveSibling(abs.getFileName() + ".v2a4j-cache");
-    }
-
     /**
      * sha256 over the weights fingerprint, the precision and the preprocessed black clip (its exact float bits:
      * bilinear scaling of a constant can differ in the last bit with the input size, so H and W alone would not be
@@ -251,7 +251,7 @@ public final class CogVlmEncoder {
     String cacheKey(INDArray images) {
         MessageDigest md = sha256();
         md.update(weightsFingerprint.getBytes(StandardCharsets.UTF_8));
-        // fp32 adds nothing to the key, so fp32 entries made before the precision option stay valid
+        // bf16 products give another embedding; fp32, the default, adds nothing to the key
         if (precision != Precision.FP32) md.update(precision.label().getBytes(StandardCharsets.UTF_8));
         md.update(cfg.toString().getBytes(StandardCharsets.UTF_8));
         float[] f = images.dup('c').data().asFloat();
@@ -259,38 +259,6 @@ public final class CogVlmEncoder {
         b.asFloatBuffer().put(f);
         md.update(b.array());
         return HexFormat.of().formatHex(md.digest()).substring(0, 24);
-    }
-
-    /**
-     * A cheap identity of a checkpoint: sha256 over every {@code *.safetensors} / {@code *.json} file's name, size and,
-     * for safetensors, its header (tensor names, dtypes, shapes, offsets, metadata). Reading headers takes
-     * milliseconds where a full hash of 25 GB would take minutes; a re-exported or re-quantised checkpoint changes
-     * the headers or sizes.
-     */
-    public static String fingerprint(Path modelDir) {
-        MessageDigest md = sha256();
-        try (var files = Files.list(modelDir)) {
-            for (Path p : files.sorted().toList()) {
-                String name = p.getFileName().toString();
-                if (!Files.isRegularFile(p) || !(name.endsWith(".safetensors") || name.endsWith(".json"))) continue;
-                md.update((name + "\n" + Files.size(p) + "\n").getBytes(StandardCharsets.UTF_8));
-                if (name.endsWith(".safetensors")) {
-                    try (SafetensorsFile st = SafetensorsFile.open(p)) {
-                        md.update(st.metadata().toString().getBytes(StandardCharsets.UTF_8));
-                        for (String t : st.names()) {
-                            TensorInfo i = st.info(t);
-                            md.update((t + " " + i.dtype() + " " + i.shapeString() + " " + i.begin() + " " + i.end()
-                                    + "\n").getBytes(StandardCharsets.UTF_8));
-                        }
-                    }
-                } else {
-                    md.update(Files.readAllBytes(p));
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot fingerprint " + modelDir, e);
-        }
-        return HexFormat.of().formatHex(md.digest());
     }
 
     private static MessageDigest sha256() {
@@ -303,33 +271,42 @@ public final class CogVlmEncoder {
 
     private static final int CACHE_MAGIC = 0x56324155; // "V2AU"
 
-    /** Null when the file is unreadable or has another shape (then the pass is recomputed and the file replaced). */
+    /**
+     * Null when the file is unreadable, has another shape or holds NaN or Inf (then the pass is recomputed and the
+     * file replaced).
+     */
     private static INDArray readCache(Path file, int frames, long hidden) {
         try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
             if (in.readInt() != CACHE_MAGIC || in.readInt() != frames || in.readInt() != hidden) return null;
             float[] f = new float[(int) (frames * hidden)];
-            for (int i = 0; i < f.length; i++) f[i] = in.readFloat();
+            for (int i = 0; i < f.length; i++) {
+                f[i] = in.readFloat();
+                if (!Float.isFinite(f[i])) return null; // a damaged entry is computed again, never used
+            }
             return Nd4j.create(f, new long[] {frames, hidden}, 'c');
         } catch (IOException e) {
             return null;
         }
     }
 
-    /** Written to a temporary file and renamed, so a crash never leaves a half-written cache entry. */
+    /**
+     * Written through {@link OutputFile}, so neither a crash nor Ctrl-C leaves a half-written entry. A cache that
+     * cannot be written is reported once and the run goes on: the entry is only an optimisation.
+     */
     private static void writeCache(Path file, INDArray emb) {
+        float[] f = emb.dup('c').data().asFloat();
         try {
             Files.createDirectories(file.getParent());
-            Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
-            float[] f = emb.dup('c').data().asFloat();
-            try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp)))) {
-                out.writeInt(CACHE_MAGIC);
-                out.writeInt((int) emb.size(0));
-                out.writeInt((int) emb.size(1));
-                for (float v : f) out.writeFloat(v);
-            }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write unconditional-embedding cache " + file, e);
+            OutputFile.write(file, true, tmp -> {
+                try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp)))) {
+                    out.writeInt(CACHE_MAGIC);
+                    out.writeInt((int) emb.size(0));
+                    out.writeInt((int) emb.size(1));
+                    for (float v : f) out.writeFloat(v);
+                }
+            });
+        } catch (Exception e) {
+            CacheDir.warnOnce(file.getParent(), e);
         }
     }
 

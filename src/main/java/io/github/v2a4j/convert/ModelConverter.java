@@ -5,6 +5,7 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import io.github.v2a4j.io.Dtype;
+import io.github.v2a4j.io.Finite;
 import io.github.v2a4j.io.Safetensors;
 import io.github.v2a4j.io.SafetensorsException;
 import io.github.v2a4j.io.SafetensorsStreamWriter;
@@ -13,6 +14,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
@@ -378,7 +380,13 @@ public final class ModelConverter {
         try (SafetensorsStreamWriter w = new SafetensorsStreamWriter(file, specs, Map.of("format", "pt"))) {
             for (String n : w.dataOrder()) {
                 Planned t = byName.get(n);
-                source.stream(t.sourceName(), specs.get(n).dtype(), piece -> w.append(n, piece));
+                Dtype d = specs.get(n).dtype();
+                long[] seen = {0};
+                source.stream(t.sourceName(), d, piece -> {
+                    checkFinite(source, t, d, piece, seen[0]);
+                    seen[0] += piece.remaining() / d.size();
+                    w.append(n, piece);
+                });
                 done += specs.get(n).bytes();
                 count++;
                 long now = System.nanoTime();
@@ -398,6 +406,19 @@ public final class ModelConverter {
             files.put(rel, r);
         }
         return bytes;
+    }
+
+    /**
+     * A NaN or Inf weight is refused while it streams past, as written (a conversion that overflows counts too): it
+     * would run to the end and make plausible noise.
+     */
+    private static void checkFinite(Safetensors source, Planned t, Dtype d, ByteBuffer piece, long firstElement) {
+        long bad = Finite.firstNonFinite(piece, d);
+        if (bad < 0) return;
+        TensorInfo info = source.info(t.sourceName());
+        throw new ConvertException(info.file() + ": tensor '" + t.sourceName() + "' holds "
+                + Finite.describe(piece, d, bad) + " at element " + (firstElement + bad) + " of " + t.elements() + " "
+                + Arrays.toString(t.shape()) + " (nothing written): the checkpoint is damaged; download it again");
     }
 
     // ---- files ----------------------------------------------------------------------------------------------------

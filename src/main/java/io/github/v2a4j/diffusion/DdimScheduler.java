@@ -65,6 +65,7 @@ public final class DdimScheduler implements Scheduler {
         betas = NoiseSchedule.betas(config.numTrainTimesteps, config.betaStart, config.betaEnd,
                 config.betaSchedule, config.trainedBetas);
         alphasCumprod = NoiseSchedule.alphasCumprod(betas);
+        NoiseSchedule.checkSpacing(config.timestepSpacing);
         finalAlphaCumprod = config.setAlphaToOne ? 1.0f : alphasCumprod[0];
         if (!config.predictionType.equals("epsilon") && !config.predictionType.equals("sample")
                 && !config.predictionType.equals("v_prediction")) {
@@ -102,8 +103,16 @@ public final class DdimScheduler implements Scheduler {
         return 1.0f;
     }
 
+    /** Null when {@code steps} lies in {@link NoiseSchedule#stepsProblem}'s range (one step is fine for DDIM). */
+    @Override
+    public String stepsProblem(int steps) {
+        return NoiseSchedule.stepsProblem(config.timestepSpacing, config.numTrainTimesteps, steps, config.stepsOffset);
+    }
+
     @Override
     public void setTimesteps(int numInferenceSteps) {
+        String problem = stepsProblem(numInferenceSteps);
+        if (problem != null) throw new IllegalArgumentException(problem);
         long[] base = NoiseSchedule.spacedTimesteps(config.timestepSpacing, config.numTrainTimesteps,
                 numInferenceSteps, config.stepsOffset);
         this.numInferenceSteps = numInferenceSteps;

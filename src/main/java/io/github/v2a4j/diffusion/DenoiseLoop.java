@@ -1,5 +1,6 @@
 package io.github.v2a4j.diffusion;
 
+import io.github.v2a4j.nn.FiniteGuard;
 import io.github.v2a4j.nn.Trace;
 import java.util.SplittableRandom;
 import java.util.concurrent.CancellationException;
@@ -14,7 +15,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>It reports each step's {@code scheduler.step.in.{model_output, timestep, sample}} and {@code
  * scheduler.step.out.0} to the trace, tells the listener after every step, checks the caller's cancellation before
- * every step, and asks the model to release its scratch memory after every step.
+ * every step, and asks the model to release its scratch memory after every step. Every model evaluation runs under a
+ * {@link FiniteGuard} and the latents are checked after every step, so a NaN or Inf stops the loop at the step, and
+ * the block, that made it.
  */
 public final class DenoiseLoop {
 
@@ -56,11 +59,15 @@ public final class DenoiseLoop {
                 throw new CancellationException("cancelled after " + i + " of " + timesteps.length + " denoising steps");
             }
             int t = timesteps[i];
-            INDArray eps = model.eps(scheduler.scaleModelInput(x, t), t, trace);
+            INDArray in = scheduler.scaleModelInput(x, t);
+            String where = "the latents of step " + (i + 1) + " of " + timesteps.length + " at timestep " + t;
+            INDArray eps = FiniteGuard.run(model.name(), where, () -> model.eps(in, t, trace));
             trace.record("scheduler.step.in.model_output", eps);
             if (trace.wants("scheduler.step.in.timestep")) trace.record("scheduler.step.in.timestep", Nd4j.scalar((long) t));
             trace.record("scheduler.step.in.sample", x);
             x = scheduler.step(eps, t, x);
+            FiniteGuard.requireFinite(x, "the latents after step " + (i + 1) + " of " + timesteps.length
+                    + " (timestep " + t + ", " + scheduler.name() + ")");
             trace.record("scheduler.step.out.0", x);
             model.releaseScratch();
             listener.onStep(i + 1, timesteps.length, t);

@@ -17,6 +17,11 @@ public interface GuidedNoiseModel extends AutoCloseable {
      */
     INDArray eps(INDArray latents, int timestep, Trace trace);
 
+    /** What runs, as messages name it ("UNet": "UNet: conv_in gave NaN ..."). */
+    default String name() {
+        return getClass().getSimpleName();
+    }
+
     /** Called by the loop after every step: give back the memory of the finished evaluation. */
     default void releaseScratch() {}
 

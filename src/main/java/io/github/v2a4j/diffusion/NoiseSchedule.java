@@ -3,6 +3,7 @@ package io.github.v2a4j.diffusion;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import java.util.List;
 
 /**
  * What diffusers' schedulers share: the beta table, {@code alphas_cumprod}, the spacing of the inference timesteps,
@@ -18,6 +19,11 @@ final class NoiseSchedule {
      * {@code trained_betas} when given.
      */
     static float[] betas(int n, double betaStart, double betaEnd, String schedule, double[] trained) {
+        if (n < 1) throw new IllegalArgumentException("num_train_timesteps must be at least 1, got " + n);
+        if (trained == null && !(betaStart > 0 && betaEnd > 0 && betaStart < 1 && betaEnd < 1)) {
+            throw new IllegalArgumentException("beta_start and beta_end must lie between 0 and 1, got " + betaStart
+                    + " and " + betaEnd);
+        }
         if (trained != null) {
             float[] b = new float[trained.length];
             for (int i = 0; i < b.length; i++) b[i] = (float) trained[i];
@@ -129,10 +135,40 @@ final class NoiseSchedule {
                 base = new long[len];
                 for (int i = 0; i < len; i++) base[len - 1 - i] = (long) Math.rint(n + i * -ratio) - 1;
             }
-            default -> throw new IllegalArgumentException("timestep_spacing " + spacing
-                    + " is not supported (linspace, leading, trailing)");
+            default -> throw unsupportedSpacing(spacing);
         }
         return base;
+    }
+
+    /** Refuses a {@code timestep_spacing} {@link #spacedTimesteps} does not know, when a scheduler is built. */
+    static void checkSpacing(String spacing) {
+        if (!List.of("linspace", "leading", "trailing").contains(spacing)) throw unsupportedSpacing(spacing);
+    }
+
+    private static IllegalArgumentException unsupportedSpacing(String spacing) {
+        return new IllegalArgumentException("timestep_spacing " + spacing + " is not supported (linspace, leading, "
+                + "trailing)");
+    }
+
+    /**
+     * Null when {@link #spacedTimesteps} of {@code steps} all lie in {@code 0 .. n-1}, else why not, in one line
+     * naming the largest count that does: a count beyond the training timesteps, or one whose offset timesteps would
+     * index past the tables (diffusers fails then in {@code step}, after the encoders have run).
+     */
+    static String stepsProblem(String spacing, int n, int steps, int stepsOffset) {
+        if (steps < 1) return "steps must be at least 1, got " + steps;
+        if (steps > n || !inRange(spacedTimesteps(spacing, n, steps, stepsOffset), n)) {
+            int max = Math.min(n, steps - 1);
+            while (max > 1 && !inRange(spacedTimesteps(spacing, n, max, stepsOffset), n)) max--;
+            return "steps must be at most " + max + " for this model's scheduler (" + n + " training timesteps, "
+                    + spacing + " spacing, steps_offset " + stepsOffset + "), got " + steps;
+        }
+        return null;
+    }
+
+    private static boolean inRange(long[] timesteps, int n) {
+        for (long t : timesteps) if (t < 0 || t >= n) return false;
+        return true;
     }
 
     // scheduler_config.json values: absent or null keys take the scheduler's constructor default

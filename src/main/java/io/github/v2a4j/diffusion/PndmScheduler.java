@@ -35,9 +35,12 @@ public final class PndmScheduler implements Scheduler {
             return new Config(1000, 0.0001, 0.02, "linear", null, false, false, "epsilon", "leading", 0);
         }
 
+        /** Reads and checks a config (a scheduler is built from it once, so a value it cannot use fails here). */
         public static Config read(Path file) {
             try {
-                return fromJson(JsonParser.parseString(Files.readString(file)).getAsJsonObject());
+                Config c = fromJson(JsonParser.parseString(Files.readString(file)).getAsJsonObject());
+                new PndmScheduler(c);
+                return c;
             } catch (IOException | RuntimeException e) {
                 throw new IllegalArgumentException("cannot read scheduler config " + file + ": " + e.getMessage(), e);
             }
@@ -80,6 +83,7 @@ public final class PndmScheduler implements Scheduler {
         betas = NoiseSchedule.betas(config.numTrainTimesteps, config.betaStart, config.betaEnd, config.betaSchedule,
                 config.trainedBetas);
         alphasCumprod = NoiseSchedule.alphasCumprod(betas);
+        NoiseSchedule.checkSpacing(config.timestepSpacing);
         finalAlphaCumprod = config.setAlphaToOne ? 1.0f : alphasCumprod[0];
         if (!config.predictionType.equals("epsilon") && !config.predictionType.equals("v_prediction")) {
             throw new IllegalArgumentException("prediction_type " + config.predictionType + " must be epsilon or v_prediction");
@@ -116,19 +120,24 @@ public final class PndmScheduler implements Scheduler {
         return alphasCumprod.clone();
     }
 
-    /** Sets the discrete timesteps of the chain and resets the multistep state. */
+    /**
+     * Sets the discrete timesteps of the chain and resets the multistep state. A step count the schedule cannot
+     * serve is an {@link IllegalArgumentException} in the user's words (see {@link #stepsProblem}).
+     */
     @Override
     public void setTimesteps(int numInferenceSteps) {
+        String problem = stepsProblem(numInferenceSteps);
+        if (problem != null) throw new IllegalArgumentException(problem);
         this.numInferenceSteps = numInferenceSteps;
         int n = config.numTrainTimesteps;
         long[] base = NoiseSchedule.spacedTimesteps(config.timestepSpacing, n, numInferenceSteps, config.stepsOffset);
         int m = base.length;
         int[] plms;
         if (config.skipPrkSteps) {
-            // [_t[:-1], _t[-2:-1], _t[-1:]] reversed: the second-to-last base timestep appears twice (with one
-            // step, _t[-2:-1] is empty and the one timestep appears once)
+            // [_t[:-1], _t[-2:-1], _t[-1:]] reversed: the second-to-last base timestep appears twice
+            // (for one step the middle slice is empty: the chain is that one timestep)
             prkTimesteps = new int[0];
-            plms = new int[m >= 2 ? m + 1 : m];
+            plms = new int[m == 1 ? 1 : m + 1];
             int k = 0;
             for (int i = 0; i < m - 1; i++) plms[k++] = (int) base[i];
             if (m >= 2) plms[k++] = (int) base[m - 2];
@@ -158,6 +167,19 @@ public final class PndmScheduler implements Scheduler {
         counter = 0;
         curModelOutput = null;
         curSample = null;
+    }
+
+    /**
+     * Null when {@code steps} is a count this schedule can run, else why not, in one line: fewer than 4 with
+     * Runge-Kutta warm-up steps (diffusers fails there too), or outside {@link NoiseSchedule#stepsProblem}'s range.
+     */
+    @Override
+    public String stepsProblem(int steps) {
+        if (steps >= 1 && !config.skipPrkSteps && steps < PNDM_ORDER) {
+            return "steps must be at least " + PNDM_ORDER + " for this model's scheduler (PNDM with Runge-Kutta "
+                    + "warm-up steps), got " + steps;
+        }
+        return NoiseSchedule.stepsProblem(config.timestepSpacing, config.numTrainTimesteps, steps, config.stepsOffset);
     }
 
     private static void reverse(int[] a) {

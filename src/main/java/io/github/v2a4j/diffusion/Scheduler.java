@@ -14,7 +14,16 @@ public interface Scheduler {
     /** diffusers' class name ({@code _class_name} of {@code scheduler_config.json}), e.g. {@code PNDMScheduler}. */
     String name();
 
-    /** diffusers {@code set_timesteps(num_inference_steps)}: the chain's timesteps; resets any multistep state. */
+    /**
+     * Null when this scheduler can run {@code steps} inference steps with its config, else why not, in one line a
+     * user can act on. Asked before any expensive work; {@link #setTimesteps} refuses the same counts.
+     */
+    String stepsProblem(int steps);
+
+    /**
+     * diffusers {@code set_timesteps(num_inference_steps)}: the chain's timesteps; resets any multistep state. A count
+     * {@link #stepsProblem} refuses is an {@link IllegalArgumentException} with its message.
+     */
     void setTimesteps(int numInferenceSteps);
 
     /** The timesteps to run after {@link #setTimesteps}, one model evaluation each. */

@@ -145,9 +145,11 @@ public final class ComparisonReport {
         if (rows.isEmpty()) {
             sb.append("no tensor was compared: the Java side produced none of the bundle's names\n");
         } else {
-            Row worst = worstAgainstTolerance();
-            sb.append(String.format(Locale.ROOT, "closest to its tolerance: %s, err/max|ref| %s (tol %s)%n",
-                    label(worst), sci(worst.relToMax()), sci(worst.tolerance().maxRelToMax())));
+            // a failed run points at its first failure; a passing one at the row with the least margin
+            Row shown = firstFail >= 0 ? rows.get(firstFail) : worstAgainstTolerance();
+            sb.append(String.format(Locale.ROOT, "%s: %s, err/max|ref| %s (tol %s)%n",
+                    firstFail >= 0 ? "first over its tolerance" : "closest to its tolerance",
+                    label(shown), sci(shown.relToMax()), sci(shown.tolerance().maxRelToMax())));
             int nameWidth = Math.min(NAME_WIDTH, Math.max(6, rows.stream().mapToInt(r -> label(r).length()).max()
                     .orElse(6)));
             sb.append(String.format(Locale.ROOT, "%5s  %-" + nameWidth + "s  %-18s %10s %10s %12s %10s %8s  %s%n",
@@ -238,11 +240,20 @@ public final class ComparisonReport {
         return String.format(Locale.ROOT, "%.2e", v);
     }
 
+    /** Names up to about {@link #PREVIEW_CHARS} characters (at least one), then how many more: lines stay short. */
     private static String preview(List<String> names) {
-        List<String> shown = names.subList(0, Math.min(8, names.size()));
-        String s = String.join(", ", shown);
-        return names.size() > shown.size() ? s + ", … " + (names.size() - shown.size()) + " more" : s;
+        StringBuilder sb = new StringBuilder();
+        int shown = 0;
+        for (String n : names) {
+            if (shown > 0 && sb.length() + 2 + n.length() > PREVIEW_CHARS) break;
+            if (shown > 0) sb.append(", ");
+            sb.append(n);
+            shown++;
+        }
+        return names.size() > shown ? sb + ", … " + (names.size() - shown) + " more" : sb.toString();
     }
+
+    private static final int PREVIEW_CHARS = 160;
 
     @Override
     public String toString() {

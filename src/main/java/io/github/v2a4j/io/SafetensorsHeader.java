@@ -171,7 +171,7 @@ final class SafetensorsHeader {
         if (begin > end) throw failTensor(file, name, "data_offsets [" + begin + ", " + end + "] are reversed");
         if (end > dataLength) {
             throw failTensor(file, name, "data_offsets [" + begin + ", " + end + "] lie outside the data area ("
-                    + dataLength + " bytes)");
+                    + dataLength + " bytes): the file is cut short or its header is damaged");
         }
         long bytes;
         try {

@@ -8,12 +8,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -64,6 +60,7 @@ public final class SafetensorsStreamWriter implements AutoCloseable {
     }
 
     private final Path target;
+    private final OutputFile output;
     private final Path temp;
     private final FileChannel ch;
     private final long dataStart;
@@ -99,18 +96,15 @@ public final class SafetensorsStreamWriter implements AutoCloseable {
         }
         byte[] header = header(new TreeMap<>(slots), new TreeMap<>(metadata));
         this.dataStart = 8 + header.length;
-        Path dir = target.toAbsolutePath().getParent();
         try {
-            this.temp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-        } catch (IOException e) {
-            throw new UncheckedIOException(target + ": cannot create a temporary file in " + dir, e);
+            this.output = OutputFile.create(target);
+        } catch (UncheckedIOException e) {
+            throw new UncheckedIOException(target + ": cannot create a temporary file beside it", e.getCause());
         }
+        this.temp = output.tmp();
         FileChannel c = null;
         try {
-            // createTempFile makes the file owner-only; a checkpoint gets the usual rw-r--r--.
-            if (Files.getFileStore(temp).supportsFileAttributeView(PosixFileAttributeView.class)) {
-                Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-r--r--"));
-            }
+            // READ too: a file written out of order is hashed again from disk at commit
             c = FileChannel.open(temp, StandardOpenOption.READ, StandardOpenOption.WRITE);
             ByteBuffer head = ByteBuffer.allocate(8 + header.length).order(ByteOrder.LITTLE_ENDIAN);
             head.putLong(header.length).put(header).flip();
@@ -186,7 +180,7 @@ public final class SafetensorsStreamWriter implements AutoCloseable {
             if (hashed != ch.size()) hashFile();
             sha256 = HexFormat.of().formatHex(digest.digest());
             ch.close();
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            output.commit(true);
             done = true;
         } catch (IOException e) {
             close();
@@ -295,10 +289,6 @@ public final class SafetensorsStreamWriter implements AutoCloseable {
     }
 
     private void deleteQuietly() {
-        try {
-            Files.deleteIfExists(temp);
-        } catch (IOException ignored) {
-            // Best effort; a leftover hidden .tmp file is harmless.
-        }
+        output.close();
     }
 }

@@ -15,6 +15,17 @@ public record TensorInfo(String name, Path file, String dtype, long[] shape, lon
         return n;
     }
 
+    /** Whether the dtype is a floating-point one (F64, F32, F16, BF16): what every model weight must be. */
+    public boolean isFloat() {
+        Dtype d = Dtype.parse(dtype);
+        return d != null && d.isFloat();
+    }
+
+    /** " (file name)" for messages, or nothing for a tensor that lives in memory. */
+    public String inFile() {
+        return file == null ? "" : " (" + file.getFileName() + ")";
+    }
+
     public String shapeString() {
         return Arrays.toString(shape);
     }

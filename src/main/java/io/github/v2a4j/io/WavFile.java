@@ -3,11 +3,9 @@ package io.github.v2a4j.io;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /**
  * 16-bit PCM WAV, mono or stereo. Samples are interleaved {@code short}s ({@code frames × channels}).
@@ -104,21 +102,15 @@ public final class WavFile {
         writeAtomically(file, toBytes(), overwrite);
     }
 
-    /** Temp file next to {@code file}, then an atomic rename; the temp file is removed on failure. */
+    /** Temp file next to {@code file}, then an atomic rename ({@link OutputFile}); the temp file is removed on failure. */
     public static void writeAtomically(Path file, byte[] bytes, boolean overwrite) throws IOException {
         Path abs = file.toAbsolutePath();
         if (!overwrite && Files.exists(abs)) throw new FileAlreadyExistsException(file + ": exists (use --overwrite to replace it)");
-        Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
-        try {
-            Files.write(tmp, bytes);
-            try {
-                if (overwrite) Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                else Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
+        try (OutputFile out = OutputFile.create(abs)) {
+            Files.write(out.tmp(), bytes);
+            out.commit(overwrite);
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
         }
     }
 }

@@ -18,10 +18,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * ({@code b.linear("to_q.weight", c, c)}), and names its traced outputs after the same path
  * ({@code trace.record(b.path() + ".out", x)}), so a weight name and a trace name cannot drift apart.
  *
- * <p>Problems are collected, not thrown one at a time: a missing or mis-shaped tensor is recorded and {@code null}
- * handed out, construction goes on, and {@link #verify()} throws one error naming the component, the checkpoint and
- * every missing, mis-shaped and unexpected tensor. Blocks therefore only store what they are given and use it in
- * their forward pass, never in their constructor.
+ * <p>Problems are collected, not thrown one at a time: a missing, mis-shaped or non-float tensor is recorded and
+ * {@code null} handed out, construction goes on, and {@link #verify()} throws one error naming the component, the
+ * checkpoint and every missing, mis-shaped, non-float and unexpected tensor. Blocks therefore only store what they are
+ * given and use it in their forward pass, never in their constructor.
  *
  * <p>Two kinds of binder:
  * <ul>
@@ -62,6 +62,7 @@ public final class Binder implements AutoCloseable {
         final Map<String, long[]> requested = new LinkedHashMap<>();
         final List<String> missing = new ArrayList<>();
         final List<String> misShaped = new ArrayList<>();
+        final List<String> wrongDtype = new ArrayList<>();
         final List<INDArray> owned = new ArrayList<>();
         /** Layers made by dense/conv2d: their packed weights are freed on close. */
         final List<Runnable> layers = new ArrayList<>();
@@ -199,7 +200,10 @@ public final class Binder implements AutoCloseable {
         return info != null && shared.load ? fetch(role, full, info) : null;
     }
 
-    /** Records the request; the tensor's header if it exists with the expected shape, else null (problem noted). */
+    /**
+     * Records the request; the tensor's header if it exists with the expected shape and a float dtype, else null
+     * (problem noted).
+     */
     private TensorInfo find(String full, long[] shape) {
         shared.used.add(full);
         shared.requested.put(full, shape);
@@ -209,7 +213,14 @@ public final class Binder implements AutoCloseable {
         }
         TensorInfo info = shared.source.info(full);
         if (!Arrays.equals(info.shape(), shape)) {
-            shared.misShaped.add(full + " is " + info.shapeString() + ", expected " + Arrays.toString(shape));
+            shared.misShaped.add(full + " is " + info.shapeString() + ", expected " + Arrays.toString(shape)
+                    + info.inFile());
+            return null;
+        }
+        if (!info.isFloat()) {
+            // an integer tensor of a float's byte span (I32 for F32) would otherwise be read as numbers, silently
+            shared.wrongDtype.add(full + " is " + info.dtype() + ", a weight must be F32, BF16, F16 or F64"
+                    + info.inFile());
             return null;
         }
         return info;
@@ -231,8 +242,9 @@ public final class Binder implements AutoCloseable {
     }
 
     /**
-     * Throws one {@link IllegalArgumentException} naming the component, the source and every missing, mis-shaped
-     * and unexpected tensor (one the source holds that no block asked for or ignored).
+     * Throws one {@link IllegalArgumentException} naming the component, the source and every missing, mis-shaped,
+     * non-float and unexpected tensor (one the source holds that no block asked for or ignored), with the file each
+     * mis-shaped or non-float one is stored in.
      */
     public void verify() {
         List<String> unexpected = new ArrayList<>();
@@ -246,11 +258,15 @@ public final class Binder implements AutoCloseable {
     }
 
     private void fail(List<String> unexpected) {
-        if (shared.missing.isEmpty() && shared.misShaped.isEmpty() && unexpected.isEmpty()) return;
+        if (shared.missing.isEmpty() && shared.misShaped.isEmpty() && shared.wrongDtype.isEmpty()
+                && unexpected.isEmpty()) {
+            return;
+        }
         StringBuilder sb = new StringBuilder(shared.component).append(" weights ").append(shared.source)
                 .append(" do not match the model:");
         appendList(sb, "missing", shared.missing);
         appendList(sb, "wrong shape", shared.misShaped);
+        appendList(sb, "wrong dtype", shared.wrongDtype);
         appendList(sb, "unexpected", unexpected);
         sb.setLength(sb.length() - 1);
         throw new IllegalArgumentException(sb.toString());

@@ -47,21 +47,32 @@ public class Trace {
         return filter.test(name);
     }
 
-    /** Keeps a copy of {@code x} under {@code name} if wanted. A repeated name gets {@code @k} on its module path. */
+    /**
+     * Keeps a copy of {@code x} under {@code name} if wanted. A repeated name gets {@code @k} on its module path.
+     * Under an active {@link FiniteGuard}, a block output is checked for NaN and Inf first, wanted or not.
+     */
     public void record(String name, INDArray x) {
-        if (!filter.test(name)) return;
-        String key = name;
-        for (int k = 1; recorded.containsKey(key); k++) key = repeated(name, k);
-        recorded.put(key, x.dup('c'));
+        FiniteGuard.check(name, x);
+        keep(name, x);
     }
 
     /**
      * Records a channels-last activation ({@code [B, H, W, C]}, or tokens {@code [B, L, C]}) under its upstream
-     * channels-first shape ({@code [B, C, H, W]} / {@code [B, C, L]}); the layout copy is made only when wanted.
+     * channels-first shape ({@code [B, C, H, W]} / {@code [B, C, L]}); the layout copy is made only when wanted. Under
+     * an active {@link FiniteGuard} the channels-last tensor itself is checked first: finiteness does not depend on
+     * the layout.
      */
     public void recordChannelsLast(String name, INDArray x) {
+        FiniteGuard.check(name, x);
         if (!filter.test(name)) return;
-        record(name, x.rank() == 4 ? x.permute(0, 3, 1, 2) : x.permute(0, 2, 1));
+        keep(name, x.rank() == 4 ? x.permute(0, 3, 1, 2) : x.permute(0, 2, 1));
+    }
+
+    private void keep(String name, INDArray x) {
+        if (!filter.test(name)) return;
+        String key = name;
+        for (int k = 1; recorded.containsKey(key); k++) key = repeated(name, k);
+        recorded.put(key, x.dup('c'));
     }
 
     /** Recorded tensors in the order they were produced. */

@@ -2,6 +2,7 @@ package io.github.v2a4j.pipeline;
 
 import io.github.v2a4j.diffusion.GuidedNoiseModel;
 import io.github.v2a4j.diffusion.Guidance;
+import io.github.v2a4j.nn.FiniteGuard;
 import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.unet.Conditioning;
 import io.github.v2a4j.unet.UNet;
@@ -57,7 +58,15 @@ public final class CfgDenoiser implements GuidedNoiseModel {
         if (trace.wants("unet.in.timestep")) trace.record("unet.in.timestep", Nd4j.scalar((long) timestep));
         INDArray[] e = predictBoth(latents, timestep, trace);
         if (trace.wants("unet.out.0")) trace.record("unet.out.0", Nd4j.concat(0, e[0], e[1]));
-        return Guidance.combine(e[0], e[1], scale);
+        INDArray guided = Guidance.combine(e[0], e[1], scale);
+        // both branches were finite (the UNet runs under a guard): only a large scale can overflow here
+        FiniteGuard.requireFinite(guided, "the guided noise at guidance " + scale + " (both UNet outputs finite)");
+        return guided;
+    }
+
+    @Override
+    public String name() {
+        return "UNet";
     }
 
     /** ε of both branches, {@code {uncond, cond}}, each {@code [1, C, h, w]}. */

@@ -1,8 +1,11 @@
 package io.github.v2a4j.pipeline;
 
 /**
- * Every default of a generation, in one place: the values of the K4 README's example call, which the command line,
- * {@link GenerationOptions#defaults()} and {@link Video2AudioPipeline#open} take from here.
+ * Every default of a generation and the bounds of each setting, in one place. The defaults are the values of the K4
+ * README's example call, which the command line, {@link GenerationOptions#defaults()} and
+ * {@link Video2AudioPipeline#open} take from here; {@link GenerationOptions} refuses a value outside the bounds before
+ * any video is decoded or model run. A bound that depends on the model (the step counts its scheduler can serve) is
+ * checked by {@link Video2AudioPipeline#generate} before its first encoder pass.
  */
 public final class Defaults {
     private Defaults() {}
@@ -28,4 +31,19 @@ public final class Defaults {
      * without changing any value.
      */
     public static final int FRAME_CHUNK = 8;
+
+    // Bounds. They keep a run within what the models were built for (K4 uses 50 steps, guidance 8, 96 frames, at
+    // most 12 s): guidance far above the usual 1-20 pushes the latents to overflow, and frames and seconds beyond
+    // these grow the CogVLM2 pass and the VAE decode past what fits in memory.
+
+    /** Most denoising steps; the model's scheduler may serve fewer. */
+    public static final int STEPS_LIMIT = 1000;
+    /** Largest guidance scale (the smallest is just above 1: the reference always guides). */
+    public static final float GUIDANCE_LIMIT = 100f;
+    /** Most frames sampled from a video. */
+    public static final int FRAMES_LIMIT = 1000;
+    /** Longest stretch of video used, in seconds. */
+    public static final int DURATION_LIMIT_SEC = 60;
+    /** Lowest output level, in dBFS (the highest is 0). */
+    public static final double TARGET_DBFS_FLOOR = -100;
 }

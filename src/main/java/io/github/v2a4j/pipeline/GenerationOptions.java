@@ -23,19 +23,29 @@ public record GenerationOptions(String prompt, String negativePrompt, int steps,
                                 String scheduler, SpectrogramParams spectrogram, INDArray latents,
                                 float[] griffinLimPhases) {
 
+    /** Every setting within {@link Defaults}' bounds: a bad value fails here, in the user's words, before any work. */
     public GenerationOptions {
         if (prompt == null || negativePrompt == null) throw new IllegalArgumentException("prompts must not be null");
-        if (steps < 1) throw new IllegalArgumentException("steps must be at least 1, got " + steps);
-        if (!(guidance > 1f)) {
-            throw new IllegalArgumentException("guidance must be > 1 (the reference always uses classifier-free "
-                    + "guidance), got " + guidance);
+        if (steps < 1 || steps > Defaults.STEPS_LIMIT) {
+            throw new IllegalArgumentException("the number of denoising steps must be 1 to " + Defaults.STEPS_LIMIT
+                    + ", got " + steps);
         }
-        if (frames < 1) throw new IllegalArgumentException("frames must be at least 1, got " + frames);
-        if (maxDurationSec < 1) {
-            throw new IllegalArgumentException("max duration must be at least 1 s, got " + maxDurationSec);
+        if (!(guidance > 1f && guidance <= Defaults.GUIDANCE_LIMIT)) {
+            throw new IllegalArgumentException("the guidance scale must be above 1 and at most "
+                    + (int) Defaults.GUIDANCE_LIMIT + " (the reference always uses classifier-free guidance), got "
+                    + guidance);
         }
-        if (!Double.isFinite(targetDbfs) || targetDbfs > 0) {
-            throw new IllegalArgumentException("target level must be a finite dBFS value <= 0, got " + targetDbfs);
+        if (frames < 1 || frames > Defaults.FRAMES_LIMIT) {
+            throw new IllegalArgumentException("the number of frames to sample from the video must be 1 to "
+                    + Defaults.FRAMES_LIMIT + ", got " + frames);
+        }
+        if (maxDurationSec < 1 || maxDurationSec > Defaults.DURATION_LIMIT_SEC) {
+            throw new IllegalArgumentException("the longest stretch of video used must be 1 to "
+                    + Defaults.DURATION_LIMIT_SEC + " seconds, got " + maxDurationSec);
+        }
+        if (!(targetDbfs <= 0 && targetDbfs >= Defaults.TARGET_DBFS_FLOOR)) {
+            throw new IllegalArgumentException("the output level must be " + (int) Defaults.TARGET_DBFS_FLOOR
+                    + " to 0 dBFS, got " + targetDbfs);
         }
         if (scheduler != null) scheduler = Schedulers.resolve(scheduler);
     }

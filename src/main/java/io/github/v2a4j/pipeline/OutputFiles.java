@@ -1,11 +1,10 @@
 package io.github.v2a4j.pipeline;
 
+import io.github.v2a4j.io.OutputFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,8 +12,9 @@ import java.util.Map;
 
 /**
  * Output files of one job, written all or nothing: each is first written to a hidden temporary file beside its
- * target, and only when every one is complete are they renamed into place. A failure or cancellation deletes the
- * temporary files, so no output is ever half-written.
+ * target ({@link OutputFile}), and only when every one is complete are they renamed into place. A failure or
+ * cancellation deletes the temporary files, and so does Ctrl-C or SIGTERM ({@link OutputFile}'s shutdown hook), so no
+ * output is ever half-written; temporary files of an earlier run that was killed outright are swept before writing.
  */
 public final class OutputFiles implements AutoCloseable {
 
@@ -25,7 +25,7 @@ public final class OutputFiles implements AutoCloseable {
     }
 
     private final boolean overwrite;
-    private final Map<Path, Path> staged = new LinkedHashMap<>();
+    private final Map<Path, OutputFile> staged = new LinkedHashMap<>();
     private boolean committed;
 
     public OutputFiles(boolean overwrite) {
@@ -59,13 +59,11 @@ public final class OutputFiles implements AutoCloseable {
     /** Writes {@code target}'s content to its temporary file now; it replaces {@code target} at {@link #commit}. */
     public void stage(Path target, Writer writer) {
         Path abs = target.toAbsolutePath().normalize();
-        String name = abs.getFileName().toString();
-        int dot = name.lastIndexOf('.');
-        String suffix = dot > 0 ? name.substring(dot) : ".part";
+        OutputFile file = OutputFile.create(abs);
+        OutputFile previous = staged.put(abs, file);
+        if (previous != null) previous.close();
         try {
-            Path tmp = Files.createTempFile(abs.getParent(), "." + name + ".", ".part" + suffix);
-            staged.put(abs, tmp);
-            writer.write(tmp);
+            writer.write(file.tmp());
         } catch (IOException e) {
             throw new UncheckedIOException(target + ": cannot write: " + e.getMessage(), e);
         }
@@ -73,20 +71,15 @@ public final class OutputFiles implements AutoCloseable {
 
     /** Renames every staged file into place. */
     public void commit() {
-        for (Map.Entry<Path, Path> e : staged.entrySet()) {
-            if (!overwrite && Files.exists(e.getKey())) {
-                throw new IllegalArgumentException(e.getKey() + ": appeared while generating; not replaced");
+        for (Path target : staged.keySet()) {
+            if (!overwrite && Files.exists(target)) {
+                throw new IllegalArgumentException(target + ": appeared while generating; not replaced");
             }
         }
         List<Path> moved = new ArrayList<>();
         try {
-            for (Map.Entry<Path, Path> e : staged.entrySet()) {
-                try {
-                    Files.move(e.getValue(), e.getKey(), StandardCopyOption.ATOMIC_MOVE,
-                            StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException x) {
-                    Files.move(e.getValue(), e.getKey(), StandardCopyOption.REPLACE_EXISTING);
-                }
+            for (Map.Entry<Path, OutputFile> e : staged.entrySet()) {
+                e.getValue().commit(true);
                 moved.add(e.getKey());
             }
         } catch (IOException e) {
@@ -99,12 +92,6 @@ public final class OutputFiles implements AutoCloseable {
     @Override
     public void close() {
         if (committed) return;
-        for (Path tmp : staged.values()) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // best effort: the name starts with '.' and contains '.part'
-            }
-        }
+        staged.values().forEach(OutputFile::close);
     }
 }

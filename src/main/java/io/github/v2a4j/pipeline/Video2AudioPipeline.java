@@ -10,12 +10,15 @@ import io.github.v2a4j.cogvlm.LlamaTokenizer;
 import io.github.v2a4j.diffusion.DenoiseLoop;
 import io.github.v2a4j.diffusion.Scheduler;
 import io.github.v2a4j.diffusion.Schedulers;
+import io.github.v2a4j.io.CacheDir;
 import io.github.v2a4j.io.Safetensors;
 import io.github.v2a4j.io.TensorSource;
 import io.github.v2a4j.io.WavFile;
+import io.github.v2a4j.io.WeightsCheck;
 import io.github.v2a4j.io.video.LoadedVideo;
 import io.github.v2a4j.io.video.VideoReader;
 import io.github.v2a4j.io.video.VideoWriter;
+import io.github.v2a4j.nn.FiniteGuard;
 import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.unet.UNet;
@@ -104,37 +107,48 @@ public final class Video2AudioPipeline implements AutoCloseable {
      * Opens a v2a4j model directory as {@code v2a convert} writes it: {@code cogvlm/} (config.json, safetensors,
      * tokenizer.json), {@code unet/}, {@code vae/}, {@code scheduler/scheduler_config.json}, and optionally
      * {@code pipeline.json} with the spectrogram {@code height} and riffusion's {@code spectrogram_params} (default
-     * 512 and riffusion's defaults). Weights are mapped, not read; every tensor name and shape is checked first, and
-     * all problems are reported in one error. The matrix products run in fp32.
+     * 512 and riffusion's defaults). The matrix products run in fp32; the cache folder is {@link CacheDir#choose}'s.
+     * See {@link #open(Path, Precision, Path)}.
      */
     public static Video2AudioPipeline open(Path modelDir) {
-        return open(modelDir, Precision.FP32);
+        return open(modelDir, Precision.FP32, null);
+    }
+
+    /** {@link #open(Path, Precision, Path)} with the cache folder {@link CacheDir#choose} picks. */
+    public static Video2AudioPipeline open(Path modelDir, Precision precision) {
+        return open(modelDir, precision, null);
     }
 
     /**
      * As {@link #open(Path)}, with the matrix products of CogVLM2 and the UNet (linears, attention, convolutions) in
      * {@code precision}: bf16 is the reference's own arithmetic for those two models. The VAE decodes in fp32.
+     *
+     * <p>Weights are mapped, not read. Every tensor name, shape and dtype is checked first (headers only), and all
+     * problems are reported in one error; then every weight is checked for NaN and Inf ({@link WeightsCheck}: once
+     * per version of each file, remembered in the cache folder), so a damaged model fails here, not with noise after
+     * the whole run.
+     *
+     * @param cacheDir where the black-video embedding and the weight-check stamps are kept (null: {@link
+     *                 CacheDir#choose}); one that cannot be written is skipped with a warning
      */
-    public static Video2AudioPipeline open(Path modelDir, Precision precision) {
+    public static Video2AudioPipeline open(Path modelDir, Precision precision, Path cacheDir) {
         if (!Files.isDirectory(modelDir)) throw new IllegalArgumentException(modelDir + ": no such model directory");
         List<AutoCloseable> opened = new ArrayList<>();
         try {
-            Path cog = require(modelDir.resolve("cogvlm"));
+            Path cog = requireDir(modelDir.resolve("cogvlm"));
             CogVlmConfig cogConfig = CogVlmConfig.read(require(cog.resolve("config.json")));
             TensorSource cogWeights = Safetensors.open(cog);
             opened.add(cogWeights);
-            CogVlmEncoder encoder = new CogVlmEncoder(cogConfig, cogWeights, CogVlmEncoder.defaultCacheDir(modelDir),
-                    CogVlmEncoder.fingerprint(modelDir), Defaults.FRAME_CHUNK, precision);
-            encoder.verifyCheckpoint();
+            CogVlmEncoder.verifyCheckpoint(cogConfig, cogWeights);
             LlamaTokenizer tokenizer = LlamaTokenizer.load(require(cog.resolve("tokenizer.json")));
             opened.add(tokenizer);
 
-            Path unetDir = require(modelDir.resolve("unet"));
+            Path unetDir = requireDir(modelDir.resolve("unet"));
             TensorSource unetWeights = Safetensors.open(unetDir);
             opened.add(unetWeights);
             UNet unet = UNet.load(UNetConfig.read(require(unetDir.resolve("config.json"))), unetWeights, precision);
 
-            Path vaeDir = require(modelDir.resolve("vae"));
+            Path vaeDir = requireDir(modelDir.resolve("vae"));
             TensorSource vaeWeights = Safetensors.open(vaeDir);
             opened.add(vaeWeights);
             VaeDecoder vae = new VaeDecoder(VaeConfig.read(require(vaeDir.resolve("config.json"))), vaeWeights);
@@ -144,12 +158,20 @@ public final class Video2AudioPipeline implements AutoCloseable {
             int height = Defaults.SPECTROGRAM_HEIGHT;
             SpectrogramParams spectrogram = SpectrogramParams.defaults();
             if (Files.exists(settings)) {
-                JsonObject o = readJson(settings);
+                JsonObject o = readJson(require(settings));
                 if (o.has("height")) height = o.get("height").getAsInt();
                 if (o.has("spectrogram_params")) {
                     spectrogram = SpectrogramParams.fromJson(o.getAsJsonObject("spectrogram_params"));
                 }
             }
+
+            Path cache = CacheDir.choose(cacheDir, modelDir);
+            Path stamps = cache.resolve(CacheDir.WEIGHT_STAMPS);
+            WeightsCheck.fingerprint(unetDir, stamps);
+            WeightsCheck.fingerprint(vaeDir, stamps);
+            // the black-video embedding depends on the CogVLM2 folder's content: its fingerprint keys the cache
+            CogVlmEncoder encoder = new CogVlmEncoder(cogConfig, cogWeights, cache,
+                    WeightsCheck.fingerprint(cog, stamps), Defaults.FRAME_CHUNK, precision);
             return new Video2AudioPipeline(encoder, tokenizer, unet, scheduler, vae, height, spectrogram, opened);
         } catch (RuntimeException e) {
             closeAll(opened);
@@ -157,8 +179,15 @@ public final class Video2AudioPipeline implements AutoCloseable {
         }
     }
 
+    private static Path requireDir(Path p) {
+        if (!Files.isDirectory(p)) throw new IllegalArgumentException("model directory is incomplete: " + p + " is missing");
+        return p;
+    }
+
+    /** A config or tokenizer file; anything but a regular file (a folder, a named pipe) would fail late or block. */
     private static Path require(Path p) {
         if (!Files.exists(p)) throw new IllegalArgumentException("model directory is incomplete: " + p + " is missing");
+        if (!Files.isRegularFile(p)) throw new IllegalArgumentException(p + ": not a regular file");
         return p;
     }
 
@@ -206,17 +235,35 @@ public final class Video2AudioPipeline implements AutoCloseable {
      */
     public VideoResult generateVideo(VideoJob job, GenerationOptions options, PipelineListener listener,
                                      BooleanSupplier cancelled, Trace trace) {
-        List<Path> outputs = new ArrayList<>(List.of(job.output()));
-        if (job.wav() != null) outputs.add(job.wav());
-        if (job.spectrogram() != null) outputs.add(job.spectrogram());
-        for (Path p : outputs) OutputFiles.check(p, job.input(), job.overwrite());
-        if (Set.copyOf(outputs.stream().map(p -> p.toAbsolutePath().normalize()).toList()).size() != outputs.size()) {
-            throw new IllegalArgumentException("two outputs name the same file: " + outputs);
-        }
+        checkOutputs(job);
+        scheduler(options); // the model's own bounds (the step counts its scheduler serves), before the video is read
         Map<Stage, Duration> timings = new EnumMap<>(Stage.class);
         LoadedVideo video = timed(Stage.LOAD_VIDEO, listener, timings,
                 () -> VideoReader.load(job.input(), options.frames(), options.maxDurationSec()));
         checkCancelled(cancelled, Stage.LOAD_VIDEO);
+        return generateVideo(job, video, options, listener, cancelled, trace, timings);
+    }
+
+    /**
+     * {@link #generateVideo(VideoJob, GenerationOptions, PipelineListener, BooleanSupplier, Trace)} of a video the
+     * caller has read already ({@link VideoReader#load} of {@code job.input()} with {@code options}' frames and max
+     * duration): the command line reads it before it opens the model, whose first opening reads every weight, so
+     * that a bad video costs nothing. The result's timings leave out the reading.
+     */
+    public VideoResult generateVideo(VideoJob job, LoadedVideo video, GenerationOptions options,
+                                     PipelineListener listener, BooleanSupplier cancelled, Trace trace) {
+        checkOutputs(job);
+        if (!video.source().equals(job.input()) || video.clip().size(1) != options.frames()) {
+            throw new IllegalArgumentException("the video was read from " + video.source() + " with "
+                    + video.clip().size(1) + " frames, the job asks for " + job.input() + " with "
+                    + options.frames());
+        }
+        return generateVideo(job, video, options, listener, cancelled, trace, new EnumMap<>(Stage.class));
+    }
+
+    private VideoResult generateVideo(VideoJob job, LoadedVideo video, GenerationOptions options,
+                                      PipelineListener listener, BooleanSupplier cancelled, Trace trace,
+                                      Map<Stage, Duration> timings) {
         GenerationResult r = generate(video.clip(), video.durationSec(), options, listener, cancelled, trace);
         timings.putAll(r.timings());
         checkCancelled(cancelled, Stage.AUDIO);
@@ -236,6 +283,28 @@ public final class Video2AudioPipeline implements AutoCloseable {
         });
         return new VideoResult(job.output(), job.wav(), job.spectrogram(), video.durationSec(), r.audioSeconds(),
                 r.sampleRate(), timings);
+    }
+
+    /** Every output of {@code job} can be written, and no two name the same file. */
+    private static void checkOutputs(VideoJob job) {
+        List<Path> outputs = new ArrayList<>(List.of(job.output()));
+        if (job.wav() != null) outputs.add(job.wav());
+        if (job.spectrogram() != null) outputs.add(job.spectrogram());
+        for (Path p : outputs) OutputFiles.check(p, job.input(), job.overwrite());
+        if (Set.copyOf(outputs.stream().map(p -> p.toAbsolutePath().normalize()).toList()).size() != outputs.size()) {
+            throw new IllegalArgumentException("two outputs name the same file: " + outputs);
+        }
+    }
+
+    /**
+     * The scheduler {@code options} ask for, built from this model's config, once it is known to serve
+     * {@code options.steps()}: a count it cannot serve fails here in one line, before any expensive work.
+     */
+    private Scheduler scheduler(GenerationOptions options) {
+        Scheduler scheduler = Schedulers.create(schedulerConfig, options.scheduler());
+        String problem = scheduler.stepsProblem(options.steps());
+        if (problem != null) throw new IllegalArgumentException(problem);
+        return scheduler;
     }
 
     /** Writes {@code image} as PNG to {@code file}. */
@@ -261,6 +330,7 @@ public final class Video2AudioPipeline implements AutoCloseable {
                                      GenerationOptions options, PipelineListener listener, BooleanSupplier cancelled,
                                      Trace trace) {
         if (durationSec < 1) throw new IllegalArgumentException("video shorter than 1 s: nothing to generate");
+        Scheduler scheduler = scheduler(options);
         if (clip.rank() != 4 || clip.size(0) != 3) {
             throw new IllegalArgumentException("clip must be (3, T, H, W), got " + Arrays.toString(clip.shape()));
         }
@@ -271,7 +341,7 @@ public final class Video2AudioPipeline implements AutoCloseable {
             throw new IllegalArgumentException("latents must be " + Arrays.toString(shape) + " for a "
                     + durationSec + " s clip, got " + Arrays.toString(latents.shape()));
         }
-        Scheduler scheduler = Schedulers.create(schedulerConfig, options.scheduler());
+        FiniteGuard.requireFinite(latents, "the initial latents");
         SpectrogramConverter audioConverter = converter(options);
         Map<Stage, Duration> timings = new EnumMap<>(Stage.class);
         int frames = (int) clip.size(1);
@@ -279,14 +349,18 @@ public final class Video2AudioPipeline implements AutoCloseable {
         int clipWidth = (int) clip.size(3);
 
         // both prompts in one decoder pass: each layer's weights are loaded (and, for bf16, converted) once
+        // every model pass runs under a FiniteGuard: a NaN or Inf stops the run at the block that made it
         List<INDArray> texts = encode(Stage.ENCODE_PROMPT, encoder.textPassSteps(), listener, cancelled, timings,
-                () -> encoder.textEmbeddings(List.of(promptIds, negativeIds)));
+                () -> FiniteGuard.run(CogVlmEncoder.COMPONENT, "the prompts' token ids",
+                        () -> encoder.textEmbeddings(List.of(promptIds, negativeIds))));
         INDArray prompt = texts.get(0);
         INDArray negative = texts.get(1);
         INDArray video = encode(Stage.ENCODE_VIDEO, encoder.videoPassSteps(), listener, cancelled, timings,
-                () -> encoder.videoEmbedding(clip, Trace.OFF));
+                () -> FiniteGuard.run(CogVlmEncoder.COMPONENT, "the video's frames",
+                        () -> encoder.videoEmbedding(clip, Trace.OFF)));
         INDArray black = encode(Stage.ENCODE_BLACK_VIDEO, encoder.videoPassSteps(), listener, cancelled, timings,
-                () -> encoder.unconditionalVideoEmbedding(frames, clipHeight, clipWidth));
+                () -> FiniteGuard.run(CogVlmEncoder.COMPONENT, "the black frames",
+                        () -> encoder.unconditionalVideoEmbedding(frames, clipHeight, clipWidth)));
         // the reference's order of the four passes: prompt, clip, negative prompt, black clip
         trace.record("extract_text_embedding.out", prompt);
         trace.record("extract_video_embedding.in.images", clip);
@@ -314,7 +388,8 @@ public final class Video2AudioPipeline implements AutoCloseable {
 
         BufferedImage image = timed(Stage.VAE_DECODE, listener, timings, () -> {
             trace.record("vae.decode.in.z", finalLatents.div(vae.config().scalingFactor()));
-            INDArray decoded = vae.decode(finalLatents, Trace.OFF);
+            INDArray decoded = FiniteGuard.run("VAE decoder", "the denoised latents",
+                    () -> vae.decode(finalLatents, Trace.OFF));
             return VaeImageProcessor.postprocess(decoded).toBufferedImage();
         });
         checkCancelled(cancelled, Stage.VAE_DECODE);

@@ -21,7 +21,7 @@ public record JobOptions(String prompt, String negativePrompt, long seed, int st
     public static final int MAX_PROMPT_CHARS = 1000;
     /** Most denoising steps one job may ask for (the reference uses 50). */
     public static final int MAX_STEPS = 200;
-    public static final float MAX_GUIDANCE = 100f;
+    public static final float MAX_GUIDANCE = Defaults.GUIDANCE_LIMIT;
 
     /** The multipart field names a client may send besides the video. */
     public static final Set<String> FIELDS =

@@ -2,11 +2,12 @@ package io.github.v2a4j.serve;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import io.github.v2a4j.io.OutputFile;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -148,22 +149,17 @@ final class JobStore {
         return jobs.resolve(id);
     }
 
-    /** Temporary file beside {@code target}, flushed to the disk, then renamed over it. */
+    /** Written through {@link OutputFile} (a temporary file beside {@code target}), flushed to the disk, then renamed. */
     static void writeAtomically(Path target, String text) throws IOException {
-        Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+        try (OutputFile out = OutputFile.create(target)) {
+            try (FileChannel ch = FileChannel.open(out.tmp(), StandardOpenOption.WRITE)) {
                 ByteBuffer b = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
                 while (b.hasRemaining()) ch.write(b);
                 ch.force(true);
             }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
+            out.commit(true);
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
         }
     }
 

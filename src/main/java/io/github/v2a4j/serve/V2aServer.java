@@ -1,5 +1,6 @@
 package io.github.v2a4j.serve;
 
+import io.github.v2a4j.io.OutputFile;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.concurrent.Callable;
@@ -29,9 +30,12 @@ public final class V2aServer {
 
     /**
      * Opens the work directory (taking up the jobs a previous run left), starts the workers, which call
-     * {@code opener} once each, and starts listening.
+     * {@code opener} once each, and starts listening. From here on the process stops through {@link #stop}: a job
+     * that finishes within the grace writes its outputs and state whole, so {@link OutputFile}'s shutdown cleanup,
+     * made for a command that dies mid-write, is left to the jobs.
      */
     public static V2aServer start(ServeConfig config, Callable<? extends ClipGenerator> opener) throws IOException {
+        OutputFile.leaveShutdownToOwner();
         JobStore store = new JobStore(config.workDir());
         ServeMetrics metrics = new ServeMetrics();
         JobService service = new JobService(store, opener, config.workers(), config.maxQueue(), config.resultTtl(),

@@ -1,6 +1,5 @@
 package io.github.v2a4j.vae;
 
-import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.nn.Trace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -26,11 +25,11 @@ final class Layout {
         };
     }
 
-    /** Records a channels-last activation under its upstream (channels-first) shape, if the trace wants it. */
+    /**
+     * Records a channels-last activation under its upstream (channels-first) shape, if the trace wants it (one layout
+     * copy, only then), after the {@link io.github.v2a4j.nn.FiniteGuard} check of the tensor as it is.
+     */
     static void record(Trace trace, String name, INDArray channelsLast) {
-        if (!trace.wants(name)) return;
-        INDArray first = toChannelsFirst(channelsLast);
-        trace.record(name, first);
-        Buffers.release(first);
+        trace.recordChannelsLast(name, channelsLast);
     }
 }

@@ -1,7 +1,9 @@
 package io.github.v2a4j.audio;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.v2a4j.nn.FiniteGuard;
 import java.awt.image.BufferedImage;
 import org.junit.jupiter.api.Test;
 
@@ -28,6 +30,15 @@ class PcmAndImageTest {
         short[] p = Pcm.fromWaveform(new float[] {0.5f, -2.0f, 1.0f, -1.0f});
         // scale 32767/2 = 16383.5: 8191.75 → 8191, −32767, 16383.5 → 16383, −16383.5 → −16383
         assertThat(p).containsExactly(8191, -32767, 16383, -16383);
+    }
+
+    @Test
+    void aNonFiniteWaveformStopsBeforeItBecomesPcm() {
+        SpectrogramConverter.requireFinite(new float[] {0.1f, -0.2f}, 0, 1); // finite: goes on
+        assertThatThrownBy(() -> SpectrogramConverter.requireFinite(new float[] {0.1f, Float.NaN, 0.3f}, 1, 2))
+                .isInstanceOf(FiniteGuard.NonFiniteException.class)
+                .hasMessage("Griffin-Lim gave NaN at sample 1 of 3 of channel 1; its input came from the spectrogram "
+                        + "image");
     }
 
     @Test

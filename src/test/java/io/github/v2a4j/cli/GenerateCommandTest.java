@@ -3,6 +3,7 @@ package io.github.v2a4j.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.gson.JsonObject;
+import io.github.v2a4j.faults.Corrupt;
 import io.github.v2a4j.io.video.VideoReader;
 import io.github.v2a4j.io.video.VideoWriter;
 import io.github.v2a4j.pipeline.Defaults;
@@ -141,7 +142,7 @@ class GenerateCommandTest {
         Files.createDirectories(out.getParent());
         Path profile = dir.resolve("profiled/run.json");
         // an empty black-video cache, so that every CogVLM2 pass runs whatever test ran before
-        deleteTree(io.github.v2a4j.cogvlm.CogVlmEncoder.defaultCacheDir(model));
+        deleteTree(io.github.v2a4j.io.CacheDir.besideModel(model));
         Run r = run("generate", video.toString(), "--model", model.toString(), "--out", out.toString(),
                 "--steps", "2", "--frames", "4", "--profile", profile.toString());
         assertThat(r.exit()).as(r.err()).isZero();
@@ -289,7 +290,9 @@ class GenerateCommandTest {
                 outDir.resolve("o.mp4").toString());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("v2a: error: ").contains("missing").contains("conv_in.bias")
-                .contains("wrong shape").contains("conv_out.weight");
+                .contains("wrong shape").contains("conv_out.weight")
+                .contains("UNet weights " + broken.resolve("unet") + " do not match the model") // which component
+                .contains("(model.safetensors)"); // and which file
         assertThat(filesIn(outDir)).isEmpty();
     }
 
@@ -319,6 +322,13 @@ class GenerateCommandTest {
         Path outDir = dir.resolve("e9");
         assertFails(outDir, "unknown frame rate", "generate", mjpeg.toString(), "--model", model.toString(),
                 "--out", outDir.resolve("o.mp4").toString());
+
+        // a zero media time scale: a frame rate with no relation to the video
+        Path zero = dir.resolve("zero-timescale.mp4");
+        makeVideo(zero, 2.0, 12);
+        Corrupt.setTimeScale(zero, 0);
+        assertFails(outDir, zero + ": the frame rate is unusable: ", "generate", zero.toString(), "--model",
+                model.toString(), "--out", outDir.resolve("o.mp4").toString());
     }
 
     @Test

@@ -170,6 +170,29 @@ class ModelConverterTest {
     }
 
     @Test
+    void aNonFiniteSourceTensorIsNamedAndNothingIsWritten() throws Exception {
+        Path k4 = k4();
+        Path cog = cog();
+        Path file;
+        try (Stream<Path> s = Files.list(k4.resolve("unet"))) {
+            file = s.filter(p -> p.toString().endsWith(".safetensors"))
+                    .filter(p -> List.of(io.github.v2a4j.faults.Corrupt.tensors(p)).contains("conv_in.weight"))
+                    .findFirst().orElseThrow();
+        }
+        String dtype = io.github.v2a4j.faults.Corrupt.header(file).getAsJsonObject("conv_in.weight").get("dtype")
+                .getAsString();
+        assertThat(dtype).isEqualTo("F32"); // the tiny UNet's dtype, so that a float write lands on one element
+        io.github.v2a4j.faults.Corrupt.setFloat(file, "conv_in.weight", 5, Float.POSITIVE_INFINITY);
+        Path out = tmp.resolve("out");
+        List<String> before = siblings();
+        assertThatThrownBy(() -> ModelConverter.convert(new ModelConverter.Options(k4, cog, out, ModelConverter.OutDtype.F32), QUIET))
+                .isInstanceOf(ConvertException.class)
+                .hasMessageContaining(file + ": tensor 'conv_in.weight' holds +Inf at element 5 of")
+                .hasMessageContaining("nothing written");
+        assertThat(siblings()).isEqualTo(before);
+    }
+
+    @Test
     void bf16AndKeepDtypes() throws Exception {
         Path k4 = k4();
         Path cog = cog();

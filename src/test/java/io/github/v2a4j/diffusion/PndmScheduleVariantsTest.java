@@ -41,6 +41,39 @@ class PndmScheduleVariantsTest {
         assertThat(s.timesteps()).containsExactly(expected);
     }
 
+    /**
+     * The step counts at the edges, on K4's schedule (scaled_linear, leading, steps_offset 1). diffusers 0.31 printed
+     * [1] for one step, [501, 1, 1] for two, [667, 334, 334, 1] for three, 1000 timesteps starting 999, 998, 998 for
+     * 999 steps; with 1000 steps its last timestep is 1000, past its 1000-entry tables (IndexError in step()).
+     * Runge-Kutta warm-up needs 4 base timesteps: below that diffusers fails in set_timesteps ("operands could not
+     * be broadcast together"), at 4 it gives the 13 timesteps below.
+     */
+    @Test
+    void stepCountsAtTheEdgesRunAsDiffusersOrFailInOneLine() {
+        PndmScheduler.Config k4 = new PndmScheduler.Config(1000, 0.00085, 0.012, "scaled_linear", null, true, false,
+                "epsilon", "leading", 1);
+        PndmScheduler s = new PndmScheduler(k4);
+        s.setTimesteps(1);
+        assertThat(s.timesteps()).containsExactly(1);
+        s.setTimesteps(2);
+        assertThat(s.timesteps()).containsExactly(501, 1, 1);
+        s.setTimesteps(3);
+        assertThat(s.timesteps()).containsExactly(667, 334, 334, 1);
+        s.setTimesteps(999);
+        assertThat(s.timesteps()).hasSize(1000).startsWith(999, 998, 998, 997, 996);
+        assertThat(s.stepsProblem(1000)).isEqualTo("steps must be at most 999 for this model's scheduler (1000 "
+                + "training timesteps, leading spacing, steps_offset 1), got 1000");
+        assertThat(s.stepsProblem(0)).isEqualTo("steps must be at least 1, got 0");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.setTimesteps(1000))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at most 999");
+
+        PndmScheduler prk = new PndmScheduler(new PndmScheduler.Config(1000, 0.00085, 0.012, "scaled_linear", null,
+                false, false, "epsilon", "leading", 1));
+        assertThat(prk.stepsProblem(3)).contains("at least 4");
+        prk.setTimesteps(4);
+        assertThat(prk.timesteps()).containsExactly(751, 626, 626, 501, 501, 376, 376, 251, 251, 126, 126, 1, 1);
+    }
+
     @Test
     void betaTablesOfTheOtherSchedules() {
         PndmScheduler cos = new PndmScheduler(new PndmScheduler.Config(1000, 0.0001, 0.02, "squaredcos_cap_v2", null,

@@ -29,6 +29,7 @@ class BinderTest {
                 .putFloat("down_blocks.0.resnets.0.conv1.weight", new float[] {1, 2, 3, 4}, 2, 2)
                 .putFloat("down_blocks.0.resnets.0.conv1.bias", new float[] {5, 6}, 2)
                 .putFloat("extra.weight", new float[] {0}, 1)
+                .putInt("down_blocks.0.resnets.0.conv1.scale", new int[] {1, 2}, 2) // a float's byte span, not a float
                 .write(file);
         try (Safetensors st = Safetensors.open(file)) {
             Binder root = Binder.load(st, "UNet");
@@ -39,10 +40,13 @@ class BinderTest {
             assertThat(w.toFloatMatrix()).isEqualTo(new float[][] {{1, 2}, {3, 4}});
             assertThat(conv.get("bias", 3)).isNull();
             assertThat(conv.get("missing", 1)).isNull();
+            assertThat(conv.get("scale", 2)).isNull();
             assertThatThrownBy(root::verify).isInstanceOf(IllegalArgumentException.class)
                     .hasMessage("UNet weights " + file + " do not match the model: "
                             + "1 missing (down_blocks.0.resnets.0.conv1.missing [1]); "
-                            + "1 wrong shape (down_blocks.0.resnets.0.conv1.bias is [2], expected [3]); "
+                            + "1 wrong shape (down_blocks.0.resnets.0.conv1.bias is [2], expected [3] (unet.safetensors)); "
+                            + "1 wrong dtype (down_blocks.0.resnets.0.conv1.scale is I32, a weight must be F32, BF16, F16 "
+                            + "or F64 (unet.safetensors)); "
                             + "1 unexpected (extra.weight)");
             // a part of a model: what was not asked for is not unexpected
             assertThatThrownBy(root::verifyRequested).hasMessageNotContaining("extra.weight");

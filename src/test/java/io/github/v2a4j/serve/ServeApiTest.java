@@ -208,7 +208,7 @@ class ServeApiTest {
                     .getBytes(StandardCharsets.UTF_8), Map.of());
             assertThat(text.statusCode()).as(text.body()).isEqualTo(400);
             String error = Http.json(text).get("error").getAsString();
-            assertThat(error).startsWith("video: not a readable video file");
+            assertThat(error).startsWith("video: not a video file FFmpeg can read");
             assertThat(error).doesNotContain(work.toString());
 
             byte[] head = java.util.Arrays.copyOf(TestServer.sample(), 400); // cut inside the container header

@@ -73,9 +73,10 @@ final class ExecutorModels {
 
     /**
      * The model folder, or when the folder beside it cannot be written (a read-only share), a link to it in this
-     * JVM's temporary folder. The pipeline keeps its black-video embedding beside the model folder
-     * ({@code <model>.v2a4j-cache}) and fails when it cannot write it; through the link the cache lands in the
-     * temporary folder, at the cost of one black-video pass per executor instead of one per shared cache.
+     * JVM's temporary folder. The pipeline keeps its cache (the black-video embedding, the weight-check stamps) beside
+     * the model folder ({@code <model>.v2a4j-cache}) when it can, else in the user's cache folder; through the link
+     * the cache lands in the temporary folder, at the cost of one black-video pass and one weight check per executor
+     * instead of one per shared cache.
      */
     static Path writableView(Path modelDir) {
         Path abs = modelDir.toAbsolutePath().normalize();

@@ -134,7 +134,7 @@ class GenerateJobTest {
 
         Row broken = rows.get("broken.mp4");
         assertThat(broken.<String>getAs("status")).isEqualTo("failed");
-        assertThat(broken.<String>getAs("error")).startsWith("file:" + in.resolve("broken.mp4") + ": not a readable video file")
+        assertThat(broken.<String>getAs("error")).startsWith("file:" + in.resolve("broken.mp4") + ": not a video file FFmpeg can read")
                 .doesNotContain("\n").doesNotContain("v2a-item-");
         assertThat(rows.get("c.mp4").<String>getAs("status")).isEqualTo("skipped");
 

@@ -1,9 +1,7 @@
 package io.github.v2a4j.io.video;
 
 import static org.bytedeco.ffmpeg.global.avformat.AVFMT_NOTIMESTAMPS;
-import static org.bytedeco.ffmpeg.global.avutil.AV_LOG_ERROR;
 import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
-import static org.bytedeco.ffmpeg.global.avutil.av_log_set_level;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -28,8 +26,12 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class VideoReader {
 
     static {
-        av_log_set_level(AV_LOG_ERROR);
+        FfmpegLog.install();
     }
+
+    /** Frame rates outside this range come from a zero or damaged time scale, not from a real video. */
+    static final double MIN_FPS = 1;
+    static final double MAX_FPS = 1000;
 
     /** Receives decoded RGB frames in order. */
     @FunctionalInterface
@@ -45,8 +47,13 @@ public final class VideoReader {
 
     /** {@code load_video(video, fps, num_frames, max_duration_sec)} of a video file. */
     public static LoadedVideo load(Path file, int numFrames, int maxDurationSec) {
-        if (numFrames < 1) throw new IllegalArgumentException("numFrames must be >= 1, got " + numFrames);
-        if (maxDurationSec < 1) throw new IllegalArgumentException("maxDurationSec must be >= 1, got " + maxDurationSec);
+        if (numFrames < 1) {
+            throw new IllegalArgumentException("the number of frames to sample must be at least 1, got " + numFrames);
+        }
+        if (maxDurationSec < 1) {
+            throw new IllegalArgumentException("the longest stretch of video used must be at least 1 s, got "
+                    + maxDurationSec);
+        }
         checkFile(file);
         double fps;
         int counted = 0;
@@ -64,12 +71,14 @@ public final class VideoReader {
                 counted++;
                 if ((int) (counted / fps) >= maxDurationSec) break; // more frames cannot change the result
             }
+        } catch (VideoException e) {
+            throw e;
         } catch (Exception e) {
-            throw new VideoException(file, "cannot decode the video stream", e);
+            throw ffmpegFailure(file, "the video stream cannot be decoded", e);
         } finally {
             close(g);
         }
-        if (counted == 0) throw new VideoException(file, "the video stream has no decodable frames");
+        if (counted == 0) throw ffmpegFailure(file, "the video stream has no decodable frames", null);
         int durationSec = durationSec(counted, fps, maxDurationSec);
         if (durationSec < 1) {
             throw new VideoException(file, String.format(
@@ -77,6 +86,7 @@ public final class VideoReader {
                     counted, fmt(fps)));
         }
         int total = keptFrames(durationSec, fps);
+        checkClipSize(file, numFrames, width, height);
         int[] idx = linspaceIndices(total, numFrames);
         // the sampled frames go straight into the (3,T,H,W) tensor: one copy, off the Java heap
         long plane = (long) width * height;
@@ -94,8 +104,8 @@ public final class VideoReader {
             while (next[0] < idx.length && idx[next[0]] == i) next[0]++;
         }, idx);
         if (next[0] != numFrames) {
-            throw new VideoException(file, "second decoding pass gave " + decoded + " frames, fewer than the "
-                    + total + " counted in the first");
+            throw new VideoException(file, "the video decoded to " + decoded + " frames on a second read but to "
+                    + counted + " on the first: the file is damaged or its timing is inconsistent");
         }
         return new LoadedVideo(file, width, height, fps, durationSec, total, idx, clip);
     }
@@ -149,7 +159,7 @@ public final class VideoReader {
         } catch (VideoException e) {
             throw e;
         } catch (Exception e) {
-            throw new VideoException(file, "cannot decode frame " + i, e);
+            throw ffmpegFailure(file, "frame " + i + " cannot be decoded", e);
         } finally {
             close(g);
         }
@@ -179,11 +189,12 @@ public final class VideoReader {
     /** Opens the file's first video stream; the caller closes the grabber. Package-private for the muxer. */
     static FFmpegFrameGrabber open(Path file) {
         FFmpegFrameGrabber g = new FFmpegFrameGrabber(file.toFile());
+        FfmpegLog.clear();
         try {
             g.start();
         } catch (Exception e) {
             close(g);
-            throw new VideoException(file, "not a readable video file", e);
+            throw ffmpegFailure(file, "not a video file FFmpeg can read", e);
         }
         if (g.getVideoStream() < 0 || g.getImageWidth() <= 0 || g.getImageHeight() <= 0) {
             close(g);
@@ -204,12 +215,59 @@ public final class VideoReader {
                     + " stream without timestamps; put it in a container with its rate (e.g. ffmpeg -framerate FPS -i "
                     + "IN -c copy OUT.mp4)");
         }
-        AVRational r = g.getFormatContext().streams(g.getVideoStream()).avg_frame_rate();
+        var stream = g.getFormatContext().streams(g.getVideoStream());
+        AVRational r = stream.avg_frame_rate();
+        AVRational tb = stream.time_base();
         if (r.num() <= 0 || r.den() <= 0) {
             throw new VideoException(file, "unknown or zero frame rate (average frame rate " + r.num() + "/" + r.den()
                     + " in the container)");
         }
-        return (double) r.num() / r.den();
+        double fps = (double) r.num() / r.den();
+        if (!(fps >= MIN_FPS && fps <= MAX_FPS)) {
+            throw new VideoException(file, "the frame rate is unusable: " + fmt(fps) + " fps from a time base of "
+                    + tb.num() + "/" + tb.den() + " s (a zero or damaged time scale in the file; "
+                    + fmt(MIN_FPS) + " to " + fmt(MAX_FPS) + " fps are accepted)");
+        }
+        return fps;
+    }
+
+    /**
+     * The clip of sampled frames is held in memory at the video's own size, as K4 holds it; a size that cannot fit
+     * (a damaged header, or frames far beyond 4K) is refused before anything is allocated.
+     */
+    static void checkClipSize(Path file, int numFrames, int width, int height) {
+        long bytes = 3L * numFrames * width * height;
+        long limit = clipByteLimit();
+        if (bytes > limit) {
+            throw new VideoException(file, String.format(java.util.Locale.ROOT, "frames of %dx%d pixels are too "
+                    + "large: %d sampled frames would take %.1f GB, more than a quarter of this machine's memory "
+                    + "(%.1f GB); use a smaller video or fewer frames", width, height, numFrames, bytes / 1e9,
+                    limit / 1e9));
+        }
+    }
+
+    private static long clipByteLimit() {
+        var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean sun) return sun.getTotalMemorySize() / 4;
+        return 4L << 30;
+    }
+
+    /**
+     * Why FFmpeg gave up on a file, in one line: our words first, then the first error FFmpeg logged (its own words,
+     * e.g. "moov atom not found"), never JavaCV's advice to its programmers. The FFmpeg exception is kept as the cause
+     * for --verbose.
+     */
+    static VideoException ffmpegFailure(Path file, String what, Exception cause) {
+        String ffmpeg = FfmpegLog.firstError();
+        String why = what;
+        if (ffmpeg != null && ffmpeg.contains("moov atom not found")) {
+            why += ": the mp4 index (moov atom) is missing: the file is cut short, still being written, or not an mp4";
+        } else if (ffmpeg != null) {
+            why += " (FFmpeg, " + ffmpeg + ")";
+        }
+        VideoException e = new VideoException(file, why);
+        if (cause != null) e.initCause(cause);
+        return e;
     }
 
     static void checkFile(Path file) {

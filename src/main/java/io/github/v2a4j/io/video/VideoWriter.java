@@ -7,21 +7,17 @@ import static org.bytedeco.ffmpeg.global.avcodec.avcodec_parameters_copy;
 import static org.bytedeco.ffmpeg.global.avformat.avformat_alloc_context;
 import static org.bytedeco.ffmpeg.global.avformat.avformat_free_context;
 import static org.bytedeco.ffmpeg.global.avformat.avformat_new_stream;
-import static org.bytedeco.ffmpeg.global.avutil.AV_LOG_ERROR;
 import static org.bytedeco.ffmpeg.global.avutil.AV_NOPTS_VALUE;
 import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
 import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_YUV420P;
-import static org.bytedeco.ffmpeg.global.avutil.av_log_set_level;
 
+import io.github.v2a4j.io.OutputFile;
 import java.io.IOException;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ShortBuffer;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.function.IntFunction;
 import org.bytedeco.ffmpeg.avcodec.AVPacket;
 import org.bytedeco.ffmpeg.avformat.AVFormatContext;
@@ -47,7 +43,7 @@ public final class VideoWriter {
     private static final int AAC_FRAME = 1024;
 
     static {
-        av_log_set_level(AV_LOG_ERROR);
+        FfmpegLog.install();
     }
 
     private VideoWriter() {}
@@ -127,39 +123,19 @@ public final class VideoWriter {
                 throw new VideoException(out, "cannot compare with the input", e);
             }
         }
-        Path tmp;
+        OutputFile file;
         try {
-            tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".part");
-            try {
-                // createTempFile makes it owner-only; a finished video gets ordinary permissions
-                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
-            } catch (UnsupportedOperationException ignored) {
-                // not a POSIX file system
-            }
-        } catch (IOException e) {
+            file = OutputFile.create(abs);
+        } catch (RuntimeException e) {
             throw new VideoException(out, "cannot create a file in the output directory", e);
         }
-        boolean done = false;
-        try {
-            body.write(tmp);
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
-            done = true;
+        try (file) {
+            body.write(file.tmp());
+            file.commit(true);
         } catch (VideoException e) {
             throw e;
         } catch (Exception e) {
             throw new VideoException(out, "cannot write the video", e);
-        } finally {
-            if (!done) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // best effort: the temp name starts with '.' and ends in .part
-                }
-            }
         }
     }
 

@@ -10,6 +10,7 @@ import static org.bytedeco.ffmpeg.global.avcodec.av_packet_unref;
 import static org.bytedeco.ffmpeg.global.avutil.AV_PIX_FMT_RGB24;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.github.v2a4j.faults.Corrupt;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -195,9 +196,18 @@ class VideoIoTest {
         assertThatThrownBy(() -> VideoReader.load(g, 96, 12))
                 .isInstanceOf(VideoException.class)
                 .hasMessageContaining("garbage.mp4")
-                .hasMessageContaining("not a readable video file")
+                .hasMessageContaining("not a video file FFmpeg can read")
+                .hasMessageNotContaining("setFormat") // JavaCV's advice to programmers, not to users
                 .hasMessageNotContaining("\n");
         assertThat(Files.readAllBytes(g)).isEqualTo(junk);
+    }
+
+    @Test
+    void framesTooLargeToHoldAreRefusedBeforeAnythingIsAllocated() {
+        VideoReader.checkClipSize(dir, 96, 1920, 1080); // 0.6 GB: fine
+        assertThatThrownBy(() -> VideoReader.checkClipSize(dir.resolve("x.mp4"), 96, 65535, 65535))
+                .isInstanceOf(VideoException.class).hasMessageContaining("x.mp4")
+                .hasMessageContaining("frames of 65535x65535 pixels are too large: 96 sampled frames would take");
     }
 
     @Test
@@ -227,6 +237,24 @@ class VideoIoTest {
                 .hasMessageContaining("unknown frame rate: a raw mjpeg stream without timestamps");
         assertThatThrownBy(() -> VideoReader.probe(mjpeg)).isInstanceOf(VideoException.class)
                 .hasMessageContaining("unknown frame rate");
+
+        // a zero media time scale: the container's timing is damaged, and the rate FFmpeg derives from it has no
+        // relation to the video
+        Path v = video("zero-timescale.mp4", 10, 20, null);
+        Corrupt.setTimeScale(v, 0);
+        assertThatThrownBy(() -> VideoReader.load(v, 96, 12))
+                .isInstanceOf(VideoException.class)
+                .hasMessageStartingWith(v + ": the frame rate is unusable: ")
+                .hasMessageContaining("fps from a time base of 1/1 s (a zero or damaged time scale in the file; "
+                        + "1 to 1000 fps are accepted)")
+                .hasMessageNotContaining("\n");
+
+        // a zeroed sample-timing table (stts): no frame durations, so no average frame rate at all
+        Path untimed = video("no-timing.mp4", 10, 20, null);
+        Corrupt.zeroBox(untimed, "stts");
+        assertThatThrownBy(() -> VideoReader.load(untimed, 96, 12))
+                .isInstanceOf(VideoException.class)
+                .hasMessage(untimed + ": unknown or zero frame rate (average frame rate 0/0 in the container)");
     }
 
     // ---- muxing -----------------------------------------------------------------------------------------------------
