@@ -232,19 +232,20 @@ class VideoIoTest {
 
     @Test
     void unknownFrameRateIsRejected() throws Exception {
-        // a raw MJPEG stream carries no timing: its average frame rate is 0/0 (torchvision gives no video_fps)
-        Path mjpeg = dir.resolve("raw.mjpeg");
-        try (FFmpegFrameRecorder rec = new FFmpegFrameRecorder(mjpeg.toFile(), W, H, 0)) {
-            rec.setFormat("mjpeg");
+        // a NUT file holding one frame: no frame duration to average over, so FFmpeg reports the average frame rate
+        // as 0/0 (torchvision gives no video_fps)
+        Path nut = dir.resolve("one-frame.nut");
+        try (FFmpegFrameRecorder rec = new FFmpegFrameRecorder(nut.toFile(), W, H, 0)) {
+            rec.setFormat("nut");
             rec.setVideoCodec(AV_CODEC_ID_MJPEG);
             rec.setFrameRate(10);
             rec.start();
-            for (int i = 0; i < 20; i++) rec.recordImage(W, H, 8, 3, W * 3, AV_PIX_FMT_RGB24, ByteBuffer.wrap(frame(i)));
+            rec.recordImage(W, H, 8, 3, W * 3, AV_PIX_FMT_RGB24, ByteBuffer.wrap(frame(0)));
             rec.stop();
         }
-        assertThatThrownBy(() -> VideoReader.load(mjpeg, 96, 12))
+        assertThatThrownBy(() -> VideoReader.load(nut, 96, 12))
                 .isInstanceOf(VideoException.class)
-                .hasMessageContaining("raw.mjpeg")
+                .hasMessageContaining("one-frame.nut")
                 .hasMessageContaining("unknown or zero frame rate");
     }
 
