@@ -238,7 +238,7 @@ class GenerateCommandTest {
         String help = r.out().replaceAll("\\s+", " "); // picocli wraps long lines
         assertThat(help).contains("(default: \"" + Defaults.PROMPT + "\")")
                 .contains("(default: " + Defaults.STEPS + ";").contains("(default: " + Defaults.FRAMES + ")")
-                .contains("(default: " + Defaults.MAX_DURATION_SEC + ")").contains("(default: -30)")
+                .contains("(default: the whole video").contains("(default: -30)")
                 .contains("Griffin-Lim iterations (default 32)").contains("DDIMScheduler");
     }
 
