@@ -151,6 +151,10 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--skip-existing", description = "Batch: skip items whose output exists.")
     boolean skipExisting;
 
+    @Option(names = "--profile", description = "Print each latent window's time in the CogVLM2 video pass and in "
+            + "denoising (a video longer than 12 s has several).")
+    boolean profile;
+
     @Option(names = "--verbose", description = "Print stack traces of errors.")
     boolean verbose;
 
@@ -196,6 +200,7 @@ public final class GenerateCommand implements Callable<Integer> {
         Trace trace = wanted.isEmpty() ? Trace.OFF : Trace.matching(wanted);
 
         ProgressBar progress = new ProgressBar(err, System.console() != null);
+        progress.profile(profile);
         VideoResult result;
         BufferedImage attentionMap = null;
         try (Video2AudioPipeline pipeline = Video2AudioPipeline.open(modelDir(err))) {
@@ -249,6 +254,7 @@ public final class GenerateCommand implements Callable<Integer> {
         GenerationOptions options = options();
         Path modelDir = modelDir(err);
         ProgressBar progress = new ProgressBar(err, System.console() != null);
+        progress.profile(profile);
         try (Video2AudioPipeline pipeline = Video2AudioPipeline.open(modelDir)) {
             options = options.withSpectrogram(spectrogram.params(pipeline.spectrogramParams()));
             return new BatchRun(items, folder, options, keepVideo, overwrite, skipExisting, modelDir, progress, err,

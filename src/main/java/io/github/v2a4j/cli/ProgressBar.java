@@ -4,6 +4,7 @@ import io.github.v2a4j.pipeline.PipelineListener;
 import io.github.v2a4j.pipeline.Stage;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.Locale;
 
 /**
  * Progress on stderr: a bar with ETA and the unit just done redrawn in place on a terminal; otherwise one line per
@@ -18,6 +19,7 @@ final class ProgressBar implements PipelineListener {
     private static final long LOG_EVERY_NANOS = 60_000_000_000L;
 
     private String prefix = "";
+    private boolean profile;
     private long stageStart;
     private long lastLine;
     private int lastQuarter;
@@ -30,6 +32,11 @@ final class ProgressBar implements PipelineListener {
     /** Put before every line and bar (a batch's {@code "[2/5] "}); empty for none. */
     void prefix(String p) {
         prefix = p;
+    }
+
+    /** Also print each latent window's time in the CogVLM2 video pass and in denoising ({@code --profile}). */
+    void profile(boolean on) {
+        profile = on;
     }
 
     @Override
@@ -62,6 +69,14 @@ final class ProgressBar implements PipelineListener {
     public void finished(Stage stage, Duration d) {
         if (terminal) out.print("\r\033[K");
         out.printf("v2a: %s%s done in %s%n", prefix, stage.label(), format(d));
+    }
+
+    @Override
+    public void window(Stage stage, int window, int windows, double fromSec, double toSec, Duration took) {
+        if (!profile) return;
+        if (terminal) out.print("\r\033[K");
+        out.printf(Locale.ROOT, "v2a: %s%s, window %d/%d (%.2f-%.2f s of sound): %s%n", prefix, stage.label(), window,
+                windows, fromSec, toSec, format(took));
     }
 
     private void draw(Stage stage, int done, int units, String detail) {

@@ -22,4 +22,15 @@ public interface PipelineListener {
 
     /** A stage ended after {@code took}; skipped stages (a cached black-video embedding) report zero. */
     default void finished(Stage stage, Duration took) {}
+
+    /**
+     * One latent window's share of a stage, told before the stage's {@link #finished}: its CogVLM2 video pass
+     * ({@link Stage#ENCODE_VIDEO}) or its guided UNet evaluations summed over every step ({@link Stage#DENOISE}).
+     *
+     * @param window  from 1
+     * @param windows windows of this generation
+     * @param fromSec where the window's stretch of sound starts, in seconds
+     * @param toSec   where it ends
+     */
+    default void window(Stage stage, int window, int windows, double fromSec, double toSec, Duration took) {}
 }

@@ -201,10 +201,15 @@ public final class Video2AudioPipeline implements AutoCloseable {
      */
     public int[] frameSpan(LatentWindows windows, int k, VideoInfo video) {
         int count = VideoReader.keptFrames(Math.min(Defaults.WINDOW_SEC, video.durationSec()), video.fps());
-        // a latent column is scaleFactor spectrogram columns of 10 ms
-        double startSec = windows.start(k) * (double) vae.config().scaleFactor() / 100;
+        double startSec = seconds(windows.start(k));
         int first = Math.min((int) Math.floor(startSec * video.fps()), video.totalFrames() - count);
         return new int[] {Math.max(0, first), count};
+    }
+
+    /** Where latent column {@code column} begins in the sound, in seconds. */
+    private double seconds(int column) {
+        // a latent column is scaleFactor spectrogram columns of 10 ms
+        return column * (double) vae.config().scaleFactor() / 100;
     }
 
     /** {@link #generateVideo(VideoJob, GenerationOptions, PipelineListener, BooleanSupplier, Trace)} without a trace. */
@@ -349,7 +354,7 @@ public final class Video2AudioPipeline implements AutoCloseable {
         trace.record("extract_text_embedding.out", prompt);
         long[] clipShape = new long[4];
         DataType[] clipType = new DataType[1];
-        List<INDArray> videos = encodeWindows(clips, windows.count(), clipShape, clipType, listener, cancelled,
+        List<INDArray> videos = encodeWindows(clips, windows, clipShape, clipType, listener, cancelled,
                 timings, trace);
         int frames = (int) clipShape[1];
         INDArray black = encode(Stage.ENCODE_BLACK_VIDEO, encoder.videoPassSteps(), listener, cancelled, timings,
@@ -379,12 +384,18 @@ public final class Video2AudioPipeline implements AutoCloseable {
         };
         try (WindowedDenoiser model = WindowedDenoiser.guided(unet, text, black, videos, windows, options.guidance(),
                 options.oneBatch(), perWindow, cancelled)) {
-            finalLatents = timed(Stage.DENOISE, evaluations * n, listener, timings, () -> new DenoiseLoop(scheduler).run(
-                    model, latents, options.steps(), trace,
-                    (done, total, t) -> {
-                        if (n == 1) listener.progress(Stage.DENOISE, done, total, "step " + done + "/" + total);
-                    },
-                    cancelled));
+            finalLatents = timed(Stage.DENOISE, evaluations * n, listener, timings, () -> {
+                INDArray z = new DenoiseLoop(scheduler).run(model, latents, options.steps(), trace,
+                        (done, total, t) -> {
+                            if (n == 1) listener.progress(Stage.DENOISE, done, total, "step " + done + "/" + total);
+                        },
+                        cancelled);
+                for (int k = 0; k < n; k++) {
+                    listener.window(Stage.DENOISE, k + 1, n, seconds(windows.start(k)), seconds(windows.end(k)),
+                            model.time(k));
+                }
+                return z;
+            });
         }
         checkCancelled(cancelled, Stage.DENOISE);
 
@@ -403,10 +414,11 @@ public final class Video2AudioPipeline implements AutoCloseable {
     }
 
     /** Every window's CogVLM2 video pass, in one stage whose progress counts windows × layers. */
-    private List<INDArray> encodeWindows(WindowClips clips, int windows, long[] clipShape, DataType[] clipType,
-                                         PipelineListener listener, BooleanSupplier cancelled,
+    private List<INDArray> encodeWindows(WindowClips clips, LatentWindows latentWindows, long[] clipShape,
+                                         DataType[] clipType, PipelineListener listener, BooleanSupplier cancelled,
                                          Map<Stage, Duration> timings, Trace trace) {
         int steps = encoder.videoPassSteps();
+        int windows = latentWindows.count();
         List<INDArray> videos = new ArrayList<>();
         checkCancelled(cancelled, Stage.ENCODE_VIDEO);
         return timed(Stage.ENCODE_VIDEO, windows * steps, listener, timings, () -> {
@@ -426,11 +438,14 @@ public final class Video2AudioPipeline implements AutoCloseable {
                     checkCancelled(cancelled, Stage.ENCODE_VIDEO);
                 });
                 INDArray video;
+                long t0 = System.nanoTime();
                 try {
                     video = encoder.videoEmbedding(clip, Trace.OFF);
                 } finally {
                     encoder.progress(null);
                 }
+                listener.window(Stage.ENCODE_VIDEO, k + 1, windows, seconds(latentWindows.start(k)),
+                        seconds(latentWindows.end(k)), Duration.ofNanos(System.nanoTime() - t0));
                 trace.record("extract_video_embedding.in.images", clip);
                 trace.record("extract_video_embedding.out", video);
                 videos.add(video);

@@ -3,6 +3,7 @@ package io.github.v2a4j.pipeline;
 import io.github.v2a4j.diffusion.GuidedNoiseModel;
 import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.unet.UNet;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -43,6 +44,7 @@ public final class WindowedDenoiser implements GuidedNoiseModel {
     private final INDArray[] weights;
     private final WindowListener listener;
     private final BooleanSupplier cancelled;
+    private final long[] nanos;
     private int step;
 
     /** One model per window, each predicting {@code [1, C, h, windows.window()]}; closed with this one. */
@@ -56,6 +58,7 @@ public final class WindowedDenoiser implements GuidedNoiseModel {
         this.listener = listener;
         this.cancelled = cancelled;
         this.weights = new INDArray[windows.count()];
+        this.nanos = new long[windows.count()];
         for (int k = 0; k < windows.count(); k++) weights[k] = Nd4j.createFromArray(windows.weights(k));
     }
 
@@ -86,7 +89,9 @@ public final class WindowedDenoiser implements GuidedNoiseModel {
         step++;
         int n = windows.count();
         if (n == 1) {
+            long t0 = System.nanoTime();
             INDArray e = models.get(0).eps(latents, timestep, trace);
+            nanos[0] += System.nanoTime() - t0;
             listener.windowDone(step, 1, 1);
             return e;
         }
@@ -95,13 +100,20 @@ public final class WindowedDenoiser implements GuidedNoiseModel {
             if (k > 0 && cancelled.getAsBoolean()) {
                 throw new CancellationException("cancelled in denoising step " + step + " after window " + k + " of " + n);
             }
+            long t0 = System.nanoTime();
             INDArrayIndex[] cols = columns(k);
             INDArray e = models.get(k).eps(latents.get(cols).dup('c'), timestep, trace);
             Broadcast.mul(e, weights[k], e, 3);
             sum.get(cols).addi(e);
+            nanos[k] += System.nanoTime() - t0;
             listener.windowDone(step, k + 1, n);
         }
         return sum;
+    }
+
+    /** Time spent predicting window {@code k} (from 0) over all steps so far. */
+    public Duration time(int k) {
+        return Duration.ofNanos(nanos[k]);
     }
 
     private INDArrayIndex[] columns(int k) {

@@ -99,9 +99,12 @@ class GenerateCommandTest {
                 "--steps", "2", "--frames", "4", "--target-dbfs", "-24", "--save-wav", wav.toString(),
                 "--save-spectrogram", png.toString(),
                 "--dump", "_encode_conditions.*,scheduler.step*.out.0",
-                "--attention-map", "up_blocks.3.attentions.2.transformer_blocks.0.attn1");
+                "--attention-map", "up_blocks.3.attentions.2.transformer_blocks.0.attn1", "--profile");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("wrote " + out);
+        // one window, the whole 1.92 s of sound
+        assertThat(r.err()).contains("encoding video, window 1/1 (0.00-1.92 s of sound): ")
+                .contains("denoising, window 1/1 (0.00-1.92 s of sound): ");
         assertThat(out).isRegularFile();
         assertThat(wav).isRegularFile();
         assertThat(png).isRegularFile();

@@ -164,6 +164,11 @@ class LongVideoTest {
                 "start DENOISE 15", "DENOISE 1/15 step 1/3, window 1/5", "DENOISE 15/15 step 3/3, window 5/5",
                 "end DENOISE");
         assertThat(rec.events.stream().filter(e -> e.startsWith("start ENCODE_BLACK_VIDEO"))).hasSize(1);
+        // each window's share of the video pass and of denoising (--profile), with its stretch of the 500 columns
+        assertThat(rec.events).containsSubsequence("window ENCODE_VIDEO 1/5 0.00-11.84",
+                "window ENCODE_VIDEO 5/5 28.16-40.00", "end ENCODE_VIDEO", "DENOISE 15/15 step 3/3, window 5/5",
+                "window DENOISE 1/5 0.00-11.84", "window DENOISE 2/5 7.04-18.88", "window DENOISE 3/5 14.08-25.92",
+                "window DENOISE 4/5 21.12-32.96", "window DENOISE 5/5 28.16-40.00", "end DENOISE");
         try (Stream<Path> cache = Files.list(CogVlmEncoder.defaultCacheDir(model))) {
             assertThat(cache.filter(p -> p.toString().endsWith(".f32"))).hasSize(1);
         }
