@@ -7,7 +7,8 @@
 
 For each bundle the model is rebuilt from the bundle's config.json + weights.safetensors (strict load), as
 check_bundles.py / check_cogvlm_e2e.py do, and the upstream call of the dump script is run on the bundle's io inputs
-twice with the dump script's own recording:
+twice with the dump script's own recording, once per kernel set (KERNELS: the default kernels of this CPU, and AVX2
+ones as an AVX2-only CPU runs them), each in its own process:
 
   * fp32: must reproduce the committed activations and io outputs within the fp32 tolerance, 1e-5 of max |ref| per
     tensor (the committed bundles were made with torch 1.13 on a Zen 4: bit identity is not expected elsewhere;
@@ -68,6 +69,15 @@ FORMAT = 1
 COMPARE_REL_TOL = 0.75
 
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+# The reference's own low-precision arithmetic depends on which kernels run: the same torch picks AVX512-BF16 (or AMX)
+# kernels where the CPU has them and AVX2 ones elsewhere, and single rows move by up to ~2x between them. A sidecar
+# row is the envelope over these kernel sets, each run in its own process (ATen reads its capability at start):
+# the farthest the original code's low-precision run lands from its fp32 run on this case.
+KERNELS = {
+    "default": {},
+    "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
+}
 
 UNET_DEVIATIONS = [
     "Device: CPU (1 thread) instead of CUDA: convolutions through oneDNN (avx512_core_bf16 on the recorded CPU), "
@@ -290,16 +300,54 @@ def command(name):
 
 # ------------------------------------------------------------------------------------------------------ main
 
-def make(name, bundles, out):
-    run, low_name, deviations = CASES[name]
-    low = DTYPES[low_name]
+def measure(name, bundles):
+    """This process's fp32 and low-precision runs of one bundle: (rows, final outputs, fp32 check)."""
+    run, low_name, _ = CASES[name]
     path = os.path.join(bundles, name)
     cfg, manifest, w, io, acts = load_bundle(path)
     store32, outs32 = run(cfg, w, io, torch.float32)
     fp32_check = fp32_against_committed(store32, outs32, manifest, acts, io)
-    store_lo, outs_lo = run(cfg, w, io, low)
+    store_lo, outs_lo = run(cfg, w, io, DTYPES[low_name])
     rows = _stores_rows(store_lo, store32, outs_lo, outs32)
     finals = {k: dict(zip(("max_abs", "max_rel_to_max", "cosine"), rows["io:" + k])) for k in outs32}
+    return rows, finals, fp32_check
+
+
+def measure_with(kernel, name, bundles):
+    """measure() in a child process whose environment selects the kernel set (the default one: in this process)."""
+    if not KERNELS[kernel]:
+        return measure(name, bundles)
+    child = subprocess.run([sys.executable, os.path.abspath(__file__), "--measure-only", "--bundles", bundles, name],
+                           env=dict(os.environ, **KERNELS[kernel]), capture_output=True, text=True)
+    if child.returncode != 0:
+        raise SystemExit(f"dump_bf16_reference: {name} with the {kernel} kernels failed:\n{child.stderr}")
+    got = json.loads(child.stdout)
+    return got["rows"], got["finals"], got["fp32_check"]
+
+
+def envelope(per_kernel):
+    """Per row, over kernel sets: the largest max |err| and max |err| / max |ref|, the smallest cosine."""
+    first = next(iter(per_kernel.values()))
+    out = {}
+    for n in first:
+        vals = [rows[n] for rows in per_kernel.values()]
+        out[n] = [max(v[0] for v in vals), max(v[1] for v in vals), min(v[2] for v in vals)]
+    return out
+
+
+def make(name, bundles, out):
+    _, low_name, deviations = CASES[name]
+    low = DTYPES[low_name]
+    _, manifest, _, _, _ = load_bundle(os.path.join(bundles, name))
+    per_kernel, finals_by_kernel, fp32_checks = {}, {}, {}
+    for kernel in KERNELS:
+        rows_k, finals_k, check_k = measure_with(kernel, name, bundles)
+        if per_kernel and list(rows_k) != list(next(iter(per_kernel.values()))):
+            raise AssertionError(f"{name}: the {kernel} kernels recorded other names")
+        per_kernel[kernel], finals_by_kernel[kernel], fp32_checks[kernel] = rows_k, finals_k, check_k
+    rows = envelope(per_kernel)
+    finals = {k: dict(zip(("max_abs", "max_rel_to_max", "cosine"), rows["io:" + k]))
+              for k in finals_by_kernel["default"]}
     sidecar = {
         "format": FORMAT,
         "bundle": name,
@@ -307,20 +355,25 @@ def make(name, bundles, out):
         "dtype": {"bf16": "bfloat16", "fp16": "float16"}[low_name],
         "what": f"distance of the ORIGINAL code's {low_name} run from its fp32 run on this bundle's io inputs "
                 "(same machine, same torch), per recorded tensor: rows[name] = [max |low - fp32|, "
-                "max |low - fp32| / max |fp32|, cosine], float64 over all elements; names = manifest 'order' "
-                "(aliases included) and 'io:<output>'",
-        "use": f"a {low_name} row of v2a4j passes when its max |err| / max |ref| against this bundle's fp32 "
-               "tensors is <= rows[name][1] (never below the fp32 tolerance: rows that the reference computes in "
-               "fp32 or exactly hold 0 here)",
+                "max |low - fp32| / max |fp32|, cosine], float64 over all elements, enveloped over the kernel sets "
+                "of 'kernels' (largest distances, smallest cosine); names = manifest 'order' (aliases included) "
+                "and 'io:<output>'",
+        "use": f"v2a4j's {low_name} run passes when it is at least as close to this bundle's fp32 tensors as this "
+               "run is (golden.Bf16Reference): per row max |err| / max |ref| <= rows[name][1] + 2^-9 (the half-ulp "
+               "output rounding of the reference) and 1 - cosine <= 2 (1 - rows[name][2]) (one row's scatter); over "
+               "the bundle the geometric mean of the 1 - cosine ratios <= 1, and at every io output the ratio <= 1. "
+               "Rows holding 0 (computed in fp32 or exactly here) keep the fp32 tolerance.",
         "command": command(name),
         "runtime": runtime(),
         "cpu": cpu_description(),
-        "fp32_rerun_vs_committed": fp32_check,
+        "kernels": {k: {"environment": v, "final_outputs": finals_by_kernel[k]} for k, v in KERNELS.items()},
+        "fp32_rerun_vs_committed": fp32_checks["default"],
         "final_outputs": finals,
         "deviations_from_the_real_pipeline": deviations,
         "notes": [
             f"The model is rebuilt from config.json + weights.safetensors (strict load) and run twice on io inputs: "
-            f"fp32, then module.to({low}) with inputs cast as K4 does (dump_bf16_reference.py docstring).",
+            f"fp32, then module.to({low}) with inputs cast as K4 does (dump_bf16_reference.py docstring); once per "
+            "kernel set, each in its own process.",
             "Distances depend on the CPU kind and torch build (which bf16/fp16 kernels run): regenerate.sh --check "
             "compares each number within a relative tolerance (reference-tests/README.md).",
         ],
@@ -335,7 +388,7 @@ def make(name, bundles, out):
     os.replace(tmp, final)
     print(f"wrote {final}: {len(rows)} rows; final outputs " + ", ".join(
         f"{k} {v['max_rel_to_max']:.3g}" for k, v in finals.items())
-        + f"; fp32 re-run vs committed {fp32_check['max_rel_to_max']:.3g}", file=sys.stderr)
+        + f"; fp32 re-run vs committed {fp32_checks['default']['max_rel_to_max']:.3g}", file=sys.stderr)
 
 
 def _dumps(sidecar):
@@ -410,6 +463,8 @@ def main():
     ap.add_argument("--rel-tol", type=float, default=COMPARE_REL_TOL,
                     help="--compare on another CPU kind or runtime: relative tolerance per number (default "
                          f"{COMPARE_REL_TOL}: reference-tests/README.md)")
+    ap.add_argument("--measure-only", action="store_true",
+                    help="print this process's rows of ONE bundle as JSON on stdout (used for the kernel sets)")
     ap.add_argument("--torch1", action="store_true",
                     help="allow torch < 2 (comparison only; see the docstring)")
     a = ap.parse_args()
@@ -424,6 +479,12 @@ def main():
     for n in a.names:
         if not os.path.isdir(os.path.join(a.bundles, n)):
             raise SystemExit(f"dump_bf16_reference: {os.path.join(a.bundles, n)}: no such bundle")
+    if a.measure_only:
+        if len(a.names) != 1:
+            ap.error("--measure-only takes one bundle")
+        rows, finals, check = measure(a.names[0], a.bundles)
+        json.dump({"rows": rows, "finals": finals, "fp32_check": check}, sys.stdout)
+        return
     for n in a.names:
         make(n, a.bundles, a.out)
 

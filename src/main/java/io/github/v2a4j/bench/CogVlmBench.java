@@ -10,6 +10,7 @@ import io.github.v2a4j.cogvlm.VisionTower;
 import io.github.v2a4j.cogvlm.VisionTransformerLayer;
 import io.github.v2a4j.io.MapSource;
 import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.synthetic.SyntheticSource;
 import io.github.v2a4j.synthetic.SyntheticWeights;
@@ -40,13 +41,14 @@ public final class CogVlmBench {
     }
 
     /** One EVA2-CLIP layer on {@code frames × 257} tokens. */
-    public static Result visionLayer(CogVlmConfig cfg, int frames, int warmup, int repeats, long seed) {
+    public static Result visionLayer(CogVlmConfig cfg, int frames, int warmup, int repeats, long seed,
+                                     Precision precision) {
         CogVlmConfig.Vision v = cfg.vision();
         String path = VisionTower.layerPath(0);
         Binder layout = Binder.check(MapSource.empty(), COMPONENT);
         new VisionTransformerLayer(layout.at(path), v);
         try (SyntheticSource src = new SyntheticSource(layout.parameters(), seed)) {
-            Binder b = Binder.load(src, COMPONENT);
+            Binder b = Binder.load(src, COMPONENT, precision);
             VisionTransformerLayer layer = new VisionTransformerLayer(b.at(path), v);
             b.verify();
             int tokens = v.numPositions();
@@ -57,13 +59,14 @@ public final class CogVlmBench {
     }
 
     /** conv 2×2 stride 2 + GLU adapter on {@code frames} frames. */
-    public static Result adapter(CogVlmConfig cfg, int frames, int warmup, int repeats, long seed) {
+    public static Result adapter(CogVlmConfig cfg, int frames, int warmup, int repeats, long seed,
+                                 Precision precision) {
         CogVlmConfig.Vision v = cfg.vision();
         Binder layout = Binder.check(MapSource.empty(), COMPONENT);
         new VisionConv(layout.at(VisionTower.PATH).at("conv"), v);
         new VisionGlu(layout.at(VisionTower.PATH).at("linear_proj"), cfg);
         try (SyntheticSource src = new SyntheticSource(layout.parameters(), seed)) {
-            Binder b = Binder.load(src, COMPONENT);
+            Binder b = Binder.load(src, COMPONENT, precision);
             VisionConv conv = new VisionConv(b.at(VisionTower.PATH).at("conv"), v);
             VisionGlu glu = new VisionGlu(b.at(VisionTower.PATH).at("linear_proj"), cfg);
             b.verify();
@@ -78,12 +81,13 @@ public final class CogVlmBench {
     }
 
     /** One decoder layer on the video pass sequence of {@code tokens} tokens (BOS + tokens−1 vision slots). */
-    public static Result decoderLayer(CogVlmConfig cfg, int tokens, int warmup, int repeats, long seed) {
+    public static Result decoderLayer(CogVlmConfig cfg, int tokens, int warmup, int repeats, long seed,
+                                      Precision precision) {
         String path = LlamaDecoder.layerPath(0);
         Binder layout = Binder.check(MapSource.empty(), COMPONENT);
         new DecoderLayer(layout.at(path), cfg);
         try (SyntheticSource src = new SyntheticSource(layout.parameters(), seed)) {
-            Binder b = Binder.load(src, COMPONENT);
+            Binder b = Binder.load(src, COMPONENT, precision);
             DecoderLayer layer = new DecoderLayer(b.at(path), cfg);
             b.verify();
             long[] pos = ConversationInput.base(cfg.bosTokenId(), cfg.padTokenId(), tokens - 1, new int[0]).positionIds();
@@ -113,12 +117,15 @@ public final class CogVlmBench {
         return (conv + glu) / 1e9;
     }
 
-    /** Dense part plus attention as executed: the causal half is masked, not skipped, so full Lq·Lk is counted. */
+    /**
+     * Dense part plus the causal attention's useful work: query i attends to i + 1 keys, so QKᵀ and P·V count
+     * L(L+1)/2 query-key pairs (the count reference-tests/bench/flops.py uses for PyTorch too).
+     */
     static double decoderLayerGflop(CogVlmConfig cfg, int tokens) {
         double d = cfg.hiddenSize();
         double qkv = d + 2.0 * cfg.numKvHeads() * cfg.headDim();
         double dense = 2.0 * tokens * d * (qkv + d + 3.0 * cfg.intermediateSize());
-        double attention = 2.0 * 2 * tokens * (double) tokens * d;
+        double attention = 2.0 * 2 * (tokens * (tokens + 1.0) / 2) * d;
         return (dense + attention) / 1e9;
     }
 

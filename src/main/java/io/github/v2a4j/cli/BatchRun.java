@@ -1,5 +1,6 @@
 package io.github.v2a4j.cli;
 
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.pipeline.GenerationOptions;
 import io.github.v2a4j.pipeline.Video2AudioPipeline;
@@ -35,12 +36,14 @@ final class BatchRun {
     private final boolean overwrite;
     private final boolean skipExisting;
     private final Path model;
+    private final Precision precision;
     private final ProgressBar progress;
     private final PrintStream err;
     private final PrintStream out;
 
     BatchRun(List<BatchItem> items, Path journalDir, GenerationOptions base, boolean keepVideo, boolean overwrite,
-             boolean skipExisting, Path model, ProgressBar progress, PrintStream err, PrintStream out) {
+             boolean skipExisting, Path model, Precision precision, ProgressBar progress, PrintStream err,
+             PrintStream out) {
         this.items = items;
         this.journalDir = journalDir;
         this.base = base;
@@ -48,6 +51,7 @@ final class BatchRun {
         this.overwrite = overwrite;
         this.skipExisting = skipExisting;
         this.model = model.toAbsolutePath().normalize();
+        this.precision = precision;
         this.progress = progress;
         this.err = err;
         this.out = out;
@@ -64,7 +68,7 @@ final class BatchRun {
 
     private String key(BatchItem item, GenerationOptions o) {
         return BatchJournal.key(item.video().toString(), item.out().toString(), o.toString(), model.toString(),
-                String.valueOf(keepVideo));
+                precision.name(), String.valueOf(keepVideo));
     }
 
     int run(Video2AudioPipeline pipeline) {

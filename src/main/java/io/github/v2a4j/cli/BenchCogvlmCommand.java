@@ -43,6 +43,10 @@ public final class BenchCogvlmCommand implements Callable<Integer> {
     @Option(names = "--only", split = ",", description = "Subset of: vision, adapter, decoder (default all).")
     List<String> only = new ArrayList<>();
 
+    @Option(names = "--precision", paramLabel = "fp32|bf16", defaultValue = "fp32",
+            description = "Arithmetic of the matrix products (default ${DEFAULT-VALUE}).")
+    String precision;
+
     @Option(names = "--seed", defaultValue = "42")
     long seed;
 
@@ -56,9 +60,9 @@ public final class BenchCogvlmCommand implements Callable<Integer> {
         CogVlmBench.Result adapter = null;
         CogVlmBench.Result decoder = null;
         out.flush();
-        if (wants("vision")) vision = print(out, CogVlmBench.visionLayer(cfg, frames, warmup, repeats, seed));
-        if (wants("adapter")) adapter = print(out, CogVlmBench.adapter(cfg, frames, warmup, repeats, seed));
-        if (wants("decoder")) decoder = print(out, CogVlmBench.decoderLayer(cfg, tokens, warmup, repeats, seed));
+        if (wants("vision")) vision = print(out, CogVlmBench.visionLayer(cfg, frames, warmup, repeats, seed, io.github.v2a4j.nn.Precision.parse(precision)));
+        if (wants("adapter")) adapter = print(out, CogVlmBench.adapter(cfg, frames, warmup, repeats, seed, io.github.v2a4j.nn.Precision.parse(precision)));
+        if (wants("decoder")) decoder = print(out, CogVlmBench.decoderLayer(cfg, tokens, warmup, repeats, seed, io.github.v2a4j.nn.Precision.parse(precision)));
         int t = videoFrames;
         double total = 0;
         out.printf("extrapolated video pass, T=%d:%n", t);

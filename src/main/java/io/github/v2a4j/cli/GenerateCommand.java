@@ -2,6 +2,7 @@ package io.github.v2a4j.cli;
 
 import io.github.v2a4j.diffusion.Schedulers;
 import io.github.v2a4j.io.SafetensorsWriter;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.pipeline.AttentionHeatmap;
 import io.github.v2a4j.pipeline.GenerationOptions;
@@ -106,6 +107,11 @@ public final class GenerateCommand implements Callable<Integer> {
                     + "Default: as the reference, the used frames re-timed to the audio's length.")
     boolean keepVideo;
 
+    @Option(names = "--precision", paramLabel = "fp32|bf16", defaultValue = "fp32",
+            description = "Arithmetic of the CogVLM2 and UNet matrix products: fp32, or bf16 (the reference's own; "
+                    + "fp32 accumulation, norms and softmax) (default: ${DEFAULT-VALUE}).")
+    String precision;
+
     @Option(names = "--cfg", paramLabel = "batch|split",
             description = "Guidance as one batch-2 UNet call or two batch-1 calls (default: ${DEFAULT-VALUE}).")
     String cfgMode;
@@ -175,10 +181,11 @@ public final class GenerateCommand implements Callable<Integer> {
         if (!"batch".equals(cfgMode) && !"split".equals(cfgMode)) {
             throw new IllegalArgumentException("--cfg must be 'batch' or 'split', not '" + cfgMode + "'");
         }
+        Precision precisionOption = Precision.parse(precision);
         if (videos == null) videos = List.of();
         if (manifest != null || outDir != null || videos.size() > 1
                 || (videos.size() == 1 && Files.isDirectory(videos.get(0)))) {
-            return batch(err);
+            return batch(err, precisionOption);
         }
         if (videos.isEmpty()) throw new IllegalArgumentException("give a VIDEO, several, a folder, or --manifest");
         video = videos.get(0);
@@ -203,7 +210,7 @@ public final class GenerateCommand implements Callable<Integer> {
         progress.profile(profile);
         VideoResult result;
         BufferedImage attentionMap = null;
-        try (Video2AudioPipeline pipeline = Video2AudioPipeline.open(modelDir(err))) {
+        try (Video2AudioPipeline pipeline = Video2AudioPipeline.open(modelDir(model, err), precisionOption)) {
             options = options.withSpectrogram(spectrogram.params(pipeline.spectrogramParams()));
             result = pipeline.generateVideo(job, options, progress, () -> false, trace);
             if (mapName != null) {
@@ -234,7 +241,7 @@ public final class GenerateCommand implements Callable<Integer> {
     }
 
     /** Many videos through one open model ({@link BatchRun}); the list is checked before the model is opened. */
-    private int batch(PrintStream err) {
+    private int batch(PrintStream err, Precision precisionOption) {
         if (manifest != null && !videos.isEmpty()) {
             throw new IllegalArgumentException("give either VIDEO arguments or --manifest, not both");
         }
@@ -252,13 +259,13 @@ public final class GenerateCommand implements Callable<Integer> {
             checkText("negative prompt of " + it.source(), it.negativePrompt() == null ? "" : it.negativePrompt());
         }
         GenerationOptions options = options();
-        Path modelDir = modelDir(err);
+        Path modelDir = modelDir(model, err);
         ProgressBar progress = new ProgressBar(err, System.console() != null);
         progress.profile(profile);
-        try (Video2AudioPipeline pipeline = Video2AudioPipeline.open(modelDir)) {
+        try (Video2AudioPipeline pipeline = Video2AudioPipeline.open(modelDir, precisionOption)) {
             options = options.withSpectrogram(spectrogram.params(pipeline.spectrogramParams()));
-            return new BatchRun(items, folder, options, keepVideo, overwrite, skipExisting, modelDir, progress, err,
-                    System.out).run(pipeline);
+            return new BatchRun(items, folder, options, keepVideo, overwrite, skipExisting, modelDir, precisionOption,
+                    progress, err, System.out).run(pipeline);
         }
     }
 
@@ -275,7 +282,8 @@ public final class GenerateCommand implements Callable<Integer> {
         return AttentionHeatmap.render(maps, latentHeight, latentWidth, 4);
     }
 
-    private Path modelDir(PrintStream err) {
+    /** {@code --model}, else $V2A_MODEL, else the bundled demo model (said on {@code err}). */
+    static Path modelDir(Path model, PrintStream err) {
         if (model != null) return model;
         String env = System.getenv("V2A_MODEL");
         if (env != null && !env.isBlank()) return Path.of(env);

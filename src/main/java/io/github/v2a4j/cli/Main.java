@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
         },
         subcommands = {
             GenerateCommand.class,
+            ServeCommand.class,
             ValidateCommand.class,
             ConvertCommand.class,
             AudioFromSpectrogramCommand.class,

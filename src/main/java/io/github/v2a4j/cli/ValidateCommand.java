@@ -30,6 +30,11 @@ public final class ValidateCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "BUNDLE_DIR", description = "Golden bundle directory (manifest.json, ...).")
     Path bundleDir;
 
+    @Option(names = "--precision", paramLabel = "fp32|bf16", defaultValue = "fp32",
+            description = "Run the component's matrix products in this precision; bf16 rows pass when at least as "
+                    + "close to the fp32 reference as the original code's own bf16 run (default: ${DEFAULT-VALUE}).")
+    String precision;
+
     @Option(names = "--all-rows", description = "Print every compared tensor, not only failures and their context.")
     boolean allRows;
 
@@ -63,7 +68,7 @@ public final class ValidateCommand implements Callable<Integer> {
                         + "' (known: " + known + ")");
                 return 1;
             }
-            ComparisonReport report = v.validate(bundle);
+            ComparisonReport report = v.validate(bundle, io.github.v2a4j.nn.Precision.parse(precision));
             out.print(report.format(allRows));
             out.flush();
             return report.passed() ? 0 : 2;

@@ -160,7 +160,7 @@ public final class Comparison {
         }
         double rel = maxErr == 0 ? 0 : maxErr / maxRef; // maxRef 0 with an error: infinite
         double cosine = na == 0 && nr == 0 ? 1 : (na == 0 || nr == 0 ? 0 : dot / Math.sqrt(na * nr));
-        boolean passed = rel <= tol.maxRelToMax();
+        boolean passed = rel <= tol.maxRelToMax() && cosine >= tol.minCosine();
         String note = nonFinite > 0 ? nonFinite + " non-finite values differ" : "";
         return new ComparisonReport.Row(name, canonical, shape, refShape, maxErr, maxRef, rel, cosine, tol, passed,
                 note);

@@ -32,6 +32,14 @@ public final class ComparisonReport {
     private final List<String> missing;
     private final Map<String, Integer> skipped;
     private final List<String> ignored;
+    private final List<Check> checks;
+
+    /** A condition on the report as a whole: {@code value ≤ bound}, with why the bound is what it is. */
+    public record Check(String label, double value, double bound, String reason) {
+        public boolean passed() {
+            return value <= bound;
+        }
+    }
 
     /**
      * @param missing reference tensors the Java side should have produced and did not (they fail the report)
@@ -46,6 +54,28 @@ public final class ComparisonReport {
         this.missing = List.copyOf(missing);
         this.skipped = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(skipped));
         this.ignored = List.copyOf(ignored);
+        this.checks = List.of();
+    }
+
+    private ComparisonReport(ComparisonReport r, List<Check> checks) {
+        this.component = r.component;
+        this.caseName = r.caseName;
+        this.rows = r.rows;
+        this.missing = r.missing;
+        this.skipped = r.skipped;
+        this.ignored = r.ignored;
+        this.checks = List.copyOf(checks);
+    }
+
+    /** This report with one more whole-report condition; it fails the report when not met. */
+    public ComparisonReport withCheck(Check check) {
+        List<Check> all = new ArrayList<>(checks);
+        all.add(check);
+        return new ComparisonReport(this, all);
+    }
+
+    public List<Check> checks() {
+        return checks;
     }
 
     public String component() {
@@ -84,7 +114,8 @@ public final class ComparisonReport {
      * tensor is missing.
      */
     public boolean passed() {
-        return !rows.isEmpty() && missing.isEmpty() && rows.stream().allMatch(Row::passed);
+        return !rows.isEmpty() && missing.isEmpty() && rows.stream().allMatch(Row::passed)
+                && checks.stream().allMatch(Check::passed);
     }
 
     public Optional<Row> firstFailure() {
@@ -148,6 +179,10 @@ public final class ComparisonReport {
         if (!byTol.isEmpty()) sb.append("tolerances (err/max|ref|):\n");
         byTol.forEach((t, idx) -> sb.append(String.format(Locale.ROOT, "  %-8s %s (%d rows)%n",
                 sci(t.maxRelToMax()), t.reason(), idx.size())));
+        for (Check c : checks) {
+            sb.append(String.format(Locale.ROOT, "%s: %s ≤ %s: %s (%s)%n", c.label(), sci(c.value()), sci(c.bound()),
+                    c.passed() ? "ok" : "FAIL", c.reason()));
+        }
         if (!missing.isEmpty()) {
             sb.append(String.format(Locale.ROOT, "FAIL: %d reference tensors were not produced by the Java side: "
                     + "%s%n", missing.size(), preview(missing)));

@@ -1,16 +1,23 @@
 package io.github.v2a4j.golden;
 
 /**
- * How far a tensor may be from its reference: max |actual - ref| / max |ref| ≤ {@code maxRelToMax}. Every tolerance
+ * How far a tensor may be from its reference: max |actual - ref| / max |ref| ≤ {@code maxRelToMax}, and, where a
+ * bound on the whole tensor is stated, cosine(actual, ref) ≥ {@code minCosine}. Every tolerance
  * says why it is what it is; the report prints the reason next to the rows it applies to.
  */
-public record Tolerance(double maxRelToMax, String reason) {
+public record Tolerance(double maxRelToMax, double minCosine, String reason) {
+
+    /** Only the max |err| / max |ref| bound. */
+    public Tolerance(double maxRelToMax, String reason) {
+        this(maxRelToMax, Double.NEGATIVE_INFINITY, reason);
+    }
 
     /** fp32 on CPU, same maths as PyTorch: only summation order and libm differ. */
     public static final Tolerance FP32 = new Tolerance(1e-5, "fp32 CPU vs PyTorch fp32: rounding only");
 
     public Tolerance {
         if (!(maxRelToMax >= 0)) throw new IllegalArgumentException("tolerance must be >= 0, got " + maxRelToMax);
+        if (Double.isNaN(minCosine) || minCosine > 1) throw new IllegalArgumentException("minimum cosine " + minCosine);
         if (reason == null || reason.isBlank()) throw new IllegalArgumentException("a tolerance needs a reason");
     }
 

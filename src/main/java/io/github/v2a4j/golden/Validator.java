@@ -1,5 +1,7 @@
 package io.github.v2a4j.golden;
 
+import io.github.v2a4j.nn.Precision;
+
 /**
  * Runs the Java implementation of one upstream component on a golden bundle's inputs and weights and compares what
  * it produced with the bundle. Registered in the cli's validator list, found by {@link #component()}.
@@ -23,4 +25,14 @@ public interface Validator {
      * message if the bundle does not fit the component (missing input, wrong weights).
      */
     ComparisonReport validate(GoldenBundle bundle);
+
+    /**
+     * As {@link #validate(GoldenBundle)} with the component's matrix products in {@code precision}. In bf16 a row
+     * passes when it is at least as close to the fp32 reference as the original code's own bf16 run is (the bundle's
+     * {@link Bf16Reference} sidecar). Components without a reduced-precision path accept fp32 only.
+     */
+    default ComparisonReport validate(GoldenBundle bundle, Precision precision) {
+        if (precision == Precision.FP32) return validate(bundle);
+        throw new IllegalArgumentException(component() + " has no " + precision.label() + " path to validate");
+    }
 }

@@ -18,8 +18,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Per chunk of queries: one batched GEMM over all heads {@code S = (Q·Kᵀ)/√D} into a {@code [heads, chunk, Lk]}
  * buffer, an in-place softmax over the last dim, one batched GEMM {@code S·V} straight into the output. Heads are read
  * and written through strides, so no head is copied out or merged back. A causal chunk multiplies only the keys its
- * last query can see, which skips the masked half of the work. In {@link Precision#BF16} q, k, v and the
- * probabilities are rounded to bf16 before their product; scores, softmax and output stay fp32.
+ * last query can see, which skips the masked half of the work. In {@link Precision#BF16} q, k and v are rounded to
+ * bf16 (Q·Kᵀ runs on bf16 operands); scores, softmax, probabilities, P·V and output stay fp32.
  */
 public final class Attention {
     private Attention() {}
@@ -50,13 +50,14 @@ public final class Attention {
         boolean bf16 = precision == Precision.BF16;
         INDArray qs = operand(q, bf16);
         INDArray ks = operand(k, bf16);
-        INDArray vs = operand(v, bf16);
+        // the probabilities stay fp32: P·V multiplies them with the bf16-rounded values in fp32, so the attention is
+        // the exact attention of rounded q, k, v (what PyTorch 2's fused CPU attention computes for bf16 inputs)
+        INDArray vs = bf16 ? roundedToBf16(v) : operand(v, false);
         INDArray out = Buffers.take(b, lq, (long) heads * d);  // dense: heads() uses its strides too
         int cq = chunk > 0 ? Math.min(chunk, lq)
                 : (int) Math.max(1, Math.min(lq, MAX_SCORE_FLOATS / ((long) heads * lk)));
         long need = (long) heads * Math.min(cq, lq) * lk;
         INDArray scoreBuffer = Buffers.take(need);
-        INDArray probBuffer = bf16 ? Buffers.take(DataType.BFLOAT16, need) : null;
         try {
             for (long bi = 0; bi < b; bi++) {
                 for (int q0 = 0; q0 < lq; q0 += cq) {
@@ -69,17 +70,12 @@ public final class Attention {
                             scores.reshape('c', kvHeads, group, n, limit), null, Gemm.Epilogue.NONE.scaled(scale));
                     if (causal) maskFuture(scores, heads, n, limit, q0 + lk - lq);
                     Nd4j.exec(new SoftMax(scores, scores, 2));
-                    INDArray probs = scores;
-                    if (bf16) {
-                        probs = view(probBuffer, heads, n, limit);
-                        Dnnl.reorder(scores, probs);
-                    }
-                    Gemm.matmul(probs.reshape('c', kvHeads, group, n, limit), values(vs, bi, limit, kvHeads, d),
+                    Gemm.matmul(scores.reshape('c', kvHeads, group, n, limit), values(vs, bi, limit, kvHeads, d),
                             heads(out, bi, q0, n, kvHeads, group, d), null, Gemm.Epilogue.NONE);
                 }
             }
         } finally {
-            Buffers.release(scoreBuffer, probBuffer);
+            Buffers.release(scoreBuffer);
             if (qs != q) Buffers.release(qs);
             if (ks != k) Buffers.release(ks);
             if (vs != v) Buffers.release(vs);
@@ -101,6 +97,16 @@ public final class Attention {
         INDArray d = Buffers.take(x.shape());
         d.assign(x);
         return d;
+    }
+
+    /** {@code x} rounded to bf16 and back: fp32 values a bf16 tensor holds (dense). */
+    private static INDArray roundedToBf16(INDArray x) {
+        INDArray r = Buffers.take(DataType.BFLOAT16, x.shape());
+        Dnnl.reorder(x, r);
+        INDArray f = Buffers.take(x.shape());
+        Dnnl.reorder(r, f);
+        Buffers.release(r);
+        return f;
     }
 
     /** The first {@code n·h·lk} elements of a flat buffer as a dense {@code [h, n, lk]} array. */

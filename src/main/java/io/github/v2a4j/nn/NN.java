@@ -196,16 +196,23 @@ public final class NN {
         FloatBuffer in = buffer(xc);
         FloatBuffer out = buffer(y);
         float[] g = floats(w);
+        // one row at a time through a Java array: bulk copies and plain loops the JIT vectorises
         IntStream.range(0, rows).parallel().forEach(r -> {
-            int off = r * d;
-            double sq = 0;
-            for (int i = 0; i < d; i++) {
-                double v = in.get(off + i);
-                sq += v * v;
+            float[] v = new float[d];
+            in.get(r * d, v, 0, d);
+            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            int i = 0;
+            for (; i + 3 < d; i += 4) {
+                s0 += (double) v[i] * v[i];
+                s1 += (double) v[i + 1] * v[i + 1];
+                s2 += (double) v[i + 2] * v[i + 2];
+                s3 += (double) v[i + 3] * v[i + 3];
             }
+            for (; i < d; i++) s0 += (double) v[i] * v[i];
             // The reference computes x * rsqrt(var + eps) in fp32, then multiplies by the weight.
-            float inv = (float) (1.0 / Math.sqrt(sq / d + eps));
-            for (int i = 0; i < d; i++) out.put(off + i, g[i] * (in.get(off + i) * inv));
+            float inv = (float) (1.0 / Math.sqrt((s0 + s1 + s2 + s3) / d + eps));
+            for (int j = 0; j < d; j++) v[j] = g[j] * (v[j] * inv);
+            out.put(r * d, v, 0, d);
         });
         return y;
     }

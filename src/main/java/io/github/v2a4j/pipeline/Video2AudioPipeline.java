@@ -16,6 +16,7 @@ import io.github.v2a4j.io.WavFile;
 import io.github.v2a4j.io.video.VideoInfo;
 import io.github.v2a4j.io.video.VideoReader;
 import io.github.v2a4j.io.video.VideoWriter;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.unet.UNet;
 import io.github.v2a4j.unet.UNetConfig;
@@ -106,9 +107,17 @@ public final class Video2AudioPipeline implements AutoCloseable {
      * tokenizer.json), {@code unet/}, {@code vae/}, {@code scheduler/scheduler_config.json}, and optionally
      * {@code pipeline.json} with the spectrogram {@code height} and riffusion's {@code spectrogram_params} (default
      * 512 and riffusion's defaults). Weights are mapped, not read; every tensor name and shape is checked first, and
-     * all problems are reported in one error.
+     * all problems are reported in one error. The matrix products run in fp32.
      */
     public static Video2AudioPipeline open(Path modelDir) {
+        return open(modelDir, Precision.FP32);
+    }
+
+    /**
+     * As {@link #open(Path)}, with the matrix products of CogVLM2 and the UNet (linears, attention, convolutions) in
+     * {@code precision}: bf16 is the reference's own arithmetic for those two models. The VAE decodes in fp32.
+     */
+    public static Video2AudioPipeline open(Path modelDir, Precision precision) {
         if (!Files.isDirectory(modelDir)) throw new IllegalArgumentException(modelDir + ": no such model directory");
         List<AutoCloseable> opened = new ArrayList<>();
         try {
@@ -117,7 +126,7 @@ public final class Video2AudioPipeline implements AutoCloseable {
             TensorSource cogWeights = Safetensors.open(cog);
             opened.add(cogWeights);
             CogVlmEncoder encoder = new CogVlmEncoder(cogConfig, cogWeights, CogVlmEncoder.defaultCacheDir(modelDir),
-                    CogVlmEncoder.fingerprint(modelDir), Defaults.FRAME_CHUNK);
+                    CogVlmEncoder.fingerprint(modelDir), Defaults.FRAME_CHUNK, precision);
             encoder.verifyCheckpoint();
             LlamaTokenizer tokenizer = LlamaTokenizer.load(require(cog.resolve("tokenizer.json")));
             opened.add(tokenizer);
@@ -125,7 +134,7 @@ public final class Video2AudioPipeline implements AutoCloseable {
             Path unetDir = require(modelDir.resolve("unet"));
             TensorSource unetWeights = Safetensors.open(unetDir);
             opened.add(unetWeights);
-            UNet unet = UNet.load(UNetConfig.read(require(unetDir.resolve("config.json"))), unetWeights);
+            UNet unet = UNet.load(UNetConfig.read(require(unetDir.resolve("config.json"))), unetWeights, precision);
 
             Path vaeDir = require(modelDir.resolve("vae"));
             TensorSource vaeWeights = Safetensors.open(vaeDir);

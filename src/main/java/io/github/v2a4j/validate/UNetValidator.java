@@ -2,7 +2,9 @@ package io.github.v2a4j.validate;
 
 import io.github.v2a4j.unet.UNetConfig;
 import io.github.v2a4j.unet.UNet;
+import io.github.v2a4j.golden.Bf16Reference;
 import io.github.v2a4j.golden.Comparison;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.golden.ComparisonReport;
 import io.github.v2a4j.golden.GoldenBundle;
 import io.github.v2a4j.golden.Validator;
@@ -37,16 +39,24 @@ public final class UNetValidator implements Validator {
 
     @Override
     public ComparisonReport validate(GoldenBundle bundle) {
+        return validate(bundle, Precision.FP32);
+    }
+
+    @Override
+    public ComparisonReport validate(GoldenBundle bundle, Precision precision) {
         UNetConfig config = UNetConfig.fromJson(bundle.config());
-        UNet unet = UNet.load(config, bundle.weights());
+        UNet unet = UNet.load(config, bundle.weights(), precision);
         Safetensors io = bundle.io();
         Trace trace = Trace.all();
         INDArray out = unet.forward(io.mapped("sample"), io.loadLong("timestep")[0],
                 io.mapped("encoder_hidden_states"), io.mapped("image_embeds"), trace);
-        return Comparison.of(bundle)
+        Comparison c = Comparison.of(bundle);
+        if (precision == Precision.BF16) c.tolerance(Bf16Reference.read(bundle.dir())::get);
+        ComparisonReport report = c
                 .notProduced(MODULE_INPUTS, "*.in.*")
                 .notProduced("leaf layers v2a4j runs inside their block (fused norm/conv/linear): the block's "
                         + "output is compared", LEAF_LAYERS)
                 .compare(trace.recorded(), Map.of("out", out));
+        return precision == Precision.BF16 ? Bf16Reference.judge(report, bundle.dir()) : report;
     }
 }

@@ -126,6 +126,20 @@ public final class VideoReader {
     }
 
     /**
+     * The checks {@link #load} makes before decoding (a file FFmpeg opens, a video stream, a known frame rate), reading
+     * only the container header: a cheap way to turn away a file that is no video before queueing work on it.
+     */
+    public static void probe(Path file) {
+        checkFile(file);
+        FFmpegFrameGrabber g = open(file);
+        try {
+            averageFps(g, file);
+        } finally {
+            close(g);
+        }
+    }
+
+    /**
      * Streams the first {@code limit} decoded frames as RGB to {@code consumer}.
      *
      * @return the number of frames delivered (less than {@code limit} if the video is shorter)
