@@ -125,12 +125,13 @@ public final class PndmScheduler implements Scheduler {
         int m = base.length;
         int[] plms;
         if (config.skipPrkSteps) {
-            // [_t[:-1], _t[-2:-1], _t[-1:]] reversed: the second-to-last base timestep appears twice
+            // [_t[:-1], _t[-2:-1], _t[-1:]] reversed: the second-to-last base timestep appears twice (with one
+            // step, _t[-2:-1] is empty and the one timestep appears once)
             prkTimesteps = new int[0];
-            plms = new int[m + 1];
+            plms = new int[m >= 2 ? m + 1 : m];
             int k = 0;
             for (int i = 0; i < m - 1; i++) plms[k++] = (int) base[i];
-            plms[k++] = (int) base[m - 2];
+            if (m >= 2) plms[k++] = (int) base[m - 2];
             plms[k] = (int) base[m - 1];
             reverse(plms);
         } else {

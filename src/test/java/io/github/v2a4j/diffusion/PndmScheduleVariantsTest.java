@@ -9,7 +9,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Config variants the golden bundles do not cover (K4 uses scaled_linear / leading / skip_prk). Expected values were
  * printed by diffusers 0.31 PNDMScheduler on torch 1.13 (reference env): {@code PNDMScheduler(beta_schedule=...,
- * skip_prk_steps=..., timestep_spacing=..., steps_offset=0).set_timesteps(30)}; float tables compared exactly.
+ * skip_prk_steps=..., timestep_spacing=..., steps_offset=0).set_timesteps(30)} (and {@code set_timesteps(1)});
+ * float tables compared exactly.
  */
 class PndmScheduleVariantsTest {
 
@@ -28,6 +29,16 @@ class PndmScheduleVariantsTest {
         s.setTimesteps(30);
         int[] want = java.util.Arrays.stream(expected.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
         assertThat(s.timesteps()).containsExactly(want);
+    }
+
+    /** {@code set_timesteps(1)} with skip_prk_steps: {@code _timesteps[-2:-1]} is empty, so one timestep, once. */
+    @ParameterizedTest
+    @CsvSource({"linspace, 0", "leading, 0", "trailing, 999"})
+    void oneStep(String spacing, int expected) {
+        PndmScheduler s = new PndmScheduler(new PndmScheduler.Config(1000, 0.0001, 0.02, "linear", null, true,
+                false, "epsilon", spacing, 0));
+        s.setTimesteps(1);
+        assertThat(s.timesteps()).containsExactly(expected);
     }
 
     @Test
