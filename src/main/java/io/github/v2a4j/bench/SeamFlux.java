@@ -14,7 +14,7 @@ public final class SeamFlux {
     private SeamFlux() {}
 
     /** Columns either side of a seam whose flux counts as the seam's. */
-    static final int REACH = 2;
+    public static final int REACH = 2;
 
     /**
      * @param seams the image columns where a window begins or ends
