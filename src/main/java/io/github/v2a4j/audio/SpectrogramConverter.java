@@ -96,6 +96,17 @@ public final class SpectrogramConverter {
         }
     }
 
+    /**
+     * About the most Java heap {@link #audioFromImage} holds for an image {@code frames} columns wide: Griffin-Lim's
+     * phases and previous spectra in double and the initial phases in float ({@code 20·n_fft} bytes per frame), the
+     * linear spectrogram and magnitudes in float, the waveform buffers, and the fixed inverse-mel tables. For 40 s at
+     * riffusion's parameters (4000 frames) this says 2.13 GB; the run finished in a 1.99 GB heap and not in 1.68 GB.
+     */
+    public long heapBytes(int frames) {
+        long perFrame = 20L * p.nFft() + 12L * p.nFreqs() + 16L * p.hopLength();
+        return frames * perFrame * p.channels() + (256L << 20);
+    }
+
     /** riffusion {@code audio_from_waveform(normalize=True)} over all channels, interleaved int16. */
     static short[] pcmFromWaveforms(float[][] w) {
         int ch = w.length, n = w[0].length;

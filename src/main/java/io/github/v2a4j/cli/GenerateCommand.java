@@ -2,7 +2,7 @@ package io.github.v2a4j.cli;
 
 import io.github.v2a4j.diffusion.Schedulers;
 import io.github.v2a4j.io.SafetensorsWriter;
-import io.github.v2a4j.io.video.LoadedVideo;
+import io.github.v2a4j.io.video.VideoInfo;
 import io.github.v2a4j.io.video.VideoReader;
 import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
@@ -44,12 +44,24 @@ import picocli.CommandLine.Parameters;
             "Samples --frames frames over at most --max-duration seconds, encodes them and the prompts with CogVLM2, "
                     + "denoises a spectrogram latent with classifier-free guidance, decodes it with the VAE and turns "
                     + "it into audio (inverse mel + Griffin-Lim), levelled to --target-dbfs.",
+            "A video longer than 12 s is denoised in overlapping 12 s windows, each with --frames frames of its own "
+                    + "stretch; each window costs one CogVLM2 video pass and one guided UNet evaluation per step.",
+            "Several videos, a folder of videos (with --out-dir) or --manifest run as a batch: one model load, "
+                    + "a journal in the output folder so a rerun resumes, a summary at the end (exit 1 if any failed).",
             "Without --model the bundled demo model is used: random weights, so the sound is noise."},
-        footer = {"", "Example:", "  ./v2a generate assets/sample.mp4 --out /tmp/v2a-demo.mp4"})
+        footer = {"", "Examples:", "  ./v2a generate assets/sample.mp4 --out /tmp/v2a-demo.mp4",
+            "  ./v2a generate clips/ --out-dir out/ --skip-existing",
+            "  ./v2a generate --manifest jobs.csv --out-dir out/   (columns: video,out,prompt,negative_prompt,seed,"
+                    + "max_duration)"})
 public final class GenerateCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "VIDEO", description = "Input video (any format FFmpeg reads). Never modified.")
-    Path video;
+    @Parameters(arity = "0..*", paramLabel = "VIDEO",
+            description = "Input video (any format FFmpeg reads; never modified), or several, or folders of them "
+                    + "(with --out-dir).")
+    List<Path> videos;
+
+    /** The one input of a single-video run. */
+    private Path video;
 
     @Option(names = {"-o", "--out"}, paramLabel = "OUT.mp4",
             description = "Output video (default: <VIDEO name>.v2a.mp4 in the current directory).")
@@ -85,7 +97,8 @@ public final class GenerateCommand implements Callable<Integer> {
     int frames;
 
     @Option(names = "--max-duration", paramLabel = "SECONDS",
-            description = "Longest stretch of video used, in seconds (default: ${DEFAULT-VALUE}).")
+            description = "Longest stretch of video used, in seconds (default: the whole video; 12 is the "
+                    + "reference, which cuts there).")
     int maxDuration;
 
     @Option(names = "--target-dbfs", paramLabel = "DBFS",
@@ -142,12 +155,26 @@ public final class GenerateCommand implements Callable<Integer> {
     Path cacheDir;
 
     @Option(names = "--profile", paramLabel = "FILE.json",
-            description = "Write a trace-event profile: wall time per stage, CogVLM2 layer and denoising step, resident "
+            description = "Write a trace-event profile: wall time per stage, CogVLM2 layer, denoising step and latent "
+                    + "window (a video longer than 12 s has several), resident "
                     + "memory (anonymous and file-backed) every 0.5 s. Opens in ui.perfetto.dev or chrome://tracing.")
     Path profile;
 
     @Option(names = "--overwrite", description = "Replace existing output files.")
     boolean overwrite;
+
+    @Option(names = "--out-dir", paramLabel = "DIR",
+            description = "Batch: write <video name>.v2a.mp4 for each video here, and the batch journal.")
+    Path outDir;
+
+    @Option(names = "--manifest", paramLabel = "FILE",
+            description = "Batch: the videos to do, CSV with a header row or JSON Lines; fields video, out, prompt, "
+                    + "negative_prompt, seed, max_duration, all but video optional, paths relative to FILE "
+                    + "(outputs default to --out-dir, else FILE's folder).")
+    Path manifest;
+
+    @Option(names = "--skip-existing", description = "Batch: skip items whose output exists.")
+    boolean skipExisting;
 
     @Option(names = "--verbose", description = "Print stack traces of errors and FFmpeg's own log.")
     boolean verbose;
@@ -164,23 +191,27 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintStream err = System.err;
         checkText("prompt", prompt);
         checkText("negative prompt", negativePrompt);
+        if (!"batch".equals(cfgMode) && !"split".equals(cfgMode)) {
+            throw new IllegalArgumentException("--cfg must be 'batch' or 'split', not '" + cfgMode + "'");
+        }
+        Precision precisionOption = Precision.parse(precision);
+        if (videos == null) videos = List.of();
+        if (manifest != null || outDir != null || videos.size() > 1
+                || (videos.size() == 1 && Files.isDirectory(videos.get(0)))) {
+            return batch(err, precisionOption);
+        }
+        if (videos.isEmpty()) throw new IllegalArgumentException("give a VIDEO, several, a folder, or --manifest");
+        video = videos.get(0);
         if (!Files.isRegularFile(video)) throw new IllegalArgumentException(video + ": no such video file");
         if (!Files.isReadable(video)) throw new IllegalArgumentException(video + ": not readable");
         if (out == null) out = Path.of(stem(video) + ".v2a.mp4");
         if (dump != null && dumpOut == null) dumpOut = Path.of(out + ".dump.safetensors");
         if (attentionLayer != null && attentionOut == null) attentionOut = Path.of(out + ".attention.png");
-        if (!"batch".equals(cfgMode) && !"split".equals(cfgMode)) {
-            throw new IllegalArgumentException("--cfg must be 'batch' or 'split', not '" + cfgMode + "'");
-        }
-        Precision precisionOption = Precision.parse(precision);
         VideoJob job = new VideoJob(video, out, keepVideo, saveWav, saveSpectrogram, overwrite);
         for (Path p : new Path[] {out, saveWav, saveSpectrogram, dumpOut, attentionOut, profile}) {
             if (p != null) OutputFiles.check(p, video, overwrite);
         }
-        GenerationOptions options = GenerationOptions.defaults().withPrompts(prompt, negativePrompt)
-                .withSteps(steps).withGuidance(guidance).withSeed(seed).withFrames(frames)
-                .withMaxDurationSec(maxDuration).withTargetDbfs(targetDbfs).withOneBatch("batch".equals(cfgMode))
-                .withScheduler(scheduler);
+        GenerationOptions options = options();
 
         List<String> wanted = new ArrayList<>();
         if (dump != null) wanted.addAll(dump);
@@ -191,14 +222,15 @@ public final class GenerateCommand implements Callable<Integer> {
         ProgressBar progress = new ProgressBar(err, System.console() != null);
         TraceProfile profiler = profile == null ? null : new TraceProfile(profile, "v2a generate");
         PipelineListener listener = profiler == null ? progress : PipelineListener.all(progress, profiler);
-        LoadedVideo loaded;
+        VideoInfo info;
         Duration readTime;
         Video2AudioPipeline pipeline;
         try {
-            // the video before the model: a model's first opening reads every weight, which a bad video must not cost
+            // the video (probed: each window's frames are read later) before the model: a model's first opening reads every weight, which a bad video must not cost
             long t0 = System.nanoTime();
             listener.started(Stage.LOAD_VIDEO, 1);
-            loaded = VideoReader.load(video, options.frames(), options.maxDurationSec());
+            info = VideoReader.probe(video, options.maxDurationSec());
+            VideoReader.checkClipSize(video, options.frames(), info.width(), info.height());
             readTime = Duration.ofNanos(System.nanoTime() - t0);
             listener.finished(Stage.LOAD_VIDEO, readTime);
             pipeline = Video2AudioPipeline.open(modelDir(model, err), precisionOption, cacheDir);
@@ -215,10 +247,12 @@ public final class GenerateCommand implements Callable<Integer> {
         BufferedImage attentionMap = null;
         try (pipeline; profiler) {
             options = options.withSpectrogram(spectrogram.params(pipeline.spectrogramParams()));
-            result = pipeline.generateVideo(job, loaded, options, listener, () -> false, trace);
+            result = pipeline.generateVideo(job, info, options, listener, () -> false, trace);
             if (mapName != null) {
+                // each window's UNet sees one window's columns; a long video's map is the average over its windows
                 long[] latent = pipeline.latentShape(result.videoSeconds());
-                attentionMap = attentionMap(trace, mapName, (int) latent[2], (int) latent[3]);
+                attentionMap = attentionMap(trace, mapName, (int) latent[2],
+                        pipeline.windows(result.videoSeconds()).window());
             }
         }
         if (dump != null) writeDump(trace, dump, dumpOut);
@@ -234,6 +268,43 @@ public final class GenerateCommand implements Callable<Integer> {
         timings.putAll(result.timings());
         System.out.println(summary(result, timings));
         return 0;
+    }
+
+    /** The options the command line sets (the spectrogram's come from the model, once it is open). */
+    private GenerationOptions options() {
+        return GenerationOptions.defaults().withPrompts(prompt, negativePrompt)
+                .withSteps(steps).withGuidance(guidance).withSeed(seed).withFrames(frames)
+                .withMaxDurationSec(maxDuration).withTargetDbfs(targetDbfs).withOneBatch("batch".equals(cfgMode))
+                .withScheduler(scheduler);
+    }
+
+    /** Many videos through one open model ({@link BatchRun}); the list is checked before the model is opened. */
+    private int batch(PrintStream err, Precision precisionOption) {
+        if (manifest != null && !videos.isEmpty()) {
+            throw new IllegalArgumentException("give either VIDEO arguments or --manifest, not both");
+        }
+        for (Object[] o : new Object[][] {{"--out", out}, {"--save-wav", saveWav},
+            {"--save-spectrogram", saveSpectrogram}, {"--dump", dump}, {"--attention-map", attentionLayer},
+            {"--profile", profile}}) {
+            if (o[1] != null) throw new IllegalArgumentException(o[0] + " names one file: not with a batch");
+        }
+        Path folder = outDir != null ? outDir : manifest != null ? BatchManifest.folderOf(manifest) : null;
+        if (folder == null) throw new IllegalArgumentException("a batch of videos needs --out-dir");
+        if (!Files.isDirectory(folder)) throw new IllegalArgumentException(folder + ": no such output folder");
+        List<BatchItem> items = manifest != null ? BatchManifest.read(manifest, folder)
+                : BatchManifest.fromPaths(videos, folder);
+        for (BatchItem it : items) {
+            checkText("prompt of " + it.source(), it.prompt() == null ? "" : it.prompt());
+            checkText("negative prompt of " + it.source(), it.negativePrompt() == null ? "" : it.negativePrompt());
+        }
+        GenerationOptions options = options();
+        Path modelDir = modelDir(model, err);
+        ProgressBar progress = new ProgressBar(err, System.console() != null);
+        try (Video2AudioPipeline pipeline = Video2AudioPipeline.open(modelDir, precisionOption)) {
+            options = options.withSpectrogram(spectrogram.params(pipeline.spectrogramParams()));
+            return new BatchRun(items, folder, options, keepVideo, overwrite, skipExisting, modelDir, precisionOption,
+                    progress, err, System.out).run(pipeline);
+        }
     }
 
     private BufferedImage attentionMap(Trace trace, String mapName, int latentHeight, int latentWidth) {

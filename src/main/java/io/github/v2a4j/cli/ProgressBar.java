@@ -4,6 +4,7 @@ import io.github.v2a4j.pipeline.PipelineListener;
 import io.github.v2a4j.pipeline.Stage;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.Locale;
 
 /**
  * Progress on stderr: a bar with ETA and the unit just done redrawn in place on a terminal; otherwise one line per
@@ -17,6 +18,7 @@ final class ProgressBar implements PipelineListener {
     private final boolean terminal;
     private static final long LOG_EVERY_NANOS = 60_000_000_000L;
 
+    private String prefix = "";
     private long stageStart;
     private long lastLine;
     private int lastQuarter;
@@ -26,13 +28,18 @@ final class ProgressBar implements PipelineListener {
         this.terminal = terminal;
     }
 
+    /** Put before every line and bar (a batch's {@code "[2/5] "}); empty for none. */
+    void prefix(String p) {
+        prefix = p;
+    }
+
     @Override
     public void started(Stage stage, int units) {
         stageStart = System.nanoTime();
         lastLine = stageStart;
         lastQuarter = 0;
         if (terminal) draw(stage, 0, units, null);
-        else out.println("v2a: " + stage.label() + " ...");
+        else out.println("v2a: " + prefix + stage.label() + " ...");
     }
 
     @Override
@@ -47,7 +54,7 @@ final class ProgressBar implements PipelineListener {
         if (newQuarter || (done < units && now - lastLine >= LOG_EVERY_NANOS)) {
             lastQuarter = Math.max(lastQuarter, quarter);
             lastLine = now;
-            out.printf("v2a: %s %d/%d%s, %s left%n", stage.label(), done, units,
+            out.printf("v2a: %s%s %d/%d%s, %s left%n", prefix, stage.label(), done, units,
                     detail == null ? "" : " (" + detail + ")", eta(done, units));
         }
     }
@@ -55,12 +62,20 @@ final class ProgressBar implements PipelineListener {
     @Override
     public void finished(Stage stage, Duration d) {
         if (terminal) out.print("\r\033[K");
-        out.printf("v2a: %s done in %s%n", stage.label(), format(d));
+        out.printf("v2a: %s%s done in %s%n", prefix, stage.label(), format(d));
+    }
+
+    @Override
+    public void window(Stage stage, int window, int windows, double fromSec, double toSec, Duration took) {
+        if (windows == 1) return; // a video of at most 12 s: the stage's own line says it all
+        if (terminal) out.print("\r\033[K");
+        out.printf(Locale.ROOT, "v2a: %s%s, window %d/%d (%.2f-%.2f s of sound): %s%n", prefix, stage.label(), window,
+                windows, fromSec, toSec, format(took));
     }
 
     private void draw(Stage stage, int done, int units, String detail) {
         int filled = units == 0 ? WIDTH : Math.min(WIDTH, WIDTH * done / Math.max(1, units));
-        out.printf("\r\033[K%-24s [%s%s] %d/%d  ETA %s%s", stage.label(), "#".repeat(filled),
+        out.printf("\r\033[K%s%-24s [%s%s] %d/%d  ETA %s%s", prefix, stage.label(), "#".repeat(filled),
                 ".".repeat(WIDTH - filled), done, units, eta(done, units), detail == null ? "" : "  " + detail);
         out.flush();
     }

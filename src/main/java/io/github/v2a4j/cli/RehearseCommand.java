@@ -9,7 +9,7 @@ import io.github.v2a4j.cogvlm.CogVlmConfig;
 import io.github.v2a4j.cogvlm.LlamaTokenizer;
 import io.github.v2a4j.convert.ConfigSymbols;
 import io.github.v2a4j.convert.ExpectedTensors;
-import io.github.v2a4j.io.video.LoadedVideo;
+import io.github.v2a4j.io.video.VideoInfo;
 import io.github.v2a4j.io.video.VideoReader;
 import io.github.v2a4j.io.video.VideoWriter;
 import io.github.v2a4j.nn.Precision;
@@ -86,8 +86,8 @@ public final class RehearseCommand implements Callable<Integer> {
                     + "video writer).")
     Path video;
 
-    @Option(names = "--seconds", description = "Length of the made clip (default: ${DEFAULT-VALUE}; the pipeline "
-            + "uses at most 12 s).")
+    @Option(names = "--seconds", description = "Length of the made clip (default: ${DEFAULT-VALUE}; a clip longer "
+            + "than 12 s is denoised in 12 s windows, each with a CogVLM2 video pass of its own).")
     int seconds = 12;
 
     @Option(names = "--cogvlm-layers", paramLabel = "VISION,DECODER",
@@ -405,10 +405,11 @@ public final class RehearseCommand implements Callable<Integer> {
         try (LlamaTokenizer t = LlamaTokenizer.load(model.resolve("cogvlm/tokenizer.json"))) {
             tokens = new int[] {1 + t.encode(Defaults.PROMPT).length, 1 + t.encode(Defaults.NEGATIVE_PROMPT).length};
         }
-        LoadedVideo v = VideoReader.load(clip, frames, Defaults.MAX_DURATION_SEC);
+        VideoInfo v = VideoReader.probe(clip, Defaults.MAX_DURATION_SEC);
         int f = vae.scaleFactor();
         return new StageFlops(cog, unet, vae, frames, tokens, Defaults.SPECTROGRAM_HEIGHT / f,
-                Video2AudioPipeline.spectrogramWidth(v.durationSec()) / f);
+                Video2AudioPipeline.spectrogramWidth(v.durationSec()) / f,
+                Video2AudioPipeline.spectrogramWidth(Defaults.WINDOW_SEC) / f);
     }
 
     /** One generate run in a child process with --profile; its rows come from the profile. */

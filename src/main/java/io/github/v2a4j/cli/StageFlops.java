@@ -3,6 +3,8 @@ package io.github.v2a4j.cli;
 import io.github.v2a4j.bench.CogVlmBench;
 import io.github.v2a4j.cogvlm.CogVlmConfig;
 import io.github.v2a4j.cogvlm.CogVlmEncoder;
+import io.github.v2a4j.pipeline.Defaults;
+import io.github.v2a4j.pipeline.LatentWindows;
 import io.github.v2a4j.pipeline.Stage;
 import io.github.v2a4j.unet.UNetConfig;
 import io.github.v2a4j.vae.VaeConfig;
@@ -16,13 +18,28 @@ import io.github.v2a4j.vae.VaeConfig;
  * @param frames        video frames T
  * @param promptTokens  token counts of the prompt and the negative prompt, BOS included
  * @param latentHeight  latent rows (spectrogram height / VAE scale factor)
- * @param latentWidth   latent columns
+ * @param latentWidth   latent columns of the whole video
+ * @param windowWidth   latent columns of one window (and of one VAE tile): 148 for 12 s, or the whole latent when
+ *                      it is narrower
  */
 record StageFlops(CogVlmConfig cogvlm, UNetConfig unet, VaeConfig vae, int frames, int[] promptTokens,
-                  int latentHeight, int latentWidth) {
+                  int latentHeight, int latentWidth, int windowWidth) {
+
+    /** Denoising windows of the latent (one for a video of at most 12 s), as the pipeline plans them. */
+    int windows() {
+        return latentWidth <= windowWidth ? 1
+                : LatentWindows.plan(latentWidth, windowWidth, Defaults.WINDOW_OVERLAP).count();
+    }
+
+    /** VAE tiles of the latent, as the pipeline's tiled decode plans them. */
+    int tiles() {
+        return latentWidth <= windowWidth ? 1
+                : LatentWindows.plan(latentWidth, windowWidth, Defaults.VAE_TILE_OVERLAP).count();
+    }
 
     /**
-     * @param evaluations UNet evaluations of the denoising loop (51 for PNDM at 50 steps), each at batch 2 (CFG)
+     * @param evaluations UNet evaluations of the denoising loop over all windows (51 per window for PNDM at 50 steps),
+     *                    each at batch 2 (CFG) over one window's columns
      * @param computed    false for a black-video pass read from the cache
      */
     double of(Stage stage, int evaluations, boolean computed) {
@@ -32,11 +49,12 @@ record StageFlops(CogVlmConfig cogvlm, UNetConfig unet, VaeConfig vae, int frame
                 for (int tokens : promptTokens) g += decoderLayers() * CogVlmBench.decoderLayerGflop(cogvlm, tokens);
                 yield g * 1e9;
             }
-            case ENCODE_VIDEO -> videoPass();
+            case ENCODE_VIDEO -> windows() * videoPass();
             case ENCODE_BLACK_VIDEO -> computed ? videoPass() : 0;
-            case DENOISE -> evaluations * 2 * BenchUnetCommand.flops(unet, latentHeight, latentWidth, frames,
-                    CogVlmEncoder.TEXT_ROWS);
-            case VAE_DECODE -> BenchVaeCommand.decoderFlops(vae, latentHeight, latentWidth);
+            case DENOISE -> evaluations * 2 * BenchUnetCommand.flops(unet, latentHeight,
+                    Math.min(latentWidth, windowWidth), frames, CogVlmEncoder.TEXT_ROWS);
+            case VAE_DECODE -> latentWidth <= windowWidth ? BenchVaeCommand.decoderFlops(vae, latentHeight, latentWidth)
+                    : tiles() * BenchVaeCommand.decoderFlops(vae, latentHeight, windowWidth);
             default -> Double.NaN;
         };
     }

@@ -39,9 +39,9 @@ public record GenerationOptions(String prompt, String negativePrompt, int steps,
             throw new IllegalArgumentException("the number of frames to sample from the video must be 1 to "
                     + Defaults.FRAMES_LIMIT + ", got " + frames);
         }
-        if (maxDurationSec < 1 || maxDurationSec > Defaults.DURATION_LIMIT_SEC) {
-            throw new IllegalArgumentException("the longest stretch of video used must be 1 to "
-                    + Defaults.DURATION_LIMIT_SEC + " seconds, got " + maxDurationSec);
+        if (maxDurationSec < 1) {
+            throw new IllegalArgumentException("the longest stretch of video used must be at least 1 second, got "
+                    + maxDurationSec);
         }
         if (!(targetDbfs <= 0 && targetDbfs >= Defaults.TARGET_DBFS_FLOOR)) {
             throw new IllegalArgumentException("the output level must be " + (int) Defaults.TARGET_DBFS_FLOOR

@@ -23,6 +23,17 @@ public interface PipelineListener {
     /** A stage ended after {@code took}; skipped stages (a cached black-video embedding) report zero. */
     default void finished(Stage stage, Duration took) {}
 
+    /**
+     * One latent window's share of a stage, told before the stage's {@link #finished}: its CogVLM2 video pass
+     * ({@link Stage#ENCODE_VIDEO}) or its guided UNet evaluations summed over every step ({@link Stage#DENOISE}).
+     *
+     * @param window  from 1
+     * @param windows windows of this generation
+     * @param fromSec where the window's stretch of sound starts, in seconds
+     * @param toSec   where it ends
+     */
+    default void window(Stage stage, int window, int windows, double fromSec, double toSec, Duration took) {}
+
     /** One listener that tells each of {@code listeners}, in order (a progress display and a profile, say). */
     static PipelineListener all(PipelineListener... listeners) {
         PipelineListener[] each = listeners.clone();
@@ -40,6 +51,11 @@ public interface PipelineListener {
             @Override
             public void finished(Stage stage, Duration took) {
                 for (PipelineListener l : each) l.finished(stage, took);
+            }
+
+            @Override
+            public void window(Stage stage, int window, int windows, double fromSec, double toSec, Duration took) {
+                for (PipelineListener l : each) l.window(stage, window, windows, fromSec, toSec, took);
             }
         };
     }

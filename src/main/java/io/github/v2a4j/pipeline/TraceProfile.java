@@ -19,6 +19,9 @@ import java.time.Duration;
  *       stage's peak resident memory (anonymous, file-backed, total) among the samples taken during it;
  *   <li>each CogVLM2 vision layer, the adapter, each decoder layer and each denoising step as an {@code "X"} event
  *       inside its stage (a unit's start is the end of the one before it);
+ *   <li>on a track of its own, each latent window's CogVLM2 video pass as an {@code "X"} event, and its share of denoising (its guided UNet
+ *       evaluations summed over every step, which interleave with the other windows') as an instant event at the end
+ *       of the denoising stage, with the window's stretch of sound and its seconds in the args;
  *   <li>resident memory, anonymous and file-backed ({@link ProcessMemory}), as {@code "C"} counter events: every
  *       {@value #SAMPLE_MILLIS} ms from a daemon thread, and at every stage and unit boundary;
  *   <li>{@code "M"} events naming the process and the track, and at the end an instant event {@value #END} with the
@@ -41,8 +44,12 @@ public final class TraceProfile implements PipelineListener, AutoCloseable {
     public static final String LAYER = "layer";
     /** Category of denoising step events. */
     public static final String STEP = "step";
+    /** Category of latent window events. */
+    public static final String WINDOW = "window";
 
     private static final long PIPELINE_TRACK = 1;
+    /** Latent windows get a track of their own: a window's event is written when it ends, after its layers'. */
+    private static final long WINDOW_TRACK = 2;
     private static final Gson GSON = new Gson();
 
     private final Path file;
@@ -76,6 +83,7 @@ public final class TraceProfile implements PipelineListener, AutoCloseable {
         }
         metadata("process_name", 0, processName);
         metadata("thread_name", PIPELINE_TRACK, "pipeline");
+        metadata("thread_name", WINDOW_TRACK, "latent windows");
         sample();
         sampler = new Thread(this::sampleUntilClosed, "v2a-profile-memory");
         sampler.setDaemon(true);
@@ -114,6 +122,28 @@ public final class TraceProfile implements PipelineListener, AutoCloseable {
         write(e);
         unitStart = now;
         sample();
+    }
+
+    @Override
+    public synchronized void window(Stage stage, int window, int windows, double fromSec, double toSec,
+                                    Duration took) {
+        long now = micros();
+        long dur = took.toNanos() / 1000;
+        boolean contiguous = stage == Stage.ENCODE_VIDEO;
+        JsonObject e = base(stage.label() + ", window " + window + "/" + windows, WINDOW, contiguous ? "X" : "i",
+                contiguous ? Math.max(0, now - dur) : now);
+        e.addProperty("tid", WINDOW_TRACK);
+        if (contiguous) e.addProperty("dur", Math.min(dur, now));
+        else e.addProperty("s", "t");
+        JsonObject args = new JsonObject();
+        args.addProperty("stage", stage.label());
+        args.addProperty("window", window);
+        args.addProperty("windows", windows);
+        args.addProperty("from_s", fromSec);
+        args.addProperty("to_s", toSec);
+        args.addProperty("seconds", took.toNanos() / 1e9);
+        e.add("args", args);
+        write(e);
     }
 
     @Override

@@ -15,7 +15,7 @@ import io.github.v2a4j.io.Safetensors;
 import io.github.v2a4j.io.TensorSource;
 import io.github.v2a4j.io.WavFile;
 import io.github.v2a4j.io.WeightsCheck;
-import io.github.v2a4j.io.video.LoadedVideo;
+import io.github.v2a4j.io.video.VideoInfo;
 import io.github.v2a4j.io.video.VideoReader;
 import io.github.v2a4j.io.video.VideoWriter;
 import io.github.v2a4j.nn.FiniteGuard;
@@ -35,11 +35,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 import javax.imageio.ImageIO;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -219,6 +221,35 @@ public final class Video2AudioPipeline implements AutoCloseable {
         return new long[] {1, unet.config().inChannels(), height / f, spectrogramWidth(durationSec) / f};
     }
 
+    /**
+     * The windows the latent of a {@code durationSec}-second video is denoised in: one for up to
+     * {@link Defaults#WINDOW_SEC} seconds (the reference's whole clip), else windows of that length's latent width
+     * overlapping by at least {@link Defaults#WINDOW_OVERLAP} columns.
+     */
+    public LatentWindows windows(int durationSec) {
+        int window = (int) latentShape(Defaults.WINDOW_SEC)[3];
+        return LatentWindows.plan((int) latentShape(durationSec)[3], window, Defaults.WINDOW_OVERLAP);
+    }
+
+    /**
+     * The frames {@code {first, count}} of {@code video} that window {@code k} is conditioned on: the
+     * {@code min(12, duration)} seconds of video from the window's start time ({@code load_video}'s kept frames for
+     * that length), moved back to end at the last kept frame where they would run past it. For a single window this
+     * is every kept frame, as {@code load_video} takes them.
+     */
+    public int[] frameSpan(LatentWindows windows, int k, VideoInfo video) {
+        int count = VideoReader.keptFrames(Math.min(Defaults.WINDOW_SEC, video.durationSec()), video.fps());
+        double startSec = seconds(windows.start(k));
+        int first = Math.min((int) Math.floor(startSec * video.fps()), video.totalFrames() - count);
+        return new int[] {Math.max(0, first), count};
+    }
+
+    /** Where latent column {@code column} begins in the sound, in seconds. */
+    private double seconds(int column) {
+        // a latent column is scaleFactor spectrogram columns of 10 ms
+        return column * (double) vae.config().scaleFactor() / 100;
+    }
+
     /** {@link #generateVideo(VideoJob, GenerationOptions, PipelineListener, BooleanSupplier, Trace)} without a trace. */
     public VideoResult generateVideo(VideoJob job, GenerationOptions options, PipelineListener listener,
                                      BooleanSupplier cancelled) {
@@ -226,52 +257,63 @@ public final class Video2AudioPipeline implements AutoCloseable {
     }
 
     /**
-     * Video file in, video file out: reads {@code job.input()} as K4's {@code load_video} does ({@code options}'
-     * frames over at most its max duration), generates, and writes the output video (muxed as {@code job} says) and
-     * the optional WAV and spectrogram PNG. Every output is checked before any work and written all or nothing.
+     * Video file in, video file out: reads {@code job.input()} as K4's {@code load_video} does (at most the options'
+     * max duration; each window of a longer video gets the options' frames from its own stretch, as
+     * {@link #frameSpan} says), generates, and writes the output video (muxed as {@code job} says) and the optional
+     * WAV and spectrogram PNG. Every output is checked before any work and written all or nothing.
      *
-     * @param cancelled checked between stages, between CogVLM2 layers and between denoising steps; when it says true
-     *                  the call ends with {@link CancellationException} and writes nothing
+     * @param cancelled checked between stages, between CogVLM2 layers and between denoising steps (and windows);
+     *                  when it says true the call ends with {@link CancellationException} and writes nothing
      */
     public VideoResult generateVideo(VideoJob job, GenerationOptions options, PipelineListener listener,
                                      BooleanSupplier cancelled, Trace trace) {
         checkOutputs(job);
         scheduler(options); // the model's own bounds (the step counts its scheduler serves), before the video is read
         Map<Stage, Duration> timings = new EnumMap<>(Stage.class);
-        LoadedVideo video = timed(Stage.LOAD_VIDEO, listener, timings,
-                () -> VideoReader.load(job.input(), options.frames(), options.maxDurationSec()));
+        VideoInfo info = timed(Stage.LOAD_VIDEO, listener, timings,
+                () -> VideoReader.probe(job.input(), options.maxDurationSec()));
         checkCancelled(cancelled, Stage.LOAD_VIDEO);
-        return generateVideo(job, video, options, listener, cancelled, trace, timings);
+        return generateVideo(job, info, options, listener, cancelled, trace, timings);
     }
 
     /**
      * {@link #generateVideo(VideoJob, GenerationOptions, PipelineListener, BooleanSupplier, Trace)} of a video the
-     * caller has read already ({@link VideoReader#load} of {@code job.input()} with {@code options}' frames and max
-     * duration): the command line reads it before it opens the model, whose first opening reads every weight, so
-     * that a bad video costs nothing. The result's timings leave out the reading.
+     * caller has probed already ({@link VideoReader#probe} of {@code job.input()} with {@code options}' max duration):
+     * the command line probes it before it opens the model, whose first opening reads every weight, so that a bad
+     * video costs nothing. The result's timings leave out the probing.
      */
-    public VideoResult generateVideo(VideoJob job, LoadedVideo video, GenerationOptions options,
+    public VideoResult generateVideo(VideoJob job, VideoInfo info, GenerationOptions options,
                                      PipelineListener listener, BooleanSupplier cancelled, Trace trace) {
         checkOutputs(job);
-        if (!video.source().equals(job.input()) || video.clip().size(1) != options.frames()) {
-            throw new IllegalArgumentException("the video was read from " + video.source() + " with "
-                    + video.clip().size(1) + " frames, the job asks for " + job.input() + " with "
-                    + options.frames());
+        if (!info.source().equals(job.input())) {
+            throw new IllegalArgumentException("the video was probed from " + info.source() + ", the job asks for "
+                    + job.input());
         }
-        return generateVideo(job, video, options, listener, cancelled, trace, new EnumMap<>(Stage.class));
+        return generateVideo(job, info, options, listener, cancelled, trace, new EnumMap<>(Stage.class));
     }
 
-    private VideoResult generateVideo(VideoJob job, LoadedVideo video, GenerationOptions options,
+    /**
+     * Each window's clip is read just before its CogVLM2 pass, so one clip at a time is in memory; with one window
+     * that is {@code load_video}'s clip ({@code frameSpan} is then the whole kept stretch).
+     */
+    private VideoResult generateVideo(VideoJob job, VideoInfo info, GenerationOptions options,
                                       PipelineListener listener, BooleanSupplier cancelled, Trace trace,
                                       Map<Stage, Duration> timings) {
-        GenerationResult r = generate(video.clip(), video.durationSec(), options, listener, cancelled, trace);
+        VideoReader.checkClipSize(info.source(), options.frames(), info.width(), info.height());
+        LatentWindows windows = windows(info.durationSec());
+        WindowClips clips = k -> {
+            int[] span = frameSpan(windows, k, info);
+            return VideoReader.sample(info, span[0], span[1], options.frames()).clip();
+        };
+        GenerationResult r = generate(clips, info.durationSec(), tokenizer().encode(options.prompt()),
+                tokenizer().encode(options.negativePrompt()), options, listener, cancelled, trace);
         timings.putAll(r.timings());
         checkCancelled(cancelled, Stage.AUDIO);
         timed(Stage.MUX, listener, timings, () -> {
             try (OutputFiles out = new OutputFiles(job.overwrite())) {
                 out.stage(job.output(), tmp -> {
                     if (job.keepVideo()) VideoWriter.muxKeepVideo(job.input(), r.pcm(), r.sampleRate(), tmp);
-                    else VideoWriter.muxRetimed(video, r.pcm(), r.sampleRate(), tmp);
+                    else VideoWriter.muxRetimed(info, r.pcm(), r.sampleRate(), tmp);
                 });
                 if (job.wav() != null) {
                     out.stage(job.wav(), tmp -> new WavFile(r.sampleRate(), 1, r.pcm()).write(tmp, true));
@@ -281,7 +323,7 @@ public final class Video2AudioPipeline implements AutoCloseable {
             }
             return null;
         });
-        return new VideoResult(job.output(), job.wav(), job.spectrogram(), video.durationSec(), r.audioSeconds(),
+        return new VideoResult(job.output(), job.wav(), job.spectrogram(), info.durationSec(), r.audioSeconds(),
                 r.sampleRate(), timings);
     }
 
@@ -315,13 +357,18 @@ public final class Video2AudioPipeline implements AutoCloseable {
     /** Tokenizes the prompts and runs {@link #generate(INDArray, int, int[], int[], GenerationOptions, PipelineListener, BooleanSupplier, Trace)}. */
     public GenerationResult generate(INDArray clip, int durationSec, GenerationOptions options,
                                      PipelineListener listener, BooleanSupplier cancelled, Trace trace) {
+        return generate(clip, durationSec, tokenizer().encode(options.prompt()),
+                tokenizer().encode(options.negativePrompt()), options, listener, cancelled, trace);
+    }
+
+    private LlamaTokenizer tokenizer() {
         if (tokenizer == null) throw new IllegalStateException("this pipeline has no tokenizer: pass token ids");
-        return generate(clip, durationSec, tokenizer.encode(options.prompt()),
-                tokenizer.encode(options.negativePrompt()), options, listener, cancelled, trace);
+        return tokenizer;
     }
 
     /**
-     * One generation from a clip {@code (3, T, H, W)} uint8 and token ids (without BOS).
+     * One generation from a clip {@code (3, T, H, W)} uint8 of at most {@link Defaults#WINDOW_SEC} seconds and token
+     * ids (without BOS): the reference's pipeline.
      *
      * @param durationSec the clip's duration as {@code load_video} computes it (sets the spectrogram width)
      * @param cancelled   checked between stages, CogVLM2 layers and denoising steps ({@link CancellationException})
@@ -329,12 +376,41 @@ public final class Video2AudioPipeline implements AutoCloseable {
     public GenerationResult generate(INDArray clip, int durationSec, int[] promptIds, int[] negativeIds,
                                      GenerationOptions options, PipelineListener listener, BooleanSupplier cancelled,
                                      Trace trace) {
-        if (durationSec < 1) throw new IllegalArgumentException("video shorter than 1 s: nothing to generate");
-        Scheduler scheduler = scheduler(options);
         if (clip.rank() != 4 || clip.size(0) != 3) {
             throw new IllegalArgumentException("clip must be (3, T, H, W), got " + Arrays.toString(clip.shape()));
         }
+        int count = durationSec < 1 ? 1 : windows(durationSec).count();
+        if (count != 1) {
+            throw new IllegalArgumentException("a " + durationSec + " s video is denoised in " + count
+                    + " windows, each with a clip of its own: pass them as WindowClips");
+        }
+        return generate(k -> clip, durationSec, promptIds, negativeIds, options, listener, cancelled, trace);
+    }
+
+    /** The clip each latent window is conditioned on, asked for once per window, in order. */
+    @FunctionalInterface
+    public interface WindowClips {
+        /** Window {@code k}'s clip {@code (3, T, H, W)} uint8; every window's has the same shape. */
+        INDArray clip(int k);
+    }
+
+    /**
+     * One generation of {@code durationSec} seconds of sound: the latent spans the whole duration, is denoised in
+     * {@link #windows} (each with its own clip's CogVLM2 embedding; the black clip's, and so its cache entry, is
+     * shared), decoded in VAE tiles and turned into audio in one Griffin-Lim run. With one window this is the
+     * reference's pipeline exactly.
+     *
+     * @param clips     the clip of each window ({@link #frameSpan} says which frames a video file gives)
+     * @param cancelled checked between stages, CogVLM2 layers, denoising steps and windows
+     *                  ({@link CancellationException})
+     */
+    public GenerationResult generate(WindowClips clips, int durationSec, int[] promptIds, int[] negativeIds,
+                                     GenerationOptions options, PipelineListener listener, BooleanSupplier cancelled,
+                                     Trace trace) {
+        if (durationSec < 1) throw new IllegalArgumentException("video shorter than 1 s: nothing to generate");
+        Scheduler scheduler = scheduler(options);
         long[] shape = latentShape(durationSec);
+        LatentWindows windows = windows(durationSec);
         INDArray latents = options.latents() != null ? options.latents()
                 : DenoiseLoop.randomLatents(options.seed(), shape);
         if (!Arrays.equals(latents.shape(), shape)) {
@@ -342,11 +418,9 @@ public final class Video2AudioPipeline implements AutoCloseable {
                     + durationSec + " s clip, got " + Arrays.toString(latents.shape()));
         }
         FiniteGuard.requireFinite(latents, "the initial latents");
+        checkAudioMemory(durationSec, options);
         SpectrogramConverter audioConverter = converter(options);
         Map<Stage, Duration> timings = new EnumMap<>(Stage.class);
-        int frames = (int) clip.size(1);
-        int clipHeight = (int) clip.size(2);
-        int clipWidth = (int) clip.size(3);
 
         // both prompts in one decoder pass: each layer's weights are loaded (and, for bf16, converted) once
         // every model pass runs under a FiniteGuard: a NaN or Inf stops the run at the block that made it
@@ -355,41 +429,61 @@ public final class Video2AudioPipeline implements AutoCloseable {
                         () -> encoder.textEmbeddings(List.of(promptIds, negativeIds))));
         INDArray prompt = texts.get(0);
         INDArray negative = texts.get(1);
-        INDArray video = encode(Stage.ENCODE_VIDEO, encoder.videoPassSteps(), listener, cancelled, timings,
-                () -> FiniteGuard.run(CogVlmEncoder.COMPONENT, "the video's frames",
-                        () -> encoder.videoEmbedding(clip, Trace.OFF)));
-        INDArray black = encode(Stage.ENCODE_BLACK_VIDEO, encoder.videoPassSteps(), listener, cancelled, timings,
-                () -> FiniteGuard.run(CogVlmEncoder.COMPONENT, "the black frames",
-                        () -> encoder.unconditionalVideoEmbedding(frames, clipHeight, clipWidth)));
         // the reference's order of the four passes: prompt, clip, negative prompt, black clip
         trace.record("extract_text_embedding.out", prompt);
-        trace.record("extract_video_embedding.in.images", clip);
-        trace.record("extract_video_embedding.out", video);
+        long[] clipShape = new long[4];
+        DataType[] clipType = new DataType[1];
+        List<INDArray> videos = encodeWindows(clips, windows, clipShape, clipType, listener, cancelled,
+                timings, trace);
+        int frames = (int) clipShape[1];
+        INDArray black = encode(Stage.ENCODE_BLACK_VIDEO, encoder.videoPassSteps(), listener, cancelled, timings,
+                () -> FiniteGuard.run(CogVlmEncoder.COMPONENT, "the black frames",
+                        () -> encoder.unconditionalVideoEmbedding(frames, (int) clipShape[2], (int) clipShape[3])));
         trace.record("extract_text_embedding.out", negative);
         if (trace.wants("extract_video_embedding.in.images")) {
-            trace.record("extract_video_embedding.in.images", Nd4j.zeros(clip.dataType(), clip.shape()));
+            trace.record("extract_video_embedding.in.images", Nd4j.zeros(clipType[0], clipShape));
         }
         trace.record("extract_video_embedding.out", black);
         INDArray text = Nd4j.stack(0, negative, prompt);     // (2, 100, hidden): [uncond, cond]
-        INDArray videoEmbeds = Nd4j.stack(0, black, video);  // (2, T, hidden)
         trace.record("_encode_conditions.out.0", text);
-        trace.record("_encode_conditions.out.1", videoEmbeds);
+        for (INDArray video : videos) {
+            if (trace.wants("_encode_conditions.out.1")) {
+                trace.record("_encode_conditions.out.1", Nd4j.stack(0, black, video)); // (2, T, hidden)
+            }
+        }
 
         scheduler.setTimesteps(options.steps());
         int evaluations = scheduler.timesteps().length;
+        int n = windows.count();
         INDArray finalLatents;
-        try (CfgDenoiser model = new CfgDenoiser(unet, text, videoEmbeds, options.guidance(), options.oneBatch())) {
-            finalLatents = timed(Stage.DENOISE, evaluations, listener, timings, () -> new DenoiseLoop(scheduler).run(
-                    model, latents, options.steps(), trace,
-                    (done, total, t) -> listener.progress(Stage.DENOISE, done, total, "step " + done + "/" + total),
-                    cancelled));
+        WindowedDenoiser.WindowListener perWindow = (step, k, of) -> {
+            if (of > 1) {
+                listener.progress(Stage.DENOISE, (step - 1) * of + k, evaluations * of,
+                        "step " + step + "/" + evaluations + ", window " + k + "/" + of);
+            }
+        };
+        try (WindowedDenoiser model = WindowedDenoiser.guided(unet, text, black, videos, windows, options.guidance(),
+                options.oneBatch(), perWindow, cancelled)) {
+            finalLatents = timed(Stage.DENOISE, evaluations * n, listener, timings, () -> {
+                INDArray z = new DenoiseLoop(scheduler).run(model, latents, options.steps(), trace,
+                        (done, total, t) -> {
+                            if (n == 1) listener.progress(Stage.DENOISE, done, total, "step " + done + "/" + total);
+                        },
+                        cancelled);
+                for (int k = 0; k < n; k++) {
+                    listener.window(Stage.DENOISE, k + 1, n, seconds(windows.start(k)), seconds(windows.end(k)),
+                            model.time(k));
+                }
+                return z;
+            });
         }
         checkCancelled(cancelled, Stage.DENOISE);
 
+        int tile = windows(Defaults.WINDOW_SEC).window();
         BufferedImage image = timed(Stage.VAE_DECODE, listener, timings, () -> {
             trace.record("vae.decode.in.z", finalLatents.div(vae.config().scalingFactor()));
             INDArray decoded = FiniteGuard.run("VAE decoder", "the denoised latents",
-                    () -> vae.decode(finalLatents, Trace.OFF));
+                    () -> TiledVaeDecode.decode(vae, finalLatents, tile, Defaults.VAE_TILE_OVERLAP));
             return VaeImageProcessor.postprocess(decoded).toBufferedImage();
         });
         checkCancelled(cancelled, Stage.VAE_DECODE);
@@ -398,6 +492,64 @@ public final class Video2AudioPipeline implements AutoCloseable {
                 () -> audioConverter.audioFromImage(image, options.seed(), options.griffinLimPhases(), true,
                         options.targetDbfs(), trace));
         return new GenerationResult(image, audio.waveforms()[0], audio.pcm(), audio.sampleRate(), timings);
+    }
+
+    /** Every window's CogVLM2 video pass, in one stage whose progress counts windows × layers. */
+    private List<INDArray> encodeWindows(WindowClips clips, LatentWindows latentWindows, long[] clipShape,
+                                         DataType[] clipType, PipelineListener listener, BooleanSupplier cancelled,
+                                         Map<Stage, Duration> timings, Trace trace) {
+        int steps = encoder.videoPassSteps();
+        int windows = latentWindows.count();
+        List<INDArray> videos = new ArrayList<>();
+        checkCancelled(cancelled, Stage.ENCODE_VIDEO);
+        return timed(Stage.ENCODE_VIDEO, windows * steps, listener, timings, () -> {
+            for (int k = 0; k < windows; k++) {
+                int window = k;
+                INDArray clip = clips.clip(k);
+                if (clip.rank() != 4 || clip.size(0) != 3 || (k > 0 && !Arrays.equals(clip.shape(), clipShape))) {
+                    throw new IllegalArgumentException("clip of window " + (k + 1) + " must be (3, T, H, W)"
+                            + (k > 0 ? " as the first, " + Arrays.toString(clipShape) : "") + ", got "
+                            + Arrays.toString(clip.shape()));
+                }
+                System.arraycopy(clip.shape(), 0, clipShape, 0, 4);
+                clipType[0] = clip.dataType();
+                encoder.progress((unit, done, total) -> {
+                    listener.progress(Stage.ENCODE_VIDEO, window * steps + done, windows * steps,
+                            windows == 1 ? unit : "window " + (window + 1) + "/" + windows + ": " + unit);
+                    checkCancelled(cancelled, Stage.ENCODE_VIDEO);
+                });
+                INDArray video;
+                long t0 = System.nanoTime();
+                try {
+                    video = FiniteGuard.run(CogVlmEncoder.COMPONENT, windows == 1 ? "the video's frames"
+                            : "the frames of window " + (k + 1) + "/" + windows, () -> encoder.videoEmbedding(clip, Trace.OFF));
+                } finally {
+                    encoder.progress(null);
+                }
+                listener.window(Stage.ENCODE_VIDEO, k + 1, windows, seconds(latentWindows.start(k)),
+                        seconds(latentWindows.end(k)), Duration.ofNanos(System.nanoTime() - t0));
+                trace.record("extract_video_embedding.in.images", clip);
+                trace.record("extract_video_embedding.out", video);
+                videos.add(video);
+            }
+            return videos;
+        });
+    }
+
+    /**
+     * Griffin-Lim keeps its phases and spectra on the Java heap, in proportion to the sound's length; a run that
+     * could not finish is refused before any work, with what to change.
+     */
+    private void checkAudioMemory(int durationSec, GenerationOptions options) {
+        SpectrogramConverter c = converter(options);
+        long need = c.heapBytes(spectrogramWidth(durationSec));
+        long max = Runtime.getRuntime().maxMemory();
+        if (need > max) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "%d s of sound needs about %.1f GB of Java "
+                    + "heap for Griffin-Lim, this JVM has %.1f GB: raise it (V2A_HEAP=%dg for the v2a launcher) or "
+                    + "cap the length (--max-duration)", durationSec, need / 1e9, max / 1e9,
+                    (long) Math.ceil(need / (double) (1L << 30)) + 1));
+        }
     }
 
     /**

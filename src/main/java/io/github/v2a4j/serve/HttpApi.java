@@ -212,7 +212,7 @@ final class HttpApi {
             JobOptions options;
             try {
                 options = JobOptions.fromFields(form.fields());
-                VideoReader.probe(video);
+                VideoReader.probeHeader(video);
             } catch (IllegalArgumentException | VideoException e) {
                 throw new ApiException(400, JobService.oneLine(e, video));
             }

@@ -11,7 +11,7 @@ import java.util.Set;
  * What one job asks for: the options of {@code v2a generate} that a client may set, each bounded so that no request
  * can ask the service for unbounded work or memory.
  *
- * @param maxDuration longest stretch of video used, in seconds (1 to 12, as {@code load_video})
+ * @param maxDuration longest stretch of video used, in seconds (1 to {@link #MAX_DURATION_SEC})
  * @param keepVideo   copy the input's video stream untouched instead of re-timing the used frames to the audio
  */
 public record JobOptions(String prompt, String negativePrompt, long seed, int steps, float guidance, int maxDuration,
@@ -22,6 +22,12 @@ public record JobOptions(String prompt, String negativePrompt, long seed, int st
     /** Most denoising steps one job may ask for (the reference uses 50). */
     public static final int MAX_STEPS = 200;
     public static final float MAX_GUIDANCE = Defaults.GUIDANCE_LIMIT;
+    /**
+     * Longest stretch of video a job may use, and its default: the reference's 12 s, one latent window. Longer videos
+     * cost a CogVLM2 pass and a UNet evaluation per step for every further window, and Griffin-Lim heap in proportion
+     * to the length, so a job stays bounded here, unlike {@code v2a generate}, which covers the whole video.
+     */
+    public static final int MAX_DURATION_SEC = Defaults.WINDOW_SEC;
 
     /** The multipart field names a client may send besides the video. */
     public static final Set<String> FIELDS =
@@ -36,8 +42,8 @@ public record JobOptions(String prompt, String negativePrompt, long seed, int st
         if (!(guidance > 1f && guidance <= MAX_GUIDANCE)) {
             throw new IllegalArgumentException("guidance must be > 1 and <= " + (int) MAX_GUIDANCE + ", got " + guidance);
         }
-        if (maxDuration < 1 || maxDuration > Defaults.MAX_DURATION_SEC) {
-            throw new IllegalArgumentException("max_duration must be 1 to " + Defaults.MAX_DURATION_SEC
+        if (maxDuration < 1 || maxDuration > MAX_DURATION_SEC) {
+            throw new IllegalArgumentException("max_duration must be 1 to " + MAX_DURATION_SEC
                     + " seconds, got " + maxDuration);
         }
     }
@@ -46,7 +52,7 @@ public record JobOptions(String prompt, String negativePrompt, long seed, int st
     public static JobOptions defaults() {
         GenerationOptions d = GenerationOptions.defaults();
         return new JobOptions(d.prompt(), d.negativePrompt(), d.seed(), d.steps(), d.guidance(),
-                Defaults.MAX_DURATION_SEC, false);
+                MAX_DURATION_SEC, false);
     }
 
     /**

@@ -109,6 +109,8 @@ class GenerateCommandTest {
                 "--attention-map", "up_blocks.3.attentions.2.transformer_blocks.0.attn1");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("wrote " + out);
+        // one window, the whole 1.92 s of sound: no per-window lines (a longer video's are in LongVideoTest)
+        assertThat(r.err()).doesNotContain(", window ");
         assertThat(out).isRegularFile();
         assertThat(wav).isRegularFile();
         assertThat(png).isRegularFile();
@@ -148,7 +150,17 @@ class GenerateCommandTest {
         assertThat(r.exit()).as(r.err()).isZero();
         List<JsonObject> events = TraceEvents.valid(profile);
         assertThat(events).filteredOn(e -> e.get("ph").getAsString().equals("M")).extracting(e -> e.get("name").getAsString())
-                .containsExactlyInAnyOrder("process_name", "thread_name");
+                .containsExactlyInAnyOrder("process_name", "thread_name", "thread_name");
+        // one window: its video pass on the window track, its share of denoising as an instant event there
+        List<JsonObject> windowEvents = events.stream().filter(e -> e.has("tid") && e.get("tid").getAsLong() == 2
+                && !e.get("ph").getAsString().equals("M")).toList();
+        assertThat(windowEvents).extracting(e -> e.get("ph").getAsString() + " " + e.get("name").getAsString())
+                .containsExactly("X encoding video, window 1/1", "i denoising, window 1/1");
+        assertThat(windowEvents).allMatch(e -> e.get("cat").getAsString().equals(TraceProfile.WINDOW)
+                && e.getAsJsonObject("args").get("from_s").getAsDouble() == 0
+                && e.getAsJsonObject("args").get("to_s").getAsDouble() == 1.92
+                && e.getAsJsonObject("args").get("seconds").getAsDouble() > 0);
+        events = events.stream().filter(e -> !windowEvents.contains(e)).toList();
 
         // every stage, in the pipeline's order, as a B/E pair with its peak resident memory
         String[] labels = Stream.of(Stage.values()).map(Stage::label).toArray(String[]::new);
@@ -305,6 +317,30 @@ class GenerateCommandTest {
     }
 
     @Test
+    void aVideoLongerThan12sIsDenoisedInWindowsWithEachWindowsTimeInTheProgressAndTheProfile() throws Exception {
+        Path longVideo = dir.resolve("long14s.mp4");
+        makeVideo(longVideo, 14.0, 4);
+        Path out = dir.resolve("long/out.mp4");
+        Files.createDirectories(out.getParent());
+        Path profile = dir.resolve("long/run.json");
+        Run r = run("generate", longVideo.toString(), "--model", model.toString(), "--out", out.toString(),
+                "--steps", "1", "--frames", "4", "--profile", profile.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        // 14 s: 1376 spectrogram columns (a multiple of 32), 172 latent columns, two windows of 148 (0-11.84 s and
+        // 1.92-13.76 s)
+        assertThat(r.err()).contains("encoding video, window 1/2 (0.00-11.84 s of sound): ")
+                .contains("encoding video, window 2/2 (1.92-13.76 s of sound): ")
+                .contains("denoising, window 1/2 (0.00-11.84 s of sound): ")
+                .contains("denoising, window 2/2 (1.92-13.76 s of sound): ");
+        assertThat(VideoReader.probe(out, 60).durationSec()).isEqualTo(13);
+        List<JsonObject> windowEvents = TraceEvents.valid(profile).stream()
+                .filter(e -> TraceProfile.WINDOW.equals(e.has("cat") ? e.get("cat").getAsString() : null)).toList();
+        assertThat(windowEvents).extracting(e -> e.get("ph").getAsString() + " " + e.get("name").getAsString())
+                .containsExactly("X encoding video, window 1/2", "X encoding video, window 2/2",
+                        "i denoising, window 1/2", "i denoising, window 2/2");
+    }
+
+    @Test
     void zeroFps() throws Exception {
         // a raw MJPEG stream carries no timing, so no frame rate of its own
         Path mjpeg = dir.resolve("raw.mjpeg");
@@ -338,7 +374,7 @@ class GenerateCommandTest {
         String help = r.out().replaceAll("\\s+", " "); // picocli wraps long lines
         assertThat(help).contains("(default: \"" + Defaults.PROMPT + "\")")
                 .contains("(default: " + Defaults.STEPS + ";").contains("(default: " + Defaults.FRAMES + ")")
-                .contains("(default: " + Defaults.MAX_DURATION_SEC + ")").contains("(default: -30)")
+                .contains("(default: the whole video").contains("(default: -30)")
                 .contains("Griffin-Lim iterations (default 32)").contains("DDIMScheduler");
     }
 

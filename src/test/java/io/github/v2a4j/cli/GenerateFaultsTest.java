@@ -82,8 +82,7 @@ class GenerateFaultsTest {
         "--guidance|Infinity|guidance scale must be above 1",
         "--frames|0|number of frames to sample from the video must be 1 to 1000, got 0",
         "--frames|1001|number of frames to sample from the video must be 1 to 1000, got 1001",
-        "--max-duration|0|longest stretch of video used must be 1 to 60 seconds, got 0",
-        "--max-duration|61|longest stretch of video used must be 1 to 60 seconds, got 61"})
+        "--max-duration|0|longest stretch of video used must be at least 1 second, got 0"})
     void anOptionOutOfRangeIsOneLineBeforeTheVideoIsRead(String option, String value, String message) throws Exception {
         Path outDir = dir.resolve("bounds" + option + value);
         GenerateCommandTest.Run r = fails(outDir, args(model, outDir.resolve("o.mp4"), option, value), message);

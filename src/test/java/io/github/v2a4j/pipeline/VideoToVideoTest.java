@@ -68,6 +68,12 @@ class VideoToVideoTest {
         public void finished(Stage stage, Duration took) {
             events.add("end " + stage);
         }
+
+        @Override
+        public void window(Stage stage, int window, int windows, double fromSec, double toSec, Duration took) {
+            events.add(String.format(java.util.Locale.ROOT, "window %s %d/%d %.2f-%.2f", stage, window, windows,
+                    fromSec, toSec));
+        }
     }
 
     static List<String> files(Path d) throws Exception {

@@ -69,7 +69,7 @@ class ManifestTest {
         List<Item> parquet = Manifest.read(spark, files, dir.resolve("m.parquet").toString(), null, SETTINGS);
 
         ItemOptions a = new ItemOptions("rain, on a \"tin\" roof", Defaults.NEGATIVE_PROMPT, 7, 5, 50, 8f);
-        ItemOptions b = new ItemOptions(Defaults.PROMPT, "quiet", 0, 12, 50, 8f);
+        ItemOptions b = new ItemOptions(Defaults.PROMPT, "quiet", 0, Defaults.MAX_DURATION_SEC, 50, 8f);
         List<Item> expected = List.of(
                 new Item(1, file("clips/a.mp4"), file("out/a.mp4"), a, null),
                 new Item(2, "file:/data/b.mp4", "file:/elsewhere/b.mp4", b, null));

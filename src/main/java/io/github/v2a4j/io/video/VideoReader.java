@@ -45,11 +45,21 @@ public final class VideoReader {
 
     private VideoReader() {}
 
-    /** {@code load_video(video, fps, num_frames, max_duration_sec)} of a video file. */
+    /** {@code load_video(video, fps, num_frames, max_duration_sec)} of a video file: {@link #probe} then {@link #sample}. */
     public static LoadedVideo load(Path file, int numFrames, int maxDurationSec) {
         if (numFrames < 1) {
             throw new IllegalArgumentException("the number of frames to sample must be at least 1, got " + numFrames);
         }
+        VideoInfo info = probe(file, maxDurationSec);
+        return sample(info, 0, info.totalFrames(), numFrames);
+    }
+
+    /**
+     * The first half of {@code load_video}: the stream's size and average frame rate, and its duration
+     * {@code min(int(frames/fps), maxDurationSec)} with the frames kept for it, counted in one pass without colour
+     * conversion that stops once {@code maxDurationSec} is reached.
+     */
+    public static VideoInfo probe(Path file, int maxDurationSec) {
         if (maxDurationSec < 1) {
             throw new IllegalArgumentException("the longest stretch of video used must be at least 1 s, got "
                     + maxDurationSec);
@@ -85,16 +95,34 @@ public final class VideoReader {
                     "video too short: %d frames at %s fps is less than 1 s (K4 needs at least 1 whole second)",
                     counted, fmt(fps)));
         }
-        int total = keptFrames(durationSec, fps);
-        checkClipSize(file, numFrames, width, height);
-        int[] idx = linspaceIndices(total, numFrames);
+        return new VideoInfo(file, width, height, fps, durationSec, keptFrames(durationSec, fps));
+    }
+
+    /**
+     * The second half of {@code load_video} over the stretch {@code [first, first + count)} of the kept frames:
+     * {@code numFrames} of them by {@code linspace(first, first + count − 1)}, decoded in one pass that stops after
+     * the last one. {@code sample(info, 0, info.totalFrames(), n)} is {@code load_video}'s clip; a later stretch is
+     * sampled the same way, as if it were a clip of its own.
+     */
+    public static LoadedVideo sample(VideoInfo info, int first, int count, int numFrames) {
+        if (numFrames < 1) {
+            throw new IllegalArgumentException("the number of frames to sample must be at least 1, got " + numFrames);
+        }
+        if (first < 0 || count < 1 || (long) first + count > info.totalFrames()) {
+            throw new IllegalArgumentException("frames [" + first + ", " + ((long) first + count) + ") are not within "
+                    + "the " + info.totalFrames() + " kept frames of " + info.source());
+        }
+        Path file = info.source();
+        checkClipSize(file, numFrames, info.width(), info.height());
+        int[] idx = linspaceIndices(count, numFrames);
+        for (int k = 0; k < idx.length; k++) idx[k] += first;
         // the sampled frames go straight into the (3,T,H,W) tensor: one copy, off the Java heap
-        long plane = (long) width * height;
-        INDArray clip = Nd4j.create(DataType.UINT8, new long[] {3, numFrames, height, width}, 'c');
+        long plane = (long) info.width() * info.height();
+        INDArray clip = Nd4j.create(DataType.UINT8, new long[] {3, numFrames, info.height(), info.width()}, 'c');
         BytePointer dst = new BytePointer(clip.data().addressPointer());
         byte[] channel = new byte[(int) plane];
         int[] next = {0};
-        int decoded = forEachFrame(file, total, (i, rgb) -> {
+        int decoded = forEachFrame(file, first + count, (i, rgb) -> {
             for (int c = 0; c < 3; c++) {
                 for (int p = 0, q = c; p < plane; p++, q += 3) channel[p] = rgb[q];
                 for (int k = next[0]; k < idx.length && idx[k] == i; k++) {
@@ -104,17 +132,18 @@ public final class VideoReader {
             while (next[0] < idx.length && idx[next[0]] == i) next[0]++;
         }, idx);
         if (next[0] != numFrames) {
-            throw new VideoException(file, "the video decoded to " + decoded + " frames on a second read but to "
-                    + counted + " on the first: the file is damaged or its timing is inconsistent");
+            throw new VideoException(file, "the video decoded to " + decoded + " frames on a second read, fewer than "
+                    + "the " + (first + count) + " counted on the first: the file is damaged or its timing is "
+                    + "inconsistent");
         }
-        return new LoadedVideo(file, width, height, fps, durationSec, total, idx, clip);
+        return new LoadedVideo(info, idx, clip);
     }
 
     /**
      * The checks {@link #load} makes before decoding (a file FFmpeg opens, a video stream, a known frame rate), reading
      * only the container header: a cheap way to turn away a file that is no video before queueing work on it.
      */
-    public static void probe(Path file) {
+    public static void probeHeader(Path file) {
         checkFile(file);
         FFmpegFrameGrabber g = open(file);
         try {
@@ -235,7 +264,7 @@ public final class VideoReader {
      * The clip of sampled frames is held in memory at the video's own size, as K4 holds it; a size that cannot fit
      * (a damaged header, or frames far beyond 4K) is refused before anything is allocated.
      */
-    static void checkClipSize(Path file, int numFrames, int width, int height) {
+    public static void checkClipSize(Path file, int numFrames, int width, int height) {
         long bytes = 3L * numFrames * width * height;
         long limit = clipByteLimit();
         if (bytes > limit) {

@@ -61,7 +61,7 @@ public final class VideoWriter {
      * K4's muxing ({@code create_video}): the kept frames {@code [0, totalFrames)} of the source replayed at
      * {@code fps = totalFrames / audio duration}, i.e. re-timed to the audio length, with the audio as AAC.
      */
-    public static void muxRetimed(LoadedVideo video, short[] pcm, int sampleRate, Path out) {
+    public static void muxRetimed(VideoInfo video, short[] pcm, int sampleRate, Path out) {
         requireAudio(pcm, sampleRate, out);
         double audioSec = (double) pcm.length / sampleRate;
         double fps = video.totalFrames() / audioSec;

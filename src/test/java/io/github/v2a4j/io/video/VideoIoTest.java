@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Video decoding/muxing on tiny videos made by {@link VideoWriter} in a temp dir (no external tools needed). */
 class VideoIoTest {
@@ -140,6 +141,27 @@ class VideoIoTest {
         assertThat(sha256(v)).isEqualTo(before);
     }
 
+    /** A later stretch is sampled as if it were a clip of its own: linspace over it, shifted to its first frame. */
+    @Test
+    void sampleTakesAStretchAsLoadVideoTakesAClip() {
+        Path v = video("stretch.mp4", 10, 27, null); // 2.7 s → 20 frames kept
+        VideoInfo info = VideoReader.probe(v, 12);
+        assertThat(info.totalFrames()).isEqualTo(20);
+        LoadedVideo part = VideoReader.sample(info, 7, 13, 4);
+        // 7 + np.linspace(0, 12, 4, dtype=int)
+        assertThat(part.frameIndices()).containsExactly(7, 11, 15, 19);
+        LoadedVideo whole = VideoReader.load(v, 20, 12); // every kept frame once
+        for (int k = 0; k < 4; k++) {
+            int idx = part.frameIndices()[k];
+            assertThat(part.clip().get(NDArrayIndex.all(), NDArrayIndex.point(k)))
+                    .as("frame %d", idx).isEqualTo(whole.clip().get(NDArrayIndex.all(), NDArrayIndex.point(idx)));
+        }
+        assertThat(VideoReader.sample(info, 0, 20, 8).frameIndices())
+                .containsExactly(VideoReader.load(v, 8, 12).frameIndices());
+        assertThatThrownBy(() -> VideoReader.sample(info, 10, 11, 4)).hasMessageContaining("[10, 21)")
+                .hasMessageContaining("20 kept frames");
+    }
+
     @Test
     void longVideoIsCutToMaxDuration() {
         Path v = video("long.mp4", 8, 40, null); // 5 s at 8 fps, cap 3 s
@@ -235,7 +257,7 @@ class VideoIoTest {
                 .isInstanceOf(VideoException.class)
                 .hasMessageContaining("raw.mjpeg")
                 .hasMessageContaining("unknown frame rate: a raw mjpeg stream without timestamps");
-        assertThatThrownBy(() -> VideoReader.probe(mjpeg)).isInstanceOf(VideoException.class)
+        assertThatThrownBy(() -> VideoReader.probeHeader(mjpeg)).isInstanceOf(VideoException.class)
                 .hasMessageContaining("unknown frame rate");
 
         // a zero media time scale: the container's timing is damaged, and the rate FFmpeg derives from it has no
@@ -266,7 +288,7 @@ class VideoIoTest {
         LoadedVideo lv = VideoReader.load(v, 8, 12); // 20 frames kept
         short[] pcm = sine(1.6, 220); // K4: fps = 20 / 1.6 s = 12.5
         Path out = dir.resolve("out.mp4");
-        VideoWriter.muxRetimed(lv, pcm, VideoWriter.SAMPLE_RATE, out);
+        VideoWriter.muxRetimed(lv.info(), pcm, VideoWriter.SAMPLE_RATE, out);
 
         Probe p = probe(out);
         assertThat(p.videoCodec()).isEqualTo(AV_CODEC_ID_H264);
@@ -297,7 +319,7 @@ class VideoIoTest {
         LoadedVideo lv = VideoReader.load(v, 4, 12);
         assertThat(lv.clip().shape()).containsExactly(3, 4, lv.height(), lv.width());
         Path out = dir.resolve("odd-out.mp4");
-        VideoWriter.muxRetimed(lv, sine(1.0, 220), 44100, out);
+        VideoWriter.muxRetimed(lv.info(), sine(1.0, 220), 44100, out);
         Probe p = probe(out);
         assertThat(p.frames()).isEqualTo(10);
         assertThat(p.width() % 2).isZero();
@@ -352,13 +374,13 @@ class VideoIoTest {
         // output would replace the input
         assertThatThrownBy(() -> VideoWriter.muxKeepVideo(v, sine(1, 220), 44100, v))
                 .isInstanceOf(VideoException.class).hasMessageContaining("overwrite the input");
-        assertThatThrownBy(() -> VideoWriter.muxRetimed(lv, sine(1, 220), 44100, v))
+        assertThatThrownBy(() -> VideoWriter.muxRetimed(lv.info(), sine(1, 220), 44100, v))
                 .isInstanceOf(VideoException.class).hasMessageContaining("overwrite the input");
         // no audio
-        assertThatThrownBy(() -> VideoWriter.muxRetimed(lv, new short[0], 44100, dir.resolve("x.mp4")))
+        assertThatThrownBy(() -> VideoWriter.muxRetimed(lv.info(), new short[0], 44100, dir.resolve("x.mp4")))
                 .isInstanceOf(VideoException.class).hasMessageContaining("x.mp4").hasMessageContaining("no audio");
         // missing output directory
-        assertThatThrownBy(() -> VideoWriter.muxRetimed(lv, sine(1, 220), 44100, dir.resolve("no/such/o.mp4")))
+        assertThatThrownBy(() -> VideoWriter.muxRetimed(lv.info(), sine(1, 220), 44100, dir.resolve("no/such/o.mp4")))
                 .isInstanceOf(VideoException.class).hasMessageContaining("o.mp4")
                 .hasMessageContaining("output directory does not exist");
         // the source vanishes between loading and muxing: the failure happens mid-write
@@ -366,7 +388,7 @@ class VideoIoTest {
         Files.copy(v, gone);
         LoadedVideo lg = VideoReader.load(gone, 4, 12);
         Files.write(gone, new byte[100]);
-        assertThatThrownBy(() -> VideoWriter.muxRetimed(lg, sine(1, 220), 44100, dir.resolve("o.mp4")))
+        assertThatThrownBy(() -> VideoWriter.muxRetimed(lg.info(), sine(1, 220), 44100, dir.resolve("o.mp4")))
                 .isInstanceOf(VideoException.class).hasMessageContaining("gone.mp4");
         assertThatThrownBy(() -> VideoWriter.muxKeepVideo(dir.resolve("gone.mp4"), sine(1, 220), 44100,
                 dir.resolve("o.mp4"))).isInstanceOf(VideoException.class).hasMessageContaining("gone.mp4");
@@ -385,7 +407,7 @@ class VideoIoTest {
         assumeTrue(have, "ffprobe not installed: skipping the external cross-check (the Java re-open checks still ran)");
         Path v = video("in.mp4", 10, 20, null);
         Path out = dir.resolve("out.mp4");
-        VideoWriter.muxRetimed(VideoReader.load(v, 4, 12), sine(1.6, 220), 44100, out);
+        VideoWriter.muxRetimed(VideoReader.load(v, 4, 12).info(), sine(1.6, 220), 44100, out);
         Process p = new ProcessBuilder("ffprobe", "-v", "error", "-show_entries",
                 "stream=codec_name,codec_type,width,height,avg_frame_rate,nb_frames,sample_rate,channels",
                 "-of", "compact", out.toString()).redirectErrorStream(true).start();
