@@ -444,6 +444,11 @@ public final class Video2AudioPipeline implements AutoCloseable {
             trace.record("extract_video_embedding.in.images", Nd4j.zeros(clipType[0], clipShape));
         }
         trace.record("extract_video_embedding.out", black);
+        // Each streamed CogVLM2 layer's weights are file mappings that end only when their buffers are collected; the
+        // Java heap barely moves during the passes, so without a collection they stay mapped, and counted in the
+        // resident set, through the whole denoising loop (5.7 GB of CogVLM2 pages in a full-size fp32 run). One
+        // collection of a nearly empty heap hands them back before the UNet starts.
+        System.gc();
         INDArray text = Nd4j.stack(0, negative, prompt);     // (2, 100, hidden): [uncond, cond]
         trace.record("_encode_conditions.out.0", text);
         for (INDArray video : videos) {
