@@ -49,7 +49,7 @@ import picocli.CommandLine.Parameters;
             "Several videos, a folder of videos (with --out-dir) or --manifest run as a batch: one model load, "
                     + "a journal in the output folder so a rerun resumes, a summary at the end (exit 1 if any failed).",
             "Without --model the bundled demo model is used: random weights, so the sound is noise."},
-        footer = {"", "Examples:", "  ./v2a generate assets/sample.mp4 --out /tmp/v2a-demo.mp4",
+        footer = {"", "Examples:", "  ./v2a generate assets/sample.mp4 --out v2a-demo.mp4",
             "  ./v2a generate clips/ --out-dir out/ --skip-existing",
             "  ./v2a generate --manifest jobs.csv --out-dir out/   (columns: video,out,prompt,negative_prompt,seed,"
                     + "max_duration)"})
