@@ -118,7 +118,10 @@ public final class LlamaDecoder {
     /** Layers 0..n−2 over every sequence of {@code xs}; one layer's weights resident at a time. */
     private List<INDArray> run(List<INDArray> xs, List<long[]> positions, Trace trace, Progress.Counter progress) {
         List<INDArray> cur = new ArrayList<>(xs);
+        VisionTower.prefetch(source, layerPath(0));
         for (int i = 0; i < layersUsed(); i++) {
+            // the next layer's weights are read from disk while this one computes
+            if (i + 1 < layersUsed()) VisionTower.prefetch(source, layerPath(i + 1));
             try (Binder b = Binder.load(source, CogVlmEncoder.COMPONENT, precision)) {
                 DecoderLayer layer = new DecoderLayer(b.at(layerPath(i)), cfg);
                 b.verifyRequested();

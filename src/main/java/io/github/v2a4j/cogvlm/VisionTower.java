@@ -5,6 +5,12 @@ import io.github.v2a4j.io.TensorSource;
 import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -18,7 +24,14 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * and released before the next layer, so at most one layer (272 MB fp32 at real size) plus the activations of all
  * frames ({@code T·257·1792} floats, 177 MB for 96 frames) are resident. The frames go through a layer in chunks of
  * {@link #frameChunk} to bound the MLP intermediate ({@code chunk·257·15360} floats). With a recording trace all
- * frames run as one chunk, so every module is called once with the whole batch, as upstream does.
+ * frames run as one chunk, so every module is called once with the whole batch, as upstream does. While a layer
+ * computes, the next one's bytes are read into the page cache in the background ({@link TensorSource#prefetch}), so
+ * its loading does not wait for the disk.
+ *
+ * <p>Repeated frames run once. Since frames are independent, a frame equal bit for bit to an earlier one gets that
+ * frame's rows without a second pass: the black clip of the unconditional embedding is one frame repeated, and a
+ * video with fewer than 8 frames per second repeats frames when 96 are sampled from it. (With a recording trace every
+ * frame runs, as upstream calls the modules.)
  */
 public final class VisionTower {
 
@@ -56,6 +69,11 @@ public final class VisionTower {
         return PATH + ".transformer.layers." + i;
     }
 
+    /** Queues a background read of the tensors under {@code path} ({@link TensorSource#prefetch}). */
+    static void prefetch(TensorSource source, String path) {
+        source.prefetch(source.names().subSet(path + ".", path + "/"));
+    }
+
     /** {@code images [frames, 3, 224, 224]} (preprocessed) → {@code [frames, tokensPerFrame, hidden]}. */
     public INDArray forward(INDArray images, Trace trace) {
         return forward(images, trace, Progress.counter(Progress.NONE, steps()));
@@ -72,10 +90,51 @@ public final class VisionTower {
     }
 
     INDArray forward(INDArray images, Trace trace, Progress.Counter progress) {
+        if (trace != Trace.OFF) return run(images, trace, progress);
+        int[] first = firstEqualFrame(images);
+        int[] distinct = IntStream.range(0, first.length).filter(f -> first[f] == f).toArray();
+        if (distinct.length == first.length) return run(images, trace, progress);
+        INDArray some = Nd4j.createUninitialized(images.dataType(), distinct.length, images.size(1), images.size(2), images.size(3));
+        int[] row = new int[first.length];
+        for (int i = 0; i < distinct.length; i++) {
+            some.get(NDArrayIndex.point(i)).assign(images.get(NDArrayIndex.point(distinct[i])));
+            row[distinct[i]] = i;
+        }
+        INDArray part = run(some, trace, progress);
+        INDArray out = Nd4j.createUninitialized(part.dataType(), first.length, part.size(1), part.size(2));
+        for (int f = 0; f < first.length; f++) out.get(NDArrayIndex.point(f)).assign(part.get(NDArrayIndex.point(row[first[f]])));
+        return out;
+    }
+
+    /** For each frame of {@code images [frames, ...]}, the index of the first frame equal to it bit for bit. */
+    static int[] firstEqualFrame(INDArray images) {
+        int frames = (int) images.size(0);
+        int n = (int) (images.length() / Math.max(1, frames));
+        float[] px = images.dup('c').data().asFloat();
+        int[] first = new int[frames];
+        Map<Integer, List<Integer>> byHash = new HashMap<>();
+        for (int f = 0; f < frames; f++) {
+            int h = 1;
+            for (int i = f * n, end = i + n; i < end; i++) h = 31 * h + Float.floatToRawIntBits(px[i]);
+            first[f] = f;
+            List<Integer> same = byHash.computeIfAbsent(h, k -> new ArrayList<>());
+            for (int g : same) {
+                if (Arrays.equals(px, g * n, g * n + n, px, f * n, f * n + n)) {
+                    first[f] = g;
+                    break;
+                }
+            }
+            if (first[f] == f) same.add(f);
+        }
+        return first;
+    }
+
+    private INDArray run(INDArray images, Trace trace, Progress.Counter progress) {
         CogVlmConfig.Vision v = cfg.vision();
         long frames = images.size(0);
         trace.record(PATH + ".in.0", images);
         INDArray x;
+        prefetch(source, layerPath(0));
         try (Binder b = block()) {
             PatchEmbedding embedding = new PatchEmbedding(b.at(PATH).at("patch_embedding"), v);
             b.verifyRequested();
@@ -83,6 +142,8 @@ public final class VisionTower {
         }
         int chunk = trace == Trace.OFF ? frameChunk : (int) frames;
         for (int i = 0; i < v.numHiddenLayers(); i++) {
+            // the next block's weights are read from disk while this one computes
+            prefetch(source, i + 1 < v.numHiddenLayers() ? layerPath(i + 1) : PATH + ".conv");
             try (Binder b = block()) {
                 VisionTransformerLayer layer = new VisionTransformerLayer(b.at(layerPath(i)), v);
                 b.verifyRequested();
@@ -106,6 +167,7 @@ public final class VisionTower {
         trace.record(PATH + ".transformer.out", x);
 
         INDArray seq;
+        prefetch(source, PATH + ".linear_proj");
         try (Binder b = block()) {
             VisionConv conv = new VisionConv(b.at(PATH).at("conv"), v);
             b.verifyRequested();

@@ -58,6 +58,13 @@ public final class PrefixedSource implements TensorSource {
     }
 
     @Override
+    public void prefetch(Iterable<String> names) {
+        java.util.List<String> full = new java.util.ArrayList<>();
+        for (String n : names) full.add(prefix + n);
+        source.prefetch(full);
+    }
+
+    @Override
     public void close() {}
 
     @Override

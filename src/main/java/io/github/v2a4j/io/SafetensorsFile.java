@@ -295,6 +295,14 @@ public final class SafetensorsFile extends Safetensors {
     }
 
     @Override
+    public void prefetch(Iterable<String> names) {
+        for (String name : names) {
+            TensorInfo t = header.tensors.get(name);
+            if (t != null) Prefetch.range(ch, header.dataStart + t.begin(), t.end() - t.begin());
+        }
+    }
+
+    @Override
     public void stream(String name, Dtype to, Consumer<ByteBuffer> sink) {
         TensorInfo t = info(name);
         Dtype from = header.dtypes.get(name);

@@ -253,6 +253,14 @@ public final class ShardedSafetensors extends Safetensors {
     }
 
     @Override
+    public void prefetch(Iterable<String> names) {
+        for (String name : names) {
+            SafetensorsFile f = byName.get(name);
+            if (f != null) f.prefetch(List.of(name));
+        }
+    }
+
+    @Override
     public void stream(String name, Dtype to, Consumer<ByteBuffer> sink) {
         shard(name).stream(name, to, sink);
     }

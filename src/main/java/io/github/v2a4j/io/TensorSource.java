@@ -66,6 +66,12 @@ public interface TensorSource extends AutoCloseable {
         }
     }
 
+    /**
+     * Asks the source to bring these tensors' bytes into memory ahead of use, in the background (a checkpoint on disk
+     * reads them into the page cache). A hint: it returns at once and may do nothing.
+     */
+    default void prefetch(Iterable<String> names) {}
+
     @Override
     void close();
 }

@@ -6,7 +6,10 @@ import org.bytedeco.dnnl.dnnl_memory_desc;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** Elementwise activations on oneDNN (vectorised and threaded), in place on dense fp32 arrays. */
+/**
+ * Elementwise activations and the row softmax on oneDNN (vectorised and threaded): activations in place on dense fp32
+ * arrays, the softmax from dense fp32 into fp32 (in place allowed) or bf16.
+ */
 public final class Eltwise {
     private Eltwise() {}
 
@@ -18,6 +21,35 @@ public final class Eltwise {
     /** SiLU {@code x·σ(x)}, in place. */
     public static INDArray siluInPlace(INDArray x) {
         return apply(x, dnnl_eltwise_swish, 1f);
+    }
+
+    /**
+     * Softmax over the last dim of a dense {@code [rows, n]} fp32 {@code src} into {@code dst} of the same shape,
+     * fp32 (may be {@code src} itself) or bf16 (each probability rounded once, from the fp32 result). Max, exponent
+     * and sum are fp32 ({@code dnnl_softmax_accurate}).
+     */
+    public static void softmaxRows(INDArray src, INDArray dst) {
+        if (!NN.isDense(src) || !NN.isDense(dst) || src.rank() != 2 || !src.equalShapes(dst)) {
+            throw new IllegalArgumentException("softmax: src and dst must be dense [rows, n] arrays of one shape");
+        }
+        long[] dims = src.shape();
+        String key = Dnnl.key("softmax", src.dataType(), dst.dataType(), dims);
+        Dnnl.Prim p = Dnnl.cached(key, () -> {
+            dnnl_memory_desc s = Dnnl.desc(src);
+            dnnl_memory_desc d = Dnnl.desc(dst);
+            try {
+                return Dnnl.build("softmax", attr -> {
+                    dnnl_primitive_desc pd = new dnnl_primitive_desc();
+                    Dnnl.check(dnnl_softmax_forward_primitive_desc_create(pd, Dnnl.engine(), dnnl_forward_inference,
+                            dnnl_softmax_accurate, s, d, 1, attr), "describe a softmax");
+                    return pd;
+                }, null, DNNL_ARG_SRC, DNNL_ARG_DST);
+            } finally {
+                dnnl_memory_desc_destroy(s);
+                dnnl_memory_desc_destroy(d);
+            }
+        });
+        p.run(Dnnl.address(src), Dnnl.address(dst));
     }
 
     private static INDArray apply(INDArray x, int alg, float alpha) {

@@ -48,6 +48,30 @@ class ShardedSafetensorsTest {
     }
 
     @Test
+    void prefetchReadsTheNamedTensorsInTheBackgroundAndNeverThrows() throws Exception {
+        Path idx = index("model.safetensors.index.json", FULL_MAP);
+        Safetensors st = Safetensors.open(idx);
+        long before = Prefetch.bytesRead();
+        st.prefetch(java.util.List.of("a.weight", "b.weight", "no.such.tensor"));
+        Prefetch.drain();
+        assertThat(Prefetch.bytesRead() - before).as("a.weight 8 bytes + b.weight 16 bytes").isEqualTo(24);
+        new PrefixedSource(st, "a.").prefetch(java.util.List.of("bias"));
+        Prefetch.drain();
+        assertThat(Prefetch.bytesRead() - before).isEqualTo(28);
+        st.close();
+        // a hint on a closed checkpoint is dropped quietly, and the reader thread goes on serving others
+        st.prefetch(java.util.List.of("a.weight"));
+        Prefetch.drain();
+        assertThat(Prefetch.bytesRead() - before).isEqualTo(28);
+        try (Safetensors again = Safetensors.open(idx)) {
+            again.prefetch(java.util.List.of("a.bias"));
+            Prefetch.drain();
+            assertThat(Prefetch.bytesRead() - before).isEqualTo(32);
+            assertThat(again.mapped("a.bias").getFloat(0)).isEqualTo(3f);
+        }
+    }
+
+    @Test
     void directoryUsesItsIndex() throws IOException {
         // The index lists only part of the tensors: the directory must be read through it, not file by file.
         index("diffusion_pytorch_model.safetensors.index.json", "\"a.weight\": \"model-00001-of-00002.safetensors\"");
