@@ -536,7 +536,7 @@ public final class RehearseCommand implements Callable<Integer> {
         m.addProperty("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
                 + System.getProperty("os.arch"));
         m.addProperty("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
-        for (String v : new String[] {"OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MALLOC_MMAP_THRESHOLD_"}) {
+        for (String v : new String[] {"OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES"}) {
             String value = System.getenv(v);
             if (value != null) m.addProperty(v, value);
         }

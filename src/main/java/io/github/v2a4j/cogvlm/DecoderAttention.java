@@ -3,6 +3,7 @@ package io.github.v2a4j.cogvlm;
 import io.github.v2a4j.nn.Attention;
 import io.github.v2a4j.nn.Binder;
 import io.github.v2a4j.nn.Buffers;
+import io.github.v2a4j.nn.Dnnl;
 import io.github.v2a4j.nn.Linear;
 import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
@@ -38,6 +39,16 @@ final class DecoderAttention {
         invFreq = p.get("rotary_emb.inv_freq", headDim / 2);
     }
 
+    /**
+     * A dense copy of a column slice in a buffer of its own (not a view of a longer pooled one: the rotary embedding
+     * runs in place on it), reused from the pool when one of exactly that size is free.
+     */
+    private static INDArray dense(INDArray slice) {
+        INDArray d = Buffers.takeExact(slice.dataType(), slice.shape());
+        Dnnl.reorder(slice, d);
+        return d;
+    }
+
     /** {@code x [1, L, hidden]}, position ids of the L tokens → {@code [1, L, hidden]}. */
     INDArray forward(INDArray x, long[] positions, Trace trace) {
         INDArray mixed = qkv.apply(x);
@@ -45,8 +56,8 @@ final class DecoderAttention {
         long q1 = (long) heads * headDim;
         long k1 = q1 + (long) kvHeads * headDim;
         long v1 = k1 + (long) kvHeads * headDim;
-        INDArray q = mixed.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, q1)).dup('c');
-        INDArray k = mixed.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(q1, k1)).dup('c');
+        INDArray q = dense(mixed.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, q1)));
+        INDArray k = dense(mixed.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(q1, k1)));
         INDArray v = mixed.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(k1, v1));
         RotaryEmbedding rotary = new RotaryEmbedding(invFreq, headDim); // each layer has its own inv_freq buffer
         float[][][] rope = rotary.tables(positions);

@@ -143,7 +143,12 @@ public final class VisionTower {
         int chunk = trace == Trace.OFF ? frameChunk : (int) frames;
         for (int i = 0; i < v.numHiddenLayers(); i++) {
             // the next block's weights are read from disk while this one computes
-            prefetch(source, i + 1 < v.numHiddenLayers() ? layerPath(i + 1) : PATH + ".conv");
+            if (i + 1 < v.numHiddenLayers()) {
+                prefetch(source, layerPath(i + 1));
+            } else {
+                prefetch(source, PATH + ".conv");
+                prefetch(source, PATH + ".linear_proj");
+            }
             try (Binder b = block()) {
                 VisionTransformerLayer layer = new VisionTransformerLayer(b.at(layerPath(i)), v);
                 b.verifyRequested();
@@ -167,7 +172,6 @@ public final class VisionTower {
         trace.record(PATH + ".transformer.out", x);
 
         INDArray seq;
-        prefetch(source, PATH + ".linear_proj");
         try (Binder b = block()) {
             VisionConv conv = new VisionConv(b.at(PATH).at("conv"), v);
             b.verifyRequested();

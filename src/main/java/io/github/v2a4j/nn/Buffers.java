@@ -18,9 +18,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * of the same data type they can hold with at most half of them unused. A model that runs the same forward pass
  * again (51 UNet evaluations) then allocates nothing after the first one.
  *
- * <p>What a pool may keep unused is bounded by its budget: a request nothing pooled can hold allocates, and frees
- * pooled buffers first if keeping them would exceed the budget; a release that would exceed it frees the array. A budget of 0 frees everything pooled on every miss,
- * which keeps the peak at the live set of the pass (the VAE decoder, whose activations are 300–600 MB each).
+ * <p>What a pool may keep unused is bounded by its budget: a request nothing pooled can hold allocates, and first
+ * frees pooled buffers, largest first, as far as keeping them would exceed the budget; a release that would exceed
+ * it frees the array. A budget of 0 frees everything pooled on every miss, which keeps the peak at the live set of
+ * the pass (the VAE decoder, whose activations are 300–600 MB each).
  *
  * <p>Outside a pool, {@link #take} allocates and {@link #release} frees at once.
  */
@@ -36,6 +37,9 @@ public final class Buffers {
 
     /** Arrays handed out again by {@link #take} since start (all threads); tests check the pool is exercised. */
     public static final java.util.concurrent.atomic.AtomicLong REUSED = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Bytes {@link #take} allocated fresh inside a pool since start (all threads): a pass in its steady state adds 0. */
+    public static final java.util.concurrent.atomic.AtomicLong ALLOCATED = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * Buffers kept for reuse. A pool is active on a thread while {@link #enter entered}; it may be entered again
@@ -70,6 +74,37 @@ public final class Buffers {
             free.values().forEach(m -> m.values().forEach(d -> d.forEach(INDArray::close)));
             free.clear();
             pooledBytes = 0;
+        }
+
+        /**
+         * Before a fresh allocation of {@code bytes}: frees pooled buffers, largest first, until what stays pooled
+         * plus the new buffer fits the budget (a budget of 0 frees all). Only as much as needed goes, so a miss on
+         * one size does not throw away the buffers of every other size the pass is about to take again.
+         */
+        synchronized void makeRoom(long bytes) {
+            if (budget == 0) {
+                clear();
+                return;
+            }
+            while (pooledBytes > 0 && pooledBytes + bytes > budget) {
+                Map.Entry<DataType, TreeMap<Long, ArrayDeque<INDArray>>> biggest = null;
+                long most = -1;
+                for (Map.Entry<DataType, TreeMap<Long, ArrayDeque<INDArray>>> e : free.entrySet()) {
+                    if (e.getValue().isEmpty()) continue;
+                    long b = e.getValue().lastKey() * e.getKey().width();
+                    if (b > most) {
+                        most = b;
+                        biggest = e;
+                    }
+                }
+                if (biggest == null) break;
+                TreeMap<Long, ArrayDeque<INDArray>> byLength = biggest.getValue();
+                Map.Entry<Long, ArrayDeque<INDArray>> last = byLength.lastEntry();
+                INDArray a = last.getValue().pop();
+                if (last.getValue().isEmpty()) byLength.remove(last.getKey());
+                pooledBytes -= a.length() * biggest.getKey().width();
+                a.close();
+            }
         }
 
         /** Bytes held for reuse now. */
@@ -122,13 +157,27 @@ public final class Buffers {
      * it is at most twice as long; else a new one (after freeing everything pooled).
      */
     public static INDArray take(DataType type, long... shape) {
+        return take(false, type, shape);
+    }
+
+    /**
+     * As {@link #take(DataType, long...)}, but only a pooled buffer of exactly this length is reused, so the result
+     * always owns its memory and {@link #release} frees or pools it in whichever pool is current then. For buffers
+     * that outlive the call that made them: the packed weights of a layer, which a streamed model releases when the
+     * layer is done and the next layer, of the same shapes, takes again.
+     */
+    public static INDArray takeExact(DataType type, long... shape) {
+        return take(true, type, shape);
+    }
+
+    private static INDArray take(boolean exact, DataType type, long... shape) {
         Pool p = CURRENT.get();
         if (p != null) {
             long len = 1;
             for (long s : shape) len *= s;
             TreeMap<Long, ArrayDeque<INDArray>> byLength = p.free.get(type);
             Map.Entry<Long, ArrayDeque<INDArray>> e = byLength == null ? null : byLength.ceilingEntry(len);
-            if (e != null && e.getKey() <= 2 * len) {
+            if (e != null && (exact ? e.getKey() == len : e.getKey() <= 2 * len)) {
                 INDArray owner = e.getValue().pop();
                 if (e.getValue().isEmpty()) byLength.remove(e.getKey());
                 p.pooledBytes -= owner.length() * type.width();
@@ -138,7 +187,8 @@ public final class Buffers {
                 p.ownerOf.put(view, owner);
                 return view;
             }
-            if (len >= minPooled && (p.budget == 0 || p.pooledBytes + len * type.width() > p.budget)) p.clear();
+            if (len >= minPooled) p.makeRoom(len * type.width());
+            ALLOCATED.addAndGet(len * type.width());
         }
         return Nd4j.createUninitialized(type, shape);
     }

@@ -186,9 +186,14 @@ public final class Dnnl {
         p.run(address(src), address(dst));
     }
 
-    /** Reorders {@code src} (described by {@code from}) into a new buffer of layout {@code to}, returned as bytes. */
+    /**
+     * Reorders {@code src} (described by {@code from}) into a buffer of layout {@code to}, returned as bytes; the
+     * buffer comes from the current pool when it holds one of that size ({@link Buffers#takeExact}): a streamed
+     * model's next layer packs into the memory its previous layer released, instead of faulting in fresh pages.
+     * Give it back with {@link Buffers#release}.
+     */
     static INDArray pack(INDArray src, dnnl_memory_desc from, dnnl_memory_desc to) {
-        INDArray out = org.nd4j.linalg.factory.Nd4j.createUninitialized(DataType.BYTE, dnnl_memory_desc_get_size(to));
+        INDArray out = Buffers.takeExact(DataType.BYTE, dnnl_memory_desc_get_size(to));
         Prim p = build("weight packing", attr -> {
             dnnl_primitive_desc pd = new dnnl_primitive_desc();
             check(dnnl_reorder_primitive_desc_create(pd, from, engine(), to, engine(), attr), "describe a packing");

@@ -155,7 +155,7 @@ public final class Linear {
 
     /** Frees the packed copies (they are made again on the next call). */
     public synchronized void release() {
-        packs.forEach(INDArray::close);
+        packs.forEach(Buffers::release); // pooled for the next layer of a streamed model, else freed
         layouts.forEach(org.bytedeco.dnnl.global.dnnl::dnnl_memory_desc_destroy);
         packs.clear();
         layouts.clear();

@@ -173,7 +173,7 @@ public final class NN {
     /** RMSNorm over the last dim: {@code x·rsqrt(mean(x²)+eps)·w}. */
     public static INDArray rmsNorm(INDArray x, INDArray w, double eps) {
         INDArray xc = contiguous(x);
-        INDArray y = Nd4j.createUninitialized(DataType.FLOAT, x.shape());
+        INDArray y = Buffers.take(x.shape());
         int d = (int) x.size(x.rank() - 1);
         int rows = (int) (x.length() / d);
         FloatBuffer in = buffer(xc);

@@ -7,6 +7,7 @@ import io.github.v2a4j.io.SafetensorsFile;
 import io.github.v2a4j.nn.Trace;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -91,6 +92,44 @@ class CogVlmEncoderTest {
         // other weights, other key
         CogVlmEncoder other = new CogVlmEncoder(t.cfg, new MapTensorSource(), tmp, "fingerprint-2", 8);
         assertThatThrownBy(() -> other.unconditionalVideoEmbedding(2, 40, 64)).hasMessageContaining("do not match the model: 4 missing");
+    }
+
+    @Test
+    void textEmbeddingsAreCachedPerTextAndTheCacheStaysBounded() throws Exception {
+        Tiny t = new Tiny();
+        int[] a = {5, 9, 11};
+        int[] b = {7, 3};
+        CogVlmEncoder enc = new CogVlmEncoder(t.cfg, t.weights, tmp, "fingerprint-1", 8);
+        List<INDArray> first = enc.textEmbeddings(List.of(a, b));
+        INDArray plainA = new CogVlmEncoder(t.cfg, t.weights, null, "x", 8).textEmbedding(a, Trace.OFF);
+        assertThat(first.get(0).data().asFloat()).containsExactly(plainA.data().asFloat());
+        try (var files = Files.list(tmp)) {
+            assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("text-"))).hasSize(2);
+        }
+        // an encoder WITHOUT weights can only answer from the cache: both texts, in the order asked
+        CogVlmEncoder cacheOnly = new CogVlmEncoder(t.cfg, new MapTensorSource(), tmp, "fingerprint-1", 8);
+        List<INDArray> again = cacheOnly.textEmbeddings(List.of(b, a));
+        assertThat(again.get(0).data().asFloat()).containsExactly(first.get(1).data().asFloat());
+        assertThat(again.get(1).data().asFloat()).containsExactly(first.get(0).data().asFloat());
+        // another text, other weights or another precision are other keys
+        assertThatThrownBy(() -> cacheOnly.textEmbeddings(List.of(a, new int[] {4})))
+                .hasMessageContaining("no tensor model.embed_tokens.weight");
+        CogVlmEncoder other = new CogVlmEncoder(t.cfg, new MapTensorSource(), tmp, "fingerprint-2", 8);
+        assertThatThrownBy(() -> other.textEmbeddings(List.of(a))).hasMessageContaining("no tensor model.embed_tokens.weight");
+        assertThat(enc.textKey(a)).isNotEqualTo(enc.textKey(b)).isNotEqualTo(other.textKey(a));
+
+        // the least recently used entries beyond the bound are deleted; reading an entry counts as a use
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < 5; i++) {
+            Path p = Files.writeString(tmp.resolve("text-old" + i + ".f32"), "x");
+            Files.setLastModifiedTime(p, java.nio.file.attribute.FileTime.fromMillis(now - 3_600_000L * (i + 1)));
+        }
+        CogVlmEncoder.pruneTexts(tmp, 3);
+        try (var files = Files.list(tmp)) {
+            assertThat(files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("text-")).toList())
+                    .hasSize(3).doesNotContain("text-old1.f32", "text-old2.f32", "text-old3.f32", "text-old4.f32")
+                    .contains("text-old0.f32");
+        }
     }
 
     @Test

@@ -167,7 +167,12 @@ class LongVideoTest {
                 "window DENOISE 1/5 0.00-11.84", "window DENOISE 2/5 7.04-18.88", "window DENOISE 3/5 14.08-25.92",
                 "window DENOISE 4/5 21.12-32.96", "window DENOISE 5/5 28.16-40.00", "end DENOISE");
         try (Stream<Path> cache = Files.list(io.github.v2a4j.io.CacheDir.choose(null, model))) {
-            assertThat(cache.filter(p -> p.toString().endsWith(".f32"))).hasSize(1);
+            // one black-video embedding for all windows, and the prompt's and negative prompt's text embeddings
+            assertThat(cache.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".f32")).toList())
+                    .filteredOn(n -> n.startsWith("uncond-video-")).hasSize(1);
+        }
+        try (Stream<Path> cache = Files.list(io.github.v2a4j.io.CacheDir.choose(null, model))) {
+            assertThat(cache.filter(p -> p.getFileName().toString().startsWith("text-"))).hasSize(2);
         }
     }
 }

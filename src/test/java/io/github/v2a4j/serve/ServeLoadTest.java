@@ -186,6 +186,7 @@ class ServeLoadTest {
                 "--max-queue", Integer.toString(maxQueue));
         pb.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
         pb.environment().putIfAbsent("MALLOC_MMAP_THRESHOLD_", "1048576"); // as the ./v2a launcher sets it
+        pb.environment().putIfAbsent("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1");
         pb.redirectOutput(dir.resolve("service.out").toFile());
         return pb.start();
     }

@@ -44,6 +44,8 @@ final class SparkSettings {
         conf.setIfMissing("spark.executorEnv.OMP_WAIT_POLICY", "PASSIVE");
         // return the 100-600 MB activations the models free to the OS at once (lower peak RSS), as ./v2a does
         conf.setIfMissing("spark.executorEnv.MALLOC_MMAP_THRESHOLD_", "1048576");
+        // and fault those blocks in as transparent huge pages (glibc 2.35+), as ./v2a does
+        conf.setIfMissing("spark.executorEnv.GLIBC_TUNABLES", "glibc.malloc.hugetlb=1");
         if (localCores != null) {
             // in local mode the executor is this JVM: its environment was fixed when it started
             String omp = System.getenv("OMP_NUM_THREADS");

@@ -15,6 +15,7 @@ class SparkSettingsTest {
         assertThat(conf.get("spark.task.cpus")).isEqualTo("8");
         assertThat(conf.get("spark.executorEnv.OMP_NUM_THREADS")).isEqualTo("8");
         assertThat(conf.get("spark.executorEnv.OMP_WAIT_POLICY")).isEqualTo("PASSIVE");
+        assertThat(conf.get("spark.executorEnv.GLIBC_TUNABLES")).isEqualTo("glibc.malloc.hugetlb=1");
     }
 
     @Test
