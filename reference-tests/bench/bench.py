@@ -15,7 +15,9 @@ Environments (printed with each row):
   PyTorch    torch.set_num_threads(threads) and OMP_NUM_THREADS, plus three settings, each chosen per stage from
              measurements (TORCH_BEST below, "best") unless an option names one or asks for both:
              --torch-malloc    glibc defaults, or "tuned": MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2^40 (freed
-                               memory is never handed back to the OS, so no buffer is page-faulted in afresh);
+                               memory is never handed back to the OS, so no buffer is page-faulted in afresh),
+                               or "tuned-thp": tuned plus GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (transparent huge
+                               pages, as the v2a launcher asks for v2a4j);
              --torch-omp-wait  OMP_WAIT_POLICY=PASSIVE (what the launcher gives v2a4j) or unset (threads spin);
              --torch-coretype  OPENBLAS_CORETYPE as inherited, or unset.
 
@@ -42,6 +44,9 @@ sys.path.insert(0, HERE)
 import flops  # noqa: E402
 
 TUNED_MALLOC = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 40)}
+# glibc 2.35+: madvise(MADV_HUGEPAGE) on malloc's memory, so that fresh pages fault in 2 MB at a time (the v2a
+# launcher sets it for v2a4j)
+THP_MALLOC = {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}
 
 # Stage -> sizes (full, smoke), precisions, the PyTorch script and its options, the `v2a bench` command and its
 # options, and how to read the v2a4j per-run times.
@@ -107,7 +112,7 @@ STAGES = {
 }
 
 # The settings of the PyTorch rows and the values each can take.
-CHOICES = {"malloc": ("default", "tuned"), "omp_wait": ("passive", "default"), "coretype": ("keep", "unset")}
+CHOICES = {"malloc": ("default", "tuned", "tuned-thp"), "omp_wait": ("passive", "default"), "coretype": ("keep", "unset")}
 
 # PyTorch's fastest settings per stage on this project's 2-core Zen 5 VM (AMD EPYC family 26), measured with
 # --torch-malloc both at reduced sizes under load 8-27 from other work (reference-tests/README.md, "Benchmarks").
@@ -242,8 +247,11 @@ class Harness:
                                                             self.variants("coretype", engine, stage)):
                 env = dict(self.env0)
                 settings = [f"malloc {malloc}"]
-                if malloc == "tuned":
+                env.pop("GLIBC_TUNABLES", None)
+                if malloc in ("tuned", "tuned-thp"):
                     env.update(TUNED_MALLOC)
+                if malloc == "tuned-thp":
+                    env.update(THP_MALLOC)
                 if wait == "passive":
                     env["OMP_WAIT_POLICY"] = "PASSIVE"
                     settings.append("OMP passive")
@@ -443,8 +451,9 @@ def main():
     ap.add_argument("--repeats", type=int, default=3, help="timed runs per row (default %(default)s)")
     ap.add_argument("--warmup", type=int, default=1, help="untimed runs first (default %(default)s)")
     ap.add_argument("--threads", type=int, default=2, help="threads of every engine (default %(default)s)")
-    ap.add_argument("--torch-malloc", default="best", choices=["best", "default", "tuned", "both"],
-                    help="glibc malloc of the PyTorch rows: defaults, tuned (see above), one row each, or the "
+    ap.add_argument("--torch-malloc", default="best", choices=["best", "default", "tuned", "tuned-thp", "both"],
+                    help="glibc malloc of the PyTorch rows: defaults, tuned, tuned-thp (see above), one row each "
+                         "('both'), or the "
                          "measured best per stage (default)")
     ap.add_argument("--torch-omp-wait", default="best", choices=["best", "passive", "default", "both"],
                     help="OMP_WAIT_POLICY of the PyTorch rows: PASSIVE (as the v2a launcher sets for v2a4j), unset "

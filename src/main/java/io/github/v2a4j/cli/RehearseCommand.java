@@ -487,7 +487,7 @@ public final class RehearseCommand implements Callable<Integer> {
             double flop = aborted ? Double.NaN : flops.of(s, (int) begin.get(s)[1], computed);
             if (Double.isFinite(flop)) total += flop;
             String status = aborted ? "failed: did not finish (" + done + " of " + (int) begin.get(s)[1] + " units)"
-                    : s == Stage.ENCODE_BLACK_VIDEO && !computed ? "cached" : "ok";
+                    : (s == Stage.ENCODE_BLACK_VIDEO || s == Stage.ENCODE_PROMPT) && !computed ? "cached" : "ok";
             rows.add(new RehearsalReport.Row(s.label(), true, status, wall, flop,
                     a == null ? Double.NaN : mb(a, "peak_anonymous_MB"), a == null ? Double.NaN : mb(a, "peak_file_MB"),
                     a == null ? Double.NaN : mb(a, "peak_rss_MB"), Double.NaN));

@@ -40,17 +40,19 @@ record StageFlops(CogVlmConfig cogvlm, UNetConfig unet, VaeConfig vae, int frame
     /**
      * @param evaluations UNet evaluations of the denoising loop over all windows (51 per window for PNDM at 50 steps),
      *                    each at batch 2 (CFG) over one window's columns
-     * @param computed    false for a black-video pass read from the cache
+     * @param computed    false for a pass read from the cache (the black video's, the prompts')
      */
     double of(Stage stage, int evaluations, boolean computed) {
         return switch (stage) {
             case ENCODE_PROMPT -> {
+                if (!computed) yield 0; // both texts' embeddings read from the cache
                 double g = 0;
                 for (int tokens : promptTokens) g += decoderLayers() * CogVlmBench.decoderLayerGflop(cogvlm, tokens);
                 yield g * 1e9;
             }
-            case ENCODE_VIDEO -> windows() * videoPass();
-            case ENCODE_BLACK_VIDEO -> computed ? videoPass() : 0;
+            case ENCODE_VIDEO -> windows() * videoPass(frames);
+            // the black clip is one frame repeated: the vision tower runs it once (VisionTower runs repeats once)
+            case ENCODE_BLACK_VIDEO -> computed ? videoPass(1) : 0;
             case DENOISE -> evaluations * 2 * BenchUnetCommand.flops(unet, latentHeight,
                     Math.min(latentWidth, windowWidth), frames, CogVlmEncoder.TEXT_ROWS);
             case VAE_DECODE -> latentWidth <= windowWidth ? BenchVaeCommand.decoderFlops(vae, latentHeight, latentWidth)
@@ -59,10 +61,13 @@ record StageFlops(CogVlmConfig cogvlm, UNetConfig unet, VaeConfig vae, int frame
         };
     }
 
-    /** Vision tower and adapter on every frame, then the decoder on BOS + every frame's vision rows. */
-    private double videoPass() {
+    /**
+     * Vision tower and adapter on {@code distinctFrames} frames (the others repeat one of them), then the decoder on
+     * BOS + every frame's vision rows.
+     */
+    private double videoPass(int distinctFrames) {
         CogVlmConfig.Vision v = cogvlm.vision();
-        double g = frames * (v.numHiddenLayers() * CogVlmBench.visionLayerGflop(v, v.numPositions())
+        double g = distinctFrames * (v.numHiddenLayers() * CogVlmBench.visionLayerGflop(v, v.numPositions())
                 + CogVlmBench.adapterGflop(cogvlm));
         g += decoderLayers() * CogVlmBench.decoderLayerGflop(cogvlm, 1 + cogvlm.tokensPerFrame() * frames);
         return g * 1e9;

@@ -131,6 +131,7 @@ public final class LlamaDecoder {
                     cur.set(j, next);
                 }
             }
+            VisionTower.releaseMappings(i);
             progress.tick("decoder layer " + (i + 1) + "/" + layersUsed());
         }
         return cur;

@@ -39,4 +39,16 @@ class StageFlopsTest {
         assertThat(s60.of(Stage.VAE_DECODE, 0, true)).isCloseTo(6 * s12.of(Stage.VAE_DECODE, 0, true), within(1e3));
         assertThat(s12.of(Stage.AUDIO, 0, true)).isNaN();
     }
+
+    @Test
+    void theBlackClipRunsTheVisionTowerOnOneFrameAndCachedPassesCountNothing() {
+        StageFlops s12 = flops(12);
+        double video = s12.of(Stage.ENCODE_VIDEO, 0, true);
+        double black = s12.of(Stage.ENCODE_BLACK_VIDEO, 0, true);
+        // 96 distinct frames against one: the black pass is the decoder's share plus 1/96 of the tower's
+        assertThat(black).isLessThan(0.4 * video).isGreaterThan(0.2 * video);
+        assertThat(s12.of(Stage.ENCODE_BLACK_VIDEO, 0, false)).isZero();
+        assertThat(s12.of(Stage.ENCODE_PROMPT, 0, false)).isZero();
+        assertThat(s12.of(Stage.ENCODE_PROMPT, 0, true)).isPositive();
+    }
 }
