@@ -208,7 +208,7 @@ public final class CogVlmEncoder {
      * {@link #textEmbedding} of several texts in one sweep over the decoder weights (prompt and negative prompt:
      * at real size this halves the bf16 → fp32 conversion work of the text passes). Same results as one call each.
      * With a cache folder each text's embedding is kept there, keyed like the black-video embedding, so a prompt
-     * used before costs no pass (at real size a text pass streams all 31 layers from disk: about a minute here).
+     * used before costs no pass (at real size a text pass streams all 31 decoder layers: 12–53 s here).
      */
     public List<INDArray> textEmbeddings(List<int[]> textIds) {
         List<INDArray> out = new ArrayList<>(java.util.Collections.nCopies(textIds.size(), (INDArray) null));

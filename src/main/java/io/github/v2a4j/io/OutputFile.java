@@ -187,8 +187,10 @@ public final class OutputFile implements AutoCloseable {
     /**
      * The shutdown hook. The thread that was writing keeps running while hooks run, and a writer that opens its file
      * by name (FFmpeg does, right after {@link #create}) would create it again after one deletion; so the files are
-     * deleted repeatedly for a short grace period before the JVM halts. No new temporary file can be created and none
-     * committed once this has begun.
+     * deleted repeatedly before the JVM halts: for at least {@link #GRACE_MIN_NANOS}, and on until every writer that
+     * had a file open has closed it (its commit is refused, so its close deletes the file), at most
+     * {@link #GRACE_MAX_NANOS}: under load a writer can open its file later than the minimum. No new temporary file
+     * can be created and none committed once this has begun.
      */
     private static void deletePending() {
         List<Path> files;
@@ -197,19 +199,29 @@ public final class OutputFile implements AutoCloseable {
             exiting = true;
             files = new ArrayList<>(PENDING);
         }
-        long end = System.nanoTime() + GRACE_NANOS;
-        do {
+        long start = System.nanoTime();
+        while (true) {
             files.forEach(OutputFile::deleteQuietly);
+            long elapsed = System.nanoTime() - start;
+            if (elapsed >= GRACE_MAX_NANOS || (elapsed >= GRACE_MIN_NANOS && !anyPending(files))) break;
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {
                 break;
             }
-        } while (System.nanoTime() < end);
+        }
         files.forEach(OutputFile::deleteQuietly);
     }
 
-    private static final long GRACE_NANOS = 300_000_000L;
+    private static boolean anyPending(List<Path> files) {
+        synchronized (LOCK) {
+            for (Path p : files) if (PENDING.contains(p)) return true;
+            return false;
+        }
+    }
+
+    private static final long GRACE_MIN_NANOS = 300_000_000L;
+    private static final long GRACE_MAX_NANOS = 5_000_000_000L;
 
     private static void deleteQuietly(Path p) {
         try {
