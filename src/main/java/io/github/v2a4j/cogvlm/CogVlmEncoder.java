@@ -51,7 +51,7 @@ public final class CogVlmEncoder {
      * What a pass's buffer pool may keep unused: a decoder layer's working set at real size (about 2.2 GB of
      * activations at 6337 tokens, plus the layer's packed weights), so that every layer after the first takes all
      * its buffers from the pool. Streaming 4 decoder layers from the bf16 model took 5.8 s per layer after the first
-     * with 4 GiB against 6.6 s with 2 GiB, at the same peak RSS (4.18 / 4.15 GB).
+     * with 4 GiB against 6.0 s with 2 GiB, at the same peak RSS (4.18 / 4.15 GB).
      */
     static final long POOL_BUDGET = 4L << 30;
 
