@@ -3,6 +3,7 @@ package io.github.v2a4j.nn;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
 import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_post_ops;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -50,6 +51,52 @@ public final class Eltwise {
             }
         });
         p.run(Dnnl.address(src), Dnnl.address(dst));
+    }
+
+    /**
+     * {@code dst[p, c] = src[p, c]·scale[c] + shift[c]}, then SiLU if asked, on dense fp32 {@code [rows, C]} arrays
+     * (dst may be src), with fp32 {@code scale} and {@code shift} of length C: one vectorised, threaded pass (a
+     * oneDNN binary multiply with the addition and the SiLU as post-ops), two roundings as {@code x·a + b} in fp32.
+     */
+    public static void scaleShift(INDArray src, INDArray scale, INDArray shift, boolean silu, INDArray dst) {
+        if (!NN.isDense(src) || !NN.isDense(dst) || src.rank() != 2 || !src.equalShapes(dst)
+                || src.dataType() != org.nd4j.linalg.api.buffer.DataType.FLOAT
+                || dst.dataType() != org.nd4j.linalg.api.buffer.DataType.FLOAT) {
+            throw new IllegalArgumentException("scaleShift: src and dst must be dense fp32 [rows, C] arrays of one shape");
+        }
+        long c = src.size(1);
+        if (scale.length() != c || shift.length() != c || !NN.isDense(scale) || !NN.isDense(shift)) {
+            throw new IllegalArgumentException("scaleShift: scale and shift must be dense, " + c + " values each");
+        }
+        long[] dims = src.shape();
+        long[] row = {1, c};
+        String key = Dnnl.key("scaleshift", dims, silu);
+        Dnnl.Prim p = Dnnl.cached(key, () -> {
+            dnnl_memory_desc d = Dnnl.desc(dims, src.dataType(), new long[] {c, 1});
+            dnnl_memory_desc r = Dnnl.desc(row, src.dataType(), new long[] {c, 1});
+            try {
+                return Dnnl.build("scale and shift", attr -> {
+                    dnnl_primitive_desc pd = new dnnl_primitive_desc();
+                    Dnnl.check(dnnl_binary_primitive_desc_create(pd, Dnnl.engine(), dnnl_binary_mul, d, r, d, attr),
+                            "describe a scale and shift");
+                    return pd;
+                }, attr -> {
+                    dnnl_post_ops po = new dnnl_post_ops();
+                    Dnnl.check(dnnl_post_ops_create(po), "create post-ops");
+                    try {
+                        Dnnl.check(dnnl_post_ops_append_binary(po, dnnl_binary_add, r), "shift");
+                        if (silu) Dnnl.check(dnnl_post_ops_append_eltwise(po, dnnl_eltwise_swish, 1f, 0f), "SiLU");
+                        Dnnl.check(dnnl_primitive_attr_set_post_ops(attr, po), "set post-ops");
+                    } finally {
+                        dnnl_post_ops_destroy(po);
+                    }
+                }, DNNL_ARG_SRC_0, DNNL_ARG_SRC_1, DNNL_ARG_DST, DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1);
+            } finally {
+                dnnl_memory_desc_destroy(d);
+                dnnl_memory_desc_destroy(r);
+            }
+        });
+        p.run(Dnnl.address(src), Dnnl.address(scale), Dnnl.address(dst), Dnnl.address(shift));
     }
 
     private static INDArray apply(INDArray x, int alg, float alpha) {

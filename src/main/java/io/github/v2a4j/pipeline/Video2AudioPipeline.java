@@ -487,8 +487,13 @@ public final class Video2AudioPipeline implements AutoCloseable {
         int tile = windows(Defaults.WINDOW_SEC).window();
         BufferedImage image = timed(Stage.VAE_DECODE, listener, timings, () -> {
             trace.record("vae.decode.in.z", finalLatents.div(vae.config().scalingFactor()));
-            INDArray decoded = FiniteGuard.run("VAE decoder", "the denoised latents",
-                    () -> TiledVaeDecode.decode(vae, finalLatents, tile, Defaults.VAE_TILE_OVERLAP));
+            INDArray decoded;
+            try {
+                decoded = FiniteGuard.run("VAE decoder", "the denoised latents",
+                        () -> TiledVaeDecode.decode(vae, finalLatents, tile, Defaults.VAE_TILE_OVERLAP));
+            } finally {
+                vae.releaseBuffers(); // a clip's tiles reuse them; the next clip is minutes away
+            }
             return VaeImageProcessor.postprocess(decoded).toBufferedImage();
         });
         checkCancelled(cancelled, Stage.VAE_DECODE);

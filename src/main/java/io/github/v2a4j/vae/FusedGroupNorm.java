@@ -1,24 +1,25 @@
 package io.github.v2a4j.vae;
 
 import io.github.v2a4j.nn.Buffers;
+import io.github.v2a4j.nn.Eltwise;
+import io.github.v2a4j.nn.NN;
 import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * GroupNorm (affine) optionally followed by SiLU on a channels-last activation {@code [B, ..., C]}, as the VAE uses
  * it: {@code y = silu((x − μ_g)·rstd_g·γ_c + β_c)}.
  *
- * <p>Why not {@code nn.NN.groupNorm} + {@code NN.silu}: at 512×1184 the decoder's activations are 300–600 MB and a
- * composed GroupNorm allocates several full-size temporaries. Here the statistics are one pass over the data in double
- * (per-channel sums and sums of squares over a fixed number of pixel chunks, added in chunk order, so the result does
- * not depend on the thread count; double keeps {@code E[x²] − μ²} exact enough at these sizes), and the output is one
- * pass of {@code x·scale_c + shift_c} (two float roundings, as PyTorch's CPU kernel:
- * {@code scale = γ·rstd, shift = β − μ·scale}) plus one native SiLU, written either into {@code x} itself (when the
- * caller no longer needs it) or into one fresh array.
+ * <p>Why not {@code nn.Norms.groupNorm} with oneDNN's own statistics: at 512×1184 a group holds 2.4 M values, and
+ * here the statistics are one pass over the data in double (per-channel sums and sums of squares over a fixed number
+ * of pixel chunks, added in chunk order, so the result does not depend on the thread count; double keeps
+ * {@code E[x²] − μ²} exact enough at these sizes). The output is then one oneDNN pass of {@code x·scale_c + shift_c}
+ * (two float roundings, as PyTorch's CPU kernel: {@code scale = γ·rstd, shift = β − μ·scale}) with SiLU fused, written either into {@code x} itself (when the caller no longer needs
+ * it) or into one fresh array. (oneDNN's group norm is no substitute: with 4 channels a group, as at 128 channels, it
+ * took 650 ms per 512×1184 norm on the 2-vCPU Zen 5 machine of the README.)
  */
 final class FusedGroupNorm {
     /** Pixel chunks per image for the statistics: fixed, so the summation order is too. */
@@ -56,7 +57,7 @@ final class FusedGroupNorm {
                     q[c] += v * v;
                 }
             }
-        }, null);
+        });
 
         int perGroup = channels / groups;
         float[][] scale = new float[batch][channels];
@@ -82,17 +83,11 @@ final class FusedGroupNorm {
         }
 
         INDArray out = inPlace ? src : Buffers.take(src.shape());
-        FloatBuffer dst = out.data().asNioFloat();
-        forEachBlock(data, batch, chunks, pixels, channels, (task, b, block, len) -> {
-            float[] sc = scale[b], sh = shift[b];
-            for (int j = 0; j < len; j += channels) {
-                for (int c = 0; c < channels; c++) {
-                    float y = block[j + c] * sc[c];
-                    block[j + c] = y + sh[c];
-                }
+        for (int b = 0; b < batch; b++) {
+            try (INDArray sc = Nd4j.createFromArray(scale[b]); INDArray sh = Nd4j.createFromArray(shift[b])) {
+                Eltwise.scaleShift(rows(src, b, pixels, channels), sc, sh, silu, rows(out, b, pixels, channels));
             }
-        }, dst);
-        if (silu) Nd4j.getExecutioner().exec(new Swish(out, out));
+        }
         if (inPlace && out != x) {
             x.assign(out);
             Buffers.release(out);
@@ -107,10 +102,9 @@ final class FusedGroupNorm {
 
     /**
      * Runs {@code body} over the pixels of each (image, chunk) task in parallel, a block of whole pixels at a time read
-     * from {@code data}; with a {@code dst}, each block is then written to the same place in it.
+     * from {@code data}.
      */
-    private static void forEachBlock(FloatBuffer data, int batch, int chunks, int pixels, int channels, BlockBody body,
-                                     FloatBuffer dst) {
+    private static void forEachBlock(FloatBuffer data, int batch, int chunks, int pixels, int channels, BlockBody body) {
         IntStream.range(0, batch * chunks).parallel().forEach(task -> {
             int b = task / chunks, k = task % chunks;
             long p0 = (long) pixels * k / chunks, p1 = (long) pixels * (k + 1) / chunks;
@@ -120,9 +114,13 @@ final class FusedGroupNorm {
                 int len = Math.min(block.length, to - i);
                 data.get(i, block, 0, len);
                 body.apply(task, b, block, len);
-                if (dst != null) dst.put(i, block, 0, len);
             }
         });
+    }
+
+    /** Image {@code b} of a dense channels-last array as {@code [pixels, channels]}. */
+    private static INDArray rows(INDArray x, int b, int pixels, int channels) {
+        return NN.view(x, new long[] {pixels, channels}, new long[] {channels, 1}, (long) b * pixels * channels);
     }
 
     private static boolean isDense(INDArray x) {

@@ -125,6 +125,27 @@ class VaeGoldenTest {
         }
     }
 
+    /**
+     * The decoder keeps its activation buffers between decodes (the tiles of a long clip, a service's next clip): a
+     * second decode of the same size takes every buffer from them, allocating nothing, and gives the same image.
+     */
+    @Test
+    void aSecondDecodeReusesEveryBufferAndGivesTheSameImage() {
+        Buffers.minPooled = 0;
+        try {
+            VaeDecoder vae = new VaeDecoder(config, new MapSource(weights));
+            INDArray first = vae.decode(io.get("latents"), Trace.OFF);
+            long allocated = Buffers.ALLOCATED.get();
+            INDArray second = vae.decode(io.get("latents"), Trace.OFF);
+            assertThat(Buffers.ALLOCATED.get() - allocated).as("bytes allocated by the second decode").isZero();
+            assertThat(second).isEqualTo(first);
+            assertThat(relErr(second, io.get("sample"))).isLessThan(CHAIN_TOL);
+            vae.releaseBuffers();
+        } finally {
+            Buffers.minPooled = Buffers.DEFAULT_MIN_POOLED;
+        }
+    }
+
     /** Each module on its golden input, so an error cannot hide behind (or be blamed on) an earlier one. */
     @Test
     void everyModuleGivenItsGoldenInput() {
