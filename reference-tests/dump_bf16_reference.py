@@ -186,6 +186,23 @@ CASES = {
 }
 
 
+VAE_BF16_DEVIATIONS = [
+    "Dtype: bf16, not the fp16 K4 loads the VAE in: this sidecar is the reference's own bf16 error, the yardstick "
+    "of a bf16 VAE; fp16_reference.json holds K4's arithmetic.",
+    "Device: CPU (1 thread) instead of CUDA: bf16 convolutions and GEMMs of torch's CPU kernels, torch's CPU "
+    "scaled_dot_product_attention for the mid-block attention, GroupNorm with fp32 statistics.",
+    "Weights: the bundle's fp32 values rounded to bf16 by module.to(torch.bfloat16).",
+    "Input: latents.to(vae.dtype) / vae.config.scaling_factor, in bf16; io 'z' of the bundle is the fp32 quotient. "
+    "Postprocess as in the bundle; it converts to fp32 before numpy.",
+]
+
+
+def use_vae_dtype(low_name):
+    """--vae-dtype bf16: the VAE run in bf16 instead of K4's fp16, the yardstick of a bf16 VAE (not K4's arithmetic)."""
+    if low_name == "bf16":
+        CASES["vae-tiny"] = (run_vae, "bf16", VAE_BF16_DEVIATIONS)
+
+
 def sidecar_file(name):
     return f"{CASES[name][1]}_reference.json"
 
@@ -294,8 +311,9 @@ def runtime():
 
 
 def command(name):
+    vae = ["--vae-dtype", "bf16"] if name == "vae-tiny" and CASES[name][1] == "bf16" else []
     return " ".join(["$V2A_TORCH2_PYTHON", "reference-tests/dump_bf16_reference.py", "--bundles", DEFAULT_BUNDLES,
-                     "--out", DEFAULT_BUNDLES, shlex.quote(name)])
+                     "--out", DEFAULT_BUNDLES] + vae + [shlex.quote(name)])
 
 
 # ------------------------------------------------------------------------------------------------------ main
@@ -317,7 +335,8 @@ def measure_with(kernel, name, bundles):
     """measure() in a child process whose environment selects the kernel set (the default one: in this process)."""
     if not KERNELS[kernel]:
         return measure(name, bundles)
-    child = subprocess.run([sys.executable, os.path.abspath(__file__), "--measure-only", "--bundles", bundles, name],
+    child = subprocess.run([sys.executable, os.path.abspath(__file__), "--measure-only", "--bundles", bundles,
+                            "--vae-dtype", CASES["vae-tiny"][1], name],
                            env=dict(os.environ, **KERNELS[kernel]), capture_output=True, text=True)
     if child.returncode != 0:
         raise SystemExit(f"dump_bf16_reference: {name} with the {kernel} kernels failed:\n{child.stderr}")
@@ -465,9 +484,12 @@ def main():
                          f"{COMPARE_REL_TOL}: reference-tests/README.md)")
     ap.add_argument("--measure-only", action="store_true",
                     help="print this process's rows of ONE bundle as JSON on stdout (used for the kernel sets)")
+    ap.add_argument("--vae-dtype", choices=("fp16", "bf16"), default="fp16",
+                    help="vae-tiny's low precision: fp16 (K4's, default) or bf16 (writes bf16_reference.json)")
     ap.add_argument("--torch1", action="store_true",
                     help="allow torch < 2 (comparison only; see the docstring)")
     a = ap.parse_args()
+    use_vae_dtype(a.vae_dtype)
     for n in a.names:
         if n not in CASES:
             ap.error(f"unknown bundle '{n}' (known: {', '.join(CASES)})")

@@ -39,17 +39,23 @@ public final class BenchVaeCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "weights and latent seed (default ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--precision", paramLabel = "fp32|bf16", defaultValue = "fp32",
+            description = "arithmetic of the convolutions and products (default ${DEFAULT-VALUE}; K4 decodes in fp16, "
+                    + "bf16 is as far from fp32 as the original code's own bf16 decode)")
+    String precision;
+
     @Override
     public Integer call() {
         VaeConfig config = VaeConfig.sd1();
         long t0 = System.nanoTime();
-        VaeDecoder vae = new VaeDecoder(config, new SyntheticSource(VaeDecoder.parameterShapes(config), seed));
+        VaeDecoder vae = new VaeDecoder(config, new SyntheticSource(VaeDecoder.parameterShapes(config), seed),
+                io.github.v2a4j.nn.Precision.parse(precision));
         INDArray latents = new SyntheticWeights(seed).normal("latents", 1.0,
                 1, config.latentChannels(), latentHeight, latentWidth);
         double flop = decoderFlops(config, latentHeight, latentWidth);
-        System.out.printf("VAE decoder bench: latent %dx%dx%d -> image 3x%dx%d, %.3f TFLOP per decode, "
+        System.out.printf("VAE decoder bench (%s): latent %dx%dx%d -> image 3x%dx%d, %.3f TFLOP per decode, "
                         + "weights ready in %.1f s, RSS %.2f GB, OMP_NUM_THREADS=%s, MALLOC_MMAP_THRESHOLD_=%s, load %s%n",
-                config.latentChannels(), latentHeight, latentWidth, latentHeight * config.scaleFactor(),
+                precision, config.latentChannels(), latentHeight, latentWidth, latentHeight * config.scaleFactor(),
                 latentWidth * config.scaleFactor(), flop / 1e12, (System.nanoTime() - t0) / 1e9,
                 Machine.memoryGb("VmRSS"), System.getenv("OMP_NUM_THREADS"), System.getenv("MALLOC_MMAP_THRESHOLD_"),
                 Machine.loadAverage());

@@ -3,6 +3,7 @@ package io.github.v2a4j.vae;
 import io.github.v2a4j.nn.Buffers;
 import io.github.v2a4j.nn.Attention;
 import io.github.v2a4j.nn.Binder;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.NN;
 import io.github.v2a4j.nn.Trace;
 import io.github.v2a4j.nn.Linear;
@@ -22,7 +23,10 @@ final class VaeAttention {
     private final GroupNorm groupNorm;
     private final Linear toQ, toK, toV, toOut;
 
+    private final Precision precision;
+
     VaeAttention(Binder w, int channels, int groups) {
+        this.precision = w.precision();
         this.path = w.path();
         this.channels = channels;
         this.groupNorm = new GroupNorm(w.at("group_norm"), channels, groups, VaeResnetBlock.EPS);
@@ -41,7 +45,7 @@ final class VaeAttention {
         INDArray k = linear(tokens, toK, "to_k", trace);
         INDArray v = linear(tokens, toV, "to_v", trace);
         Buffers.release(tokens);
-        INDArray attended = Attention.sdpa(q, k, v, 1, 1, false);
+        INDArray attended = Attention.sdpa(q, k, v, 1, 1, false, precision);
         Buffers.release(q);
         Buffers.release(k);
         Buffers.release(v);

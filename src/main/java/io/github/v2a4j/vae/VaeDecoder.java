@@ -1,6 +1,7 @@
 package io.github.v2a4j.vae;
 
 import io.github.v2a4j.nn.Buffers;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.io.MapSource;
 import io.github.v2a4j.io.TensorSource;
 import io.github.v2a4j.nn.Binder;
@@ -35,7 +36,17 @@ public final class VaeDecoder {
      * throws one {@link IllegalArgumentException} listing every missing, mis-shaped or unexpected decoder tensor.
      */
     public VaeDecoder(VaeConfig config, TensorSource checkpoint) {
-        this(config, Binder.load(new DecoderCheckpoint(checkpoint), "VAE decoder"), true);
+        this(config, checkpoint, Precision.FP32);
+    }
+
+    /**
+     * A decoder whose convolutions, projections and attention products run in {@code precision} (bf16: operands
+     * rounded to bf16, fp32 accumulation; norms, SiLU, softmax and residuals fp32). K4 decodes in fp16; bf16 has 3
+     * fewer mantissa bits, so a bf16 decode is as far from the fp32 reference as the reference's own bf16 decode
+     * (validated against it), not as close as K4's fp16 one.
+     */
+    public VaeDecoder(VaeConfig config, TensorSource checkpoint, Precision precision) {
+        this(config, Binder.load(new DecoderCheckpoint(checkpoint), "VAE decoder", precision), true);
     }
 
     private VaeDecoder(VaeConfig config, Binder w, boolean verify) {

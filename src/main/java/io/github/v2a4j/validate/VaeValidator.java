@@ -3,12 +3,14 @@ package io.github.v2a4j.validate;
 import io.github.v2a4j.vae.VaeImageProcessor;
 import io.github.v2a4j.vae.VaeDecoder;
 import io.github.v2a4j.vae.VaeConfig;
+import io.github.v2a4j.golden.Bf16Reference;
 import io.github.v2a4j.golden.BundleException;
 import io.github.v2a4j.golden.Comparison;
 import io.github.v2a4j.golden.ComparisonReport;
 import io.github.v2a4j.golden.GoldenBundle;
 import io.github.v2a4j.golden.Tolerance;
 import io.github.v2a4j.golden.Validator;
+import io.github.v2a4j.nn.Precision;
 import io.github.v2a4j.nn.Trace;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -35,10 +37,19 @@ public final class VaeValidator implements Validator {
 
     @Override
     public ComparisonReport validate(GoldenBundle bundle) {
+        return validate(bundle, Precision.FP32);
+    }
+
+    /**
+     * bf16: every recorded tensor and output judged against the original code's own bf16 decode of the same case
+     * (bf16_reference.json beside the bundle), as the UNet and CogVLM2 rows are.
+     */
+    @Override
+    public ComparisonReport validate(GoldenBundle bundle, Precision precision) {
         if (bundle.weights() == null) throw new BundleException(bundle.dir() + ": VAE bundle has no weights.safetensors");
         if (!bundle.io().contains("latents")) throw new BundleException(bundle.dir() + ": io.safetensors has no latents");
         VaeConfig config = VaeConfig.parse(bundle.config().toString());
-        VaeDecoder vae = new VaeDecoder(config, bundle.weights());
+        VaeDecoder vae = new VaeDecoder(config, bundle.weights(), precision);
         Trace trace = Trace.all();
         INDArray sample = vae.decode(bundle.io().loadFloat("latents"), trace);
 
@@ -56,6 +67,11 @@ public final class VaeValidator implements Validator {
         double maxLevel = bundle.io().loadFloat("image").maxNumber().doubleValue();
         Tolerance image = new Tolerance(1.0 / Math.max(maxLevel, 1),
                 "uint8 from the Java sample: at most one level (x*255 on a .5 boundary)");
+        if (precision == Precision.BF16) {
+            ComparisonReport report = Comparison.of(bundle).tolerance(Bf16Reference.read(bundle.dir())::get)
+                    .compare(trace.recorded(), outputs);
+            return Bf16Reference.judge(report, bundle.dir());
+        }
         return Comparison.of(bundle).tolerance(name -> switch (name) {
             case Comparison.IO_PREFIX + "sample", Comparison.IO_PREFIX + "image_np" -> SAMPLE;
             case Comparison.IO_PREFIX + "image" -> image;

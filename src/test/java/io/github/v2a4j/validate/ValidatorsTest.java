@@ -55,7 +55,7 @@ class ValidatorsTest {
      * reference as the original code's own bf16 run on the same case.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"unet-tiny", "unet-tiny-oddwidth", "cogvlm-tiny", "cogvlm-tiny-text"})
+    @ValueSource(strings = {"unet-tiny", "unet-tiny-oddwidth", "cogvlm-tiny", "cogvlm-tiny-text", "vae-tiny"})
     void bf16IsAtLeastAsCloseToTheReferenceAsTheReferencesOwnBf16(String name) {
         try (GoldenBundle b = GoldenBundle.open(TestBundles.committed(name))) {
             ComparisonReport r = Validators.find(Validators.all(), b.component()).validate(b, Precision.BF16);
