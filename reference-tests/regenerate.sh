@@ -67,10 +67,14 @@ if [ "$check" = 1 ]; then
   echo "== dump_bf16_reference.py (from the committed bundles)" >&2
   "$py2" reference-tests/dump_bf16_reference.py --bundles "$committed" --out "$sidecars" \
     || { echo "FAILED   dump_bf16_reference.py" >&2; failed+=(dump_bf16_reference.py); }
+  "$py2" reference-tests/dump_bf16_reference.py --bundles "$committed" --out "$sidecars" --vae-dtype bf16 vae-tiny \
+    || { echo "FAILED   dump_bf16_reference.py --vae-dtype bf16" >&2; failed+=("dump_bf16_reference.py --vae-dtype bf16"); }
 elif [ "${#failed[@]}" = 0 ]; then
   echo "== dump_bf16_reference.py (from the new bundles)" >&2
   "$py2" reference-tests/dump_bf16_reference.py --bundles "$tmp" --out "$tmp" \
     || { echo "FAILED   dump_bf16_reference.py" >&2; failed+=(dump_bf16_reference.py); }
+  "$py2" reference-tests/dump_bf16_reference.py --bundles "$tmp" --out "$tmp" --vae-dtype bf16 vae-tiny \
+    || { echo "FAILED   dump_bf16_reference.py --vae-dtype bf16" >&2; failed+=("dump_bf16_reference.py --vae-dtype bf16"); }
 fi
 
 
@@ -89,6 +93,8 @@ if [ "$check" = 1 ]; then
   done
   if [ -d "$sidecars" ]; then
     "$py2" reference-tests/dump_bf16_reference.py --bundles "$committed" --compare "$sidecars" || status=1
+    "$py2" reference-tests/dump_bf16_reference.py --bundles "$committed" --compare "$sidecars" --vae-dtype bf16 \
+      vae-tiny || status=1
   fi
   for s in "${failed[@]}"; do echo "FAILED   $s"; status=1; done
   if [ "$status" = 0 ]; then echo "every regenerated tensor within its bundle's tolerance, sidecars as committed"; fi
