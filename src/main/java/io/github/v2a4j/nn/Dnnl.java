@@ -9,6 +9,7 @@ import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
 import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_post_ops;
 import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
@@ -156,6 +157,18 @@ public final class Dnnl {
             return new Prim(what, pd, args);
         } finally {
             dnnl_primitive_attr_destroy(attr);
+        }
+    }
+
+    /** Sets on {@code attr} the post-ops that {@code append} adds (creating and freeing the list). */
+    static void postOps(dnnl_primitive_attr attr, java.util.function.Consumer<dnnl_post_ops> append) {
+        dnnl_post_ops po = new dnnl_post_ops();
+        check(dnnl_post_ops_create(po), "create post-ops");
+        try {
+            append.accept(po);
+            check(dnnl_primitive_attr_set_post_ops(attr, po), "set post-ops");
+        } finally {
+            dnnl_post_ops_destroy(po);
         }
     }
 

@@ -3,8 +3,8 @@ package io.github.v2a4j.nn;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
 import org.bytedeco.dnnl.dnnl_memory_desc;
-import org.bytedeco.dnnl.dnnl_post_ops;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -60,8 +60,7 @@ public final class Eltwise {
      */
     public static void scaleShift(INDArray src, INDArray scale, INDArray shift, boolean silu, INDArray dst) {
         if (!NN.isDense(src) || !NN.isDense(dst) || src.rank() != 2 || !src.equalShapes(dst)
-                || src.dataType() != org.nd4j.linalg.api.buffer.DataType.FLOAT
-                || dst.dataType() != org.nd4j.linalg.api.buffer.DataType.FLOAT) {
+                || src.dataType() != DataType.FLOAT || dst.dataType() != DataType.FLOAT) {
             throw new IllegalArgumentException("scaleShift: src and dst must be dense fp32 [rows, C] arrays of one shape");
         }
         long c = src.size(1);
@@ -80,17 +79,10 @@ public final class Eltwise {
                     Dnnl.check(dnnl_binary_primitive_desc_create(pd, Dnnl.engine(), dnnl_binary_mul, d, r, d, attr),
                             "describe a scale and shift");
                     return pd;
-                }, attr -> {
-                    dnnl_post_ops po = new dnnl_post_ops();
-                    Dnnl.check(dnnl_post_ops_create(po), "create post-ops");
-                    try {
-                        Dnnl.check(dnnl_post_ops_append_binary(po, dnnl_binary_add, r), "shift");
-                        if (silu) Dnnl.check(dnnl_post_ops_append_eltwise(po, dnnl_eltwise_swish, 1f, 0f), "SiLU");
-                        Dnnl.check(dnnl_primitive_attr_set_post_ops(attr, po), "set post-ops");
-                    } finally {
-                        dnnl_post_ops_destroy(po);
-                    }
-                }, DNNL_ARG_SRC_0, DNNL_ARG_SRC_1, DNNL_ARG_DST, DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1);
+                }, attr -> Dnnl.postOps(attr, po -> {
+                    Dnnl.check(dnnl_post_ops_append_binary(po, dnnl_binary_add, r), "shift");
+                    if (silu) Dnnl.check(dnnl_post_ops_append_eltwise(po, dnnl_eltwise_swish, 1f, 0f), "SiLU");
+                }), DNNL_ARG_SRC_0, DNNL_ARG_SRC_1, DNNL_ARG_DST, DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1);
             } finally {
                 dnnl_memory_desc_destroy(d);
                 dnnl_memory_desc_destroy(r);

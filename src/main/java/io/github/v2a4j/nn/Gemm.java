@@ -3,7 +3,6 @@ package io.github.v2a4j.nn;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
 import org.bytedeco.dnnl.dnnl_memory_desc;
-import org.bytedeco.dnnl.dnnl_post_ops;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.javacpp.Pointer;
@@ -132,9 +131,7 @@ public final class Gemm {
     /** Post-ops in the order: scale, activation, residual sum, elementwise multiplier. */
     static void configure(dnnl_primitive_attr attr, Epilogue ep, dnnl_memory_desc multiplier) {
         if (ep == Epilogue.NONE) return;
-        dnnl_post_ops po = new dnnl_post_ops();
-        Dnnl.check(dnnl_post_ops_create(po), "create post-ops");
-        try {
+        Dnnl.postOps(attr, po -> {
             if (ep.scale != 1f) Dnnl.check(dnnl_post_ops_append_eltwise(po, dnnl_eltwise_linear, ep.scale, 0f), "scale");
             if (ep.activation != dnnl_alg_kind_undef) {
                 // swish's alpha is the β of x·σ(βx): 1 for SiLU
@@ -143,10 +140,7 @@ public final class Gemm {
             }
             if (ep.accumulate) Dnnl.check(dnnl_post_ops_append_sum(po, 1f, 0, dnnl_data_type_undef), "sum");
             if (multiplier != null) Dnnl.check(dnnl_post_ops_append_binary(po, dnnl_binary_mul, multiplier), "mul");
-            Dnnl.check(dnnl_primitive_attr_set_post_ops(attr, po), "set post-ops");
-        } finally {
-            dnnl_post_ops_destroy(po);
-        }
+        });
     }
 
     static long[] contiguousStrides(long[] dims) {

@@ -3,7 +3,6 @@ package io.github.v2a4j.nn;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
 import org.bytedeco.dnnl.dnnl_memory_desc;
-import org.bytedeco.dnnl.dnnl_post_ops;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -87,17 +86,8 @@ public final class Norms {
                     Dnnl.check(dnnl_group_normalization_forward_primitive_desc_create(pd, Dnnl.engine(),
                             dnnl_forward_inference, d, d, groups, (float) eps, flags, attr), "describe a group norm");
                     return pd;
-                }, attr -> {
-                    if (!silu) return;
-                    dnnl_post_ops po = new dnnl_post_ops();
-                    Dnnl.check(dnnl_post_ops_create(po), "create post-ops");
-                    try {
-                        Dnnl.check(dnnl_post_ops_append_eltwise(po, dnnl_eltwise_swish, 1f, 0f), "SiLU");
-                        Dnnl.check(dnnl_primitive_attr_set_post_ops(attr, po), "set post-ops");
-                    } finally {
-                        dnnl_post_ops_destroy(po);
-                    }
-                }, args);
+                }, !silu ? null : attr -> Dnnl.postOps(attr,
+                        po -> Dnnl.check(dnnl_post_ops_append_eltwise(po, dnnl_eltwise_swish, 1f, 0f), "SiLU")), args);
             } finally {
                 dnnl_memory_desc_destroy(d);
             }

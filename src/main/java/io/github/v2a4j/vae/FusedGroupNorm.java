@@ -17,8 +17,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * here the statistics are one pass over the data in double (per-channel sums and sums of squares over a fixed number
  * of pixel chunks, added in chunk order, so the result does not depend on the thread count; double keeps
  * {@code E[x²] − μ²} exact enough at these sizes). The output is then one oneDNN pass of {@code x·scale_c + shift_c}
- * (two float roundings, as PyTorch's CPU kernel: {@code scale = γ·rstd, shift = β − μ·scale}) with SiLU fused, written either into {@code x} itself (when the caller no longer needs
- * it) or into one fresh array. (oneDNN's group norm is no substitute: with 4 channels a group, as at 128 channels, it
+ * (two float roundings, as PyTorch's CPU kernel: {@code scale = γ·rstd, shift = β − μ·scale}) with SiLU fused,
+ * written either into {@code x} itself (when the caller no longer needs it) or into one fresh array. (oneDNN's group norm is no substitute: with 4 channels a group, as at 128 channels, it
  * took 650 ms per 512×1184 norm on the 2-vCPU Zen 5 machine of the README.)
  */
 final class FusedGroupNorm {

@@ -22,7 +22,6 @@ final class VaeAttention {
     private final int channels;
     private final GroupNorm groupNorm;
     private final Linear toQ, toK, toV, toOut;
-
     private final Precision precision;
 
     VaeAttention(Binder w, int channels, int groups) {

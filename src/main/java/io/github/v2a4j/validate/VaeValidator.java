@@ -62,16 +62,16 @@ public final class VaeValidator implements Validator {
         for (int i = 0; i < levels.length; i++) levels[i] = rgb.hwc()[i] & 0xff;
         outputs.put("image", Nd4j.createFromArray(levels).reshape(nhwc));
 
-        // one uint8 level, as a fraction of the image's largest value: a value whose x·255 falls within rounding
-        // noise of a .5 boundary may round the other way
-        double maxLevel = bundle.io().loadFloat("image").maxNumber().doubleValue();
-        Tolerance image = new Tolerance(1.0 / Math.max(maxLevel, 1),
-                "uint8 from the Java sample: at most one level (x*255 on a .5 boundary)");
         if (precision == Precision.BF16) {
             ComparisonReport report = Comparison.of(bundle).tolerance(Bf16Reference.read(bundle.dir())::get)
                     .compare(trace.recorded(), outputs);
             return Bf16Reference.judge(report, bundle.dir());
         }
+        // one uint8 level, as a fraction of the image's largest value: a value whose x·255 falls within rounding
+        // noise of a .5 boundary may round the other way
+        double maxLevel = bundle.io().loadFloat("image").maxNumber().doubleValue();
+        Tolerance image = new Tolerance(1.0 / Math.max(maxLevel, 1),
+                "uint8 from the Java sample: at most one level (x*255 on a .5 boundary)");
         return Comparison.of(bundle).tolerance(name -> switch (name) {
             case Comparison.IO_PREFIX + "sample", Comparison.IO_PREFIX + "image_np" -> SAMPLE;
             case Comparison.IO_PREFIX + "image" -> image;
